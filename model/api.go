@@ -1,0 +1,156 @@
+package model
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// This file holds the decoding and encoding entry points. The bodies below marked
+// "contract stub" are placeholders being replaced by the full implementation.
+
+var errNotYet = errors.New("model: not implemented yet")
+
+// Limits bound the size of inputs. The zero value of a field means its default.
+type Limits struct {
+	// MaxPayloadBytes bounds one payload (default 1 MiB).
+	MaxPayloadBytes int
+	// MaxListLen bounds every list (default 1000).
+	MaxListLen int
+	// MaxStringLen bounds every string (default 64 KiB).
+	MaxStringLen int
+	// MaxDepth bounds nesting (default 32).
+	MaxDepth int
+}
+
+// DefaultLimits returns the default limits.
+func DefaultLimits() Limits {
+	return Limits{MaxPayloadBytes: 1 << 20, MaxListLen: 1000, MaxStringLen: 64 << 10, MaxDepth: 32}
+}
+
+// Bundle is a catalog, a directory, policies and grants: the scenario format of
+// spec/SCENARIOS.md without steps and expect, and what an engine exports.
+type Bundle struct {
+	Name        string
+	Description string
+	// Now is the clock; zero means the default 2026-01-01T00:00:00Z.
+	Now         time.Time
+	Groups      []Group
+	Users       []User
+	DataSources []DataSource
+	// Policies are policy payloads kept verbatim (v1 or v2), decoded by DecodePolicy.
+	Policies []json.RawMessage
+	Grants   []Grant
+	// State is the engine's versioned export state, verbatim; nil when absent.
+	State json.RawMessage
+}
+
+// Grant is a manual grant made during bundle setup.
+type Grant struct {
+	DataSourceID int64
+	// ProfileID or GroupID (exactly one is non-zero).
+	ProfileID   int64
+	GroupID     int64
+	State       RecordState
+	AccessGrant AccessGrant
+	// Expiration is zero for none.
+	Expiration time.Time
+}
+
+// AccessRequest is the body of POST /dataSource/{id}/access: a request (no State)
+// or a manual grant (State set).
+type AccessRequest struct {
+	ProfileID   *int64
+	GroupID     *int64
+	State       RecordState
+	AccessGrant AccessGrant
+	Expiration  time.Time
+	// Approvals names specific approvers, one per slot that requires one, in slot order.
+	Approvals []SpecificApprover
+}
+
+// SpecificApprover names the approver of one approval slot.
+type SpecificApprover struct {
+	SpecificApprover int64
+}
+
+// RecordChange is the body of PUT /dataSource/{id}/access/{recordId}.
+type RecordChange struct {
+	State      RecordState
+	Expiration time.Time
+	// HasExpiration is true when the body named expiration (even as null).
+	HasExpiration bool
+}
+
+// ApproveEntry is one entry of POST /subscription/approve.
+type ApproveEntry struct {
+	ID         int64
+	Expiration time.Time
+}
+
+// DenyEntry is one entry of POST /subscription/deny.
+type DenyEntry struct {
+	ID              int64
+	DenialReasoning string
+}
+
+// ApplyPolicy is the body of POST /policy/global/applyPolicy.
+type ApplyPolicy struct {
+	PolicyID     int64
+	DataSourceID int64
+}
+
+// ---- contract stubs (replaced by the full implementation) ----
+
+// DecodePolicy decodes one policy payload, JSON or YAML, in either dialect (v1 when
+// actions is a list, v2 when it is an object), applies the defaults and validates it
+// structurally. On failure it returns nil and an ErrorList with every problem.
+func DecodePolicy(data []byte, lim Limits) (*Policy, error) { return nil, errNotYet }
+
+// ValidatePolicy checks a canonical policy built in Go against the structural rules
+// DecodePolicy applies, returning every problem (nil when valid).
+func ValidatePolicy(p *Policy) ErrorList { return nil }
+
+// EncodePolicy renders p in the response shape of dialect d (v1: the seed's global
+// policy response, every default filled in). DecodePolicy reads it back to an equal
+// canonical policy.
+func EncodePolicy(p *Policy, d Dialect) ([]byte, error) { return nil, errNotYet }
+
+// PolicyResponse returns the response value of p in dialect d, for json.Marshal.
+func PolicyResponse(p *Policy, d Dialect) any { return nil }
+
+// AccessRecordResponse returns the response value of r in the seed's shape.
+func AccessRecordResponse(r *AccessRecord) any { return nil }
+
+// DecodeBundle decodes and validates a bundle (JSON or YAML).
+func DecodeBundle(data []byte, lim Limits) (*Bundle, error) { return nil, errNotYet }
+
+// EncodeBundle renders b as deterministic, indented JSON that DecodeBundle reads back.
+func EncodeBundle(b *Bundle) ([]byte, error) { return nil, errNotYet }
+
+// ParseDate parses YYYY-MM-DD (00:00:00 UTC) or RFC 3339.
+func ParseDate(s string) (time.Time, error) { return time.Time{}, errNotYet }
+
+// DecodeAccessRequest decodes the body of POST /dataSource/{id}/access.
+func DecodeAccessRequest(data []byte, lim Limits) (*AccessRequest, error) { return nil, errNotYet }
+
+// DecodeRecordChange decodes the body of PUT /dataSource/{id}/access/{recordId}.
+func DecodeRecordChange(data []byte, lim Limits) (*RecordChange, error) { return nil, errNotYet }
+
+// DecodeApprove decodes the body of POST /subscription/approve.
+func DecodeApprove(data []byte, lim Limits) ([]ApproveEntry, error) { return nil, errNotYet }
+
+// DecodeDeny decodes the body of POST /subscription/deny.
+func DecodeDeny(data []byte, lim Limits) ([]DenyEntry, error) { return nil, errNotYet }
+
+// DecodeApplyPolicy decodes the body of POST /policy/global/applyPolicy.
+func DecodeApplyPolicy(data []byte, lim Limits) (*ApplyPolicy, error) { return nil, errNotYet }
+
+// ValidateDataSource checks a data source built in Go (path prefixes every problem).
+func ValidateDataSource(ds *DataSource, p Path) ErrorList { return nil }
+
+// ValidateUser checks a user built in Go.
+func ValidateUser(u *User, p Path) ErrorList { return nil }
+
+// ValidateGroup checks a group built in Go.
+func ValidateGroup(g *Group, p Path) ErrorList { return nil }
