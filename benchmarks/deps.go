@@ -1,4 +1,5 @@
 package benchmarks
+
 import (
 	_ "cel.dev/cel-go/cel"
 	_ "github.com/dlclark/regexp2"
