@@ -1,0 +1,182 @@
+package engine
+
+import (
+	"errors"
+	"time"
+
+	"github.com/tollgate-dev/tollgate/model"
+)
+
+// Sentinel errors callers branch on (wrapped with %w; test with errors.Is).
+var (
+	// ErrUnauthenticated: the actor is not a known user.
+	ErrUnauthenticated = errors.New("unauthenticated")
+	// ErrForbidden: the actor is not allowed to do this.
+	ErrForbidden = errors.New("forbidden")
+	// ErrNotFound: an id names nothing.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a policyKey is already taken.
+	ErrConflict = errors.New("conflict")
+)
+
+// Actor is who performs a call: a user id of the directory, or System.
+type Actor struct {
+	// ID is a user's profile id; 0 is the built-in GOVERNANCE actor System.
+	ID int64
+}
+
+// System is the built-in GOVERNANCE actor (profile id 0, not a user) that bundle
+// setup runs as.
+var System = Actor{ID: 0}
+
+// As returns the actor for a user id.
+func As(userID int64) Actor { return Actor{ID: userID} }
+
+// Grant is an effective access level.
+type Grant uint8
+
+// Grants, ordered.
+const (
+	None Grant = iota
+	Read
+	Write
+)
+
+// String returns NONE, READ or WRITE.
+func (g Grant) String() string {
+	switch g {
+	case Read:
+		return "READ"
+	case Write:
+		return "WRITE"
+	}
+	return "NONE"
+}
+
+// State is a user's state at one access level on one data source (DESIGN.md section 4).
+type State uint8
+
+// States, from weakest to strongest.
+const (
+	StateNone State = iota
+	StateRequestable
+	StateEligible
+	StatePending
+	StateSubscribed
+	StateOwner
+)
+
+// String returns none, requestable, eligible, pending, subscribed or owner.
+func (s State) String() string {
+	return [...]string{"none", "requestable", "eligible", "pending", "subscribed", "owner"}[s]
+}
+
+// ReasonKind classifies a Reason.
+type ReasonKind uint8
+
+// Reason kinds.
+const (
+	// ReasonPolicy: an applied policy's verdict (PolicyID, PolicyKey, Level, Detail).
+	ReasonPolicy ReasonKind = iota + 1
+	// ReasonRecord: an access record (RecordID, Level, Detail).
+	ReasonRecord
+	// ReasonOwner: the user owns the data source (Detail says how).
+	ReasonOwner
+	// ReasonIndeterminate: the data source is indeterminate (Err).
+	ReasonIndeterminate
+	// ReasonNoPolicy: no subscription policy applies at Level.
+	ReasonNoPolicy
+	// ReasonUnknown: the user or the data source is unknown.
+	ReasonUnknown
+)
+
+// Reason explains one part of a decision.
+type Reason struct {
+	Kind      ReasonKind
+	Level     model.AccessGrant
+	PolicyID  int64
+	PolicyKey string
+	RecordID  int64
+	Detail    string
+	Err       error
+}
+
+// MaxReasons is how many reasons a Decision carries inline.
+const MaxReasons = 8
+
+// Decision is what one user gets on one data source, with the reasons.
+type Decision struct {
+	Grant        Grant
+	Read         State
+	Write        State
+	Discoverable bool
+	reasons      [MaxReasons]Reason
+	nReasons     int
+}
+
+// Reasons returns the reasons (a view into d; copy to keep).
+func (d *Decision) Reasons() []Reason { return d.reasons[:d.nReasons] }
+
+// WriteOptions are the query flags of policy writes.
+type WriteOptions struct {
+	// DryRun validates and computes the impact, storing nothing.
+	DryRun bool
+	// ReCertify resets the certification on every data source the policy applies to
+	// when the certification changed.
+	ReCertify bool
+}
+
+// Impact is what a policy write changes.
+type Impact struct {
+	DataSourcesAdded   []int64
+	DataSourcesRemoved []int64
+	Users              []UserImpact
+}
+
+// UserImpact is one user whose grant on one data source changes.
+type UserImpact struct {
+	ProfileID    int64
+	DataSourceID int64
+	Before       Grant
+	After        Grant
+}
+
+// Failure is one refused entry of Approve or Deny.
+type Failure struct {
+	ID     int64
+	Reason string
+}
+
+// Change describes one applied write, passed to the change callback.
+type Change struct {
+	// Op names the operation, e.g. "createPolicy".
+	Op string
+	// Actor made it.
+	Actor Actor
+}
+
+// Option configures an Engine.
+type Option func(*config)
+
+type config struct {
+	now          func() time.Time
+	regexTimeout time.Duration
+	costLimit    uint64
+	onChange     func(Change)
+	limits       model.Limits
+}
+
+// WithClock sets the clock (default time.Now).
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithRegexTimeout bounds every column-regex match (default 50ms).
+func WithRegexTimeout(d time.Duration) Option { return func(c *config) { c.regexTimeout = d } }
+
+// WithCostLimit bounds the evaluation cost of advanced expressions.
+func WithCostLimit(n uint64) Option { return func(c *config) { c.costLimit = n } }
+
+// WithChangeCallback is called after every applied write, outside the writer lock.
+func WithChangeCallback(f func(Change)) Option { return func(c *config) { c.onChange = f } }
+
+// WithLimits sets input size limits.
+func WithLimits(l model.Limits) Option { return func(c *config) { c.limits = l } }
