@@ -110,3 +110,14 @@ func (e *Engine) DataSourcesFor(userID int64, level Grant) []int64 { return nil 
 
 // UsersFor lists the users holding at least level on a data source.
 func (e *Engine) UsersFor(dataSourceID int64, level Grant) []int64 { return nil }
+
+// CanWritePolicies reports whether a may create, update or delete policies:
+// nil, ErrUnauthenticated or ErrForbidden. REST calls it before decoding a body so
+// that 403 comes before 400.
+func (e *Engine) CanWritePolicies(a Actor) error { return errStub }
+
+// HasDataSource reports whether a data source exists.
+func (e *Engine) HasDataSource(id int64) bool { return false }
+
+// HasPolicy reports whether a live policy exists.
+func (e *Engine) HasPolicy(id int64) bool { return false }
