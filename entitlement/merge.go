@@ -1,0 +1,168 @@
+package entitlement
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/tollgate-dev/tollgate/model"
+)
+
+// Merger merges the outcomes of the policies that apply to one data source at one
+// access level, without allocating (DESIGN.md section 4): policies that are always
+// required (shareResponsibility false) combine with And, share-responsibility
+// policies with Or, and the level's outcome is And(always-required...) And
+// Or(share...), the Or part only when a share-responsibility policy applies. With no
+// policy at all the outcome is Unsatisfied. The zero value is an empty merge, ready
+// to use; a Merger is not safe for concurrent use.
+//
+// Merger computes the outcome and whether it is automatic, not which approval slots
+// are required; MergeLevel does that (and agrees with Merger on both).
+type Merger struct {
+	hasAlways, hasShare bool
+	always, share       Outcome
+	// alwaysNotAuto: some always-required policy is not automatic.
+	alwaysNotAuto bool
+	// shareAuto: some satisfied share-responsibility policy is automatic.
+	shareAuto bool
+}
+
+// Add merges the outcome o of one policy. shareResponsibility and automatic are the
+// policy's shareResponsibility and automaticSubscription settings. Call it in
+// ascending policy id order (the result does not depend on the order, but the
+// convention keeps it aligned with MergeLevel).
+func (m *Merger) Add(o Outcome, shareResponsibility, automatic bool) {
+	o = o.valid()
+	if shareResponsibility {
+		if !m.hasShare {
+			m.hasShare, m.share = true, o
+		} else {
+			m.share = Or(m.share, o)
+		}
+		if o == Satisfied && automatic {
+			m.shareAuto = true
+		}
+		return
+	}
+	if !m.hasAlways {
+		m.hasAlways, m.always = true, o
+	} else {
+		m.always = And(m.always, o)
+	}
+	if !automatic {
+		m.alwaysNotAuto = true
+	}
+}
+
+// Reset empties the merger for reuse.
+func (m *Merger) Reset() { *m = Merger{} }
+
+// Result returns the level's outcome and whether it is automatic: satisfied, every
+// always-required policy automatic and, when share-responsibility policies apply, at
+// least one satisfied one automatic.
+func (m *Merger) Result() (o Outcome, automatic bool) {
+	if !m.hasAlways && !m.hasShare {
+		return Unsatisfied, false
+	}
+	o = Satisfied
+	if m.hasAlways {
+		o = m.always
+	}
+	if m.hasShare {
+		o = And(o, m.share)
+	}
+	automatic = o == Satisfied && !m.alwaysNotAuto && (!m.hasShare || m.shareAuto)
+	return o, automatic
+}
+
+// Item is one applicable subscription policy's contribution to a level merge.
+type Item struct {
+	// PolicyID orders the items and names the policy each slot comes from.
+	PolicyID int64
+	// Outcome is the policy's outcome for the user (Rule.Evaluate).
+	Outcome Outcome
+	// ShareResponsibility selects the Or part of the merge.
+	ShareResponsibility bool
+	// Automatic is the policy's automaticSubscription.
+	Automatic bool
+	// Approvals are the policy's approval slots (Rule.Approvals).
+	Approvals []model.Approval
+}
+
+// LevelResult is the merged outcome of one access level.
+type LevelResult struct {
+	// Outcome is the merged outcome.
+	Outcome Outcome
+	// Automatic is true when the outcome is satisfied and automatic.
+	Automatic bool
+	// Slots are the approval slots a request needs; set only when Outcome is
+	// NeedsApproval.
+	Slots []model.Approval
+	// SlotPolicies holds, for each slot, the id of the policy it comes from.
+	SlotPolicies []int64
+}
+
+// MergeLevel merges the policies that apply to one data source at one access level
+// exactly as Merger does, and also computes the approval slots a request needs: when
+// the outcome is NeedsApproval, the slots of every always-required policy that needs
+// approval (And of two "needs approval" needs both sets) and, when the Or part needs
+// approval, the slots of the share-responsibility policy with the lowest id among
+// those that need approval; slots are listed in ascending policy id order, each
+// policy's slots in their own order. items may be in any order; MergeLevel does not
+// modify it. It allocates, and is meant for the moment a request is made.
+func MergeLevel(items []Item) LevelResult {
+	if len(items) == 0 {
+		return LevelResult{Outcome: Unsatisfied}
+	}
+	sorted := slices.Clone(items)
+	slices.SortStableFunc(sorted, func(a, b Item) int { return cmp.Compare(a.PolicyID, b.PolicyID) })
+
+	var m Merger
+	for i := range sorted {
+		m.Add(sorted[i].Outcome, sorted[i].ShareResponsibility, sorted[i].Automatic)
+	}
+	o, auto := m.Result()
+	res := LevelResult{Outcome: o, Automatic: auto}
+	if o != NeedsApproval {
+		return res
+	}
+	// The Or part contributes slots only when it needs approval itself (when it is
+	// satisfied, the always-required part is what needs approval).
+	shareSlots := m.hasShare && m.share == NeedsApproval
+	shareTaken := false
+	for i := range sorted {
+		it := &sorted[i]
+		if it.Outcome.valid() != NeedsApproval {
+			continue
+		}
+		if it.ShareResponsibility {
+			if !shareSlots || shareTaken {
+				continue
+			}
+			shareTaken = true
+		}
+		for _, a := range it.Approvals {
+			res.Slots = append(res.Slots, a)
+			res.SlotPolicies = append(res.SlotPolicies, it.PolicyID)
+		}
+	}
+	return res
+}
+
+// CombineReadWrite returns the effective READ result given the READ level's and the
+// WRITE level's merges (WRITE implies READ; READ never implies WRITE): the higher
+// outcome; on a tie the result is automatic if either is and needs the READ level's
+// slots; when WRITE is strictly higher its automatic flag and slots are used. The
+// returned slices are shared with the arguments.
+func CombineReadWrite(read, write LevelResult) LevelResult {
+	r, w := read.Outcome.valid(), write.Outcome.valid()
+	switch {
+	case w > r:
+		return write
+	case w == r:
+		read.Outcome = r
+		read.Automatic = r == Satisfied && (read.Automatic || write.Automatic)
+		return read
+	default:
+		return read
+	}
+}

@@ -1,0 +1,123 @@
+package entitlement
+
+import (
+	"slices"
+
+	"github.com/tollgate-dev/tollgate/model"
+)
+
+// Subject is a user as rules see it: the user's groups, attributes (the user's own
+// merged with those of every group the user is in; groups do not nest) and
+// permissions. Build it once per change of the user or of the user's groups with
+// NewSubject; it is never modified afterwards and is safe for concurrent reads. The
+// exported maps must be treated as read-only.
+type Subject struct {
+	// ID is the user's profile id.
+	ID int64
+	// Groups is the set of the names of the user's groups.
+	Groups map[string]struct{}
+	// Attributes maps an attribute name to its set of values, the user's own and
+	// those inherited from the user's groups.
+	Attributes map[string]map[string]struct{}
+	// Permissions is the set of the user's permissions. They grant no data access
+	// by themselves; approval slots use them.
+	Permissions map[model.Permission]struct{}
+
+	// values holds the values of each attribute as a sorted slice, for the
+	// advanced DSL's wildcard matching (iteration in a fixed order).
+	values map[string][]string
+}
+
+// NewSubject builds the Subject of u. groupsByName resolves the user's group names to
+// directory groups, whose attributes the user inherits; a group name missing from it
+// still counts as a membership but contributes no attributes. A nil u yields an empty
+// subject (member of nothing, holding nothing).
+func NewSubject(u *model.User, groupsByName map[string]*model.Group) *Subject {
+	s := &Subject{
+		Groups:      map[string]struct{}{},
+		Attributes:  map[string]map[string]struct{}{},
+		Permissions: map[model.Permission]struct{}{},
+		values:      map[string][]string{},
+	}
+	if u == nil {
+		return s
+	}
+	s.ID = u.ID
+	for _, p := range u.Permissions {
+		s.Permissions[p] = struct{}{}
+	}
+	add := func(attrs map[string][]string) {
+		for name, vals := range attrs {
+			set := s.Attributes[name]
+			if set == nil {
+				set = make(map[string]struct{}, len(vals))
+				s.Attributes[name] = set
+			}
+			for _, v := range vals {
+				set[v] = struct{}{}
+			}
+		}
+	}
+	add(u.Attributes)
+	for _, g := range u.Groups {
+		if _, dup := s.Groups[g]; dup {
+			continue
+		}
+		s.Groups[g] = struct{}{}
+		if grp := groupsByName[g]; grp != nil {
+			add(grp.Attributes)
+		}
+	}
+	for name, set := range s.Attributes {
+		vals := make([]string, 0, len(set))
+		for v := range set {
+			vals = append(vals, v)
+		}
+		slices.Sort(vals)
+		s.values[name] = vals
+	}
+	return s
+}
+
+// InGroup reports whether the subject is a member of the named group.
+func (s *Subject) InGroup(name string) bool {
+	if s == nil {
+		return false
+	}
+	_, ok := s.Groups[name]
+	return ok
+}
+
+// HasAttribute reports whether the subject holds value for the attribute name (its
+// own or inherited from a group). The comparison is exact.
+func (s *Subject) HasAttribute(name, value string) bool {
+	if s == nil {
+		return false
+	}
+	_, ok := s.Attributes[name][value]
+	return ok
+}
+
+// HasPermission reports whether the subject holds permission p.
+func (s *Subject) HasPermission(p model.Permission) bool {
+	if s == nil {
+		return false
+	}
+	_, ok := s.Permissions[p]
+	return ok
+}
+
+// attributeValues returns the subject's values of the attribute name, sorted. A
+// Subject built without NewSubject falls back to its Attributes map.
+func (s *Subject) attributeValues(name string) []string {
+	if s.values != nil {
+		return s.values[name]
+	}
+	set := s.Attributes[name]
+	vals := make([]string, 0, len(set))
+	for v := range set {
+		vals = append(vals, v)
+	}
+	slices.Sort(vals)
+	return vals
+}
