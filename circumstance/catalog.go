@@ -1,0 +1,198 @@
+package circumstance
+
+import "slices"
+
+// CatalogIndex answers on which data sources a policy applies: the reverse of
+// PolicyIndex. It holds the Target of every data source and, per exact-match key
+// (tag prefix, column-tag prefix, domain id, domain name, lower-cased server), the
+// sorted set of ids of the data sources that have it. For a policy it unions the
+// sets of the policy's keys (operator any: every key; all: the keys of its most
+// selective exact circumstance, the one with the fewest postings now), or takes
+// every data source (no circumstances, or a regex or time circumstance the keys
+// cannot decide), or the owner-selected list, and evaluates the policy on each
+// candidate.
+//
+// Memory per data source is its Target plus one 8-byte posting per key. Put and
+// Remove are incremental: a Put in ascending id order costs O(1) amortised per key,
+// out of order O(sqrt n), and a Remove O(postings) per key.
+//
+// A CatalogIndex is not safe for concurrent use, lookups included (they reuse
+// scratch memory held by the index); one owner serialises all calls. The zero
+// value is not usable; call NewCatalogIndex.
+type CatalogIndex struct {
+	targets  map[int64]*Target
+	all      postings
+	postings map[key]*postings
+	mg       merger
+	selected []int64
+}
+
+// NewCatalogIndex returns an empty index.
+func NewCatalogIndex() *CatalogIndex {
+	return &CatalogIndex{targets: map[int64]*Target{}, postings: map[key]*postings{}}
+}
+
+// Len returns the number of data sources.
+func (c *CatalogIndex) Len() int { return len(c.targets) }
+
+// Get returns the Target of data source dataSourceID, or nil.
+func (c *CatalogIndex) Get(dataSourceID int64) *Target { return c.targets[dataSourceID] }
+
+// Put inserts t, or replaces the Target with the same id. A nil t does nothing.
+func (c *CatalogIndex) Put(t *Target) {
+	if t == nil {
+		return
+	}
+	if old := c.targets[t.id]; old != nil {
+		c.forKeys(old, c.unpost)
+	} else {
+		c.all.add(t.id)
+	}
+	c.targets[t.id] = t
+	c.forKeys(t, c.post)
+}
+
+// Remove removes data source dataSourceID; removing an absent id does nothing.
+func (c *CatalogIndex) Remove(dataSourceID int64) {
+	t := c.targets[dataSourceID]
+	if t == nil {
+		return
+	}
+	delete(c.targets, dataSourceID)
+	c.all.remove(dataSourceID)
+	c.forKeys(t, c.unpost)
+}
+
+func (c *CatalogIndex) forKeys(t *Target, f func(key, int64)) {
+	for _, v := range t.tags() {
+		f(key{keyTag, v}, t.id)
+	}
+	for _, v := range t.columnTags() {
+		f(key{keyColumnTag, v}, t.id)
+	}
+	for _, v := range t.domainIDs() {
+		f(key{keyDomainID, v}, t.id)
+	}
+	for _, v := range t.domainNames() {
+		f(key{keyDomainName, v}, t.id)
+	}
+	f(key{keyServer, t.server}, t.id)
+}
+
+func (c *CatalogIndex) post(k key, id int64) {
+	p := c.postings[k]
+	if p == nil {
+		p = &postings{}
+		c.postings[k] = p
+	}
+	p.add(id)
+}
+
+func (c *CatalogIndex) unpost(k key, id int64) {
+	p := c.postings[k]
+	if p == nil {
+		return
+	}
+	p.remove(id)
+	if p.len() == 0 {
+		delete(c.postings, k)
+	}
+}
+
+// cost is the number of postings of the keys of an exact circumstance.
+func (c *CatalogIndex) cost(cd *cond) int {
+	n := 0
+	for _, k := range cd.keys {
+		if p := c.postings[k]; p != nil {
+			n += p.len()
+		}
+	}
+	return n
+}
+
+// Applicable calls visit for every data source on which m Applies or is
+// Indeterminate, in ascending data source id order, and returns how many data
+// sources it evaluated. selected are the ids of the data sources where owners
+// applied this policy (what an owner-selected circumstance asks about), in any
+// order; ids not in the index are ignored. visit must not call back into the
+// index. A nil m evaluates nothing.
+func (c *CatalogIndex) Applicable(m *Matcher, selected []int64, visit func(dataSourceID int64, r Result, err error)) (evaluated int) {
+	if m == nil {
+		return 0
+	}
+	sel := selected
+	if m.ownerSelected && !slices.IsSorted(sel) {
+		c.selected = append(c.selected[:0], selected...)
+		slices.Sort(c.selected)
+		sel = c.selected
+	}
+	mg := &c.mg
+	mg.reset()
+	c.candidates(m, sel, mg)
+	var last int64
+	started := false
+	for {
+		id, ok := mg.next(last, started)
+		if !ok {
+			break
+		}
+		last, started = id, true
+		t := c.targets[id]
+		if t == nil {
+			continue
+		}
+		evaluated++
+		os := false
+		if m.ownerSelected {
+			_, os = slices.BinarySearch(sel, id)
+		}
+		if r, err := m.Match(t, os); r != NotApplies {
+			visit(id, r, err)
+		}
+	}
+	mg.reset()
+	return evaluated
+}
+
+// candidates pushes the candidate id lists of m.
+func (c *CatalogIndex) candidates(m *Matcher, sel []int64, mg *merger) {
+	if len(m.conds) == 0 {
+		mg.addPostings(&c.all)
+		return
+	}
+	if !m.all {
+		for i := range m.conds {
+			if k := m.conds[i].kind; k == kindTime || k == kindColumnRegex {
+				mg.addPostings(&c.all)
+				return
+			}
+		}
+		for i := range m.conds {
+			for _, k := range m.conds[i].keys {
+				mg.addPostings(c.postings[k])
+			}
+		}
+		if m.ownerSelected {
+			mg.push(sel)
+		}
+		return
+	}
+	best, bestCost := -1, 0
+	for i := range m.conds {
+		if cd := &m.conds[i]; cd.exact() {
+			if n := c.cost(cd); best < 0 || n < bestCost {
+				best, bestCost = i, n
+			}
+		}
+	}
+	switch {
+	case best >= 0:
+		for _, k := range m.conds[best].keys {
+			mg.addPostings(c.postings[k])
+		}
+	case m.ownerSelected:
+		mg.push(sel)
+	default:
+		mg.addPostings(&c.all)
+	}
+}

@@ -1,0 +1,188 @@
+package circumstance
+
+import (
+	"cmp"
+	"slices"
+)
+
+// pentry is one indexed policy.
+type pentry struct {
+	id int64
+	m  *Matcher
+	// keys are the keys the policy is posted under (when not residual).
+	keys     []key
+	residual bool
+}
+
+func byEntryID(a, b *pentry) int { return cmp.Compare(a.id, b.id) }
+
+// PolicyIndex answers which policies apply to a data source without evaluating the
+// policies that cannot match. Exact-match keys select candidates: the tag and
+// column-tag prefixes, domain ids and names and lower-cased server of the data
+// source. A policy with the operator any is posted under every key of every
+// circumstance; one with the operator all under the keys of its single most
+// selective exact circumstance (the one whose keys have the fewest postings when
+// it is added). Policies that keys cannot select — no circumstances, or (any) a
+// regex, time or owner-selected circumstance, or (all) only such circumstances —
+// form a residual set evaluated on every lookup.
+//
+// Add and Remove are incremental. A PolicyIndex is not safe for concurrent use,
+// lookups included: Applicable reuses scratch memory held by the index so that the
+// key path does not allocate. One owner (the engine's writer) serialises all calls.
+// The zero value is not usable; call NewPolicyIndex.
+type PolicyIndex struct {
+	entries  map[int64]*pentry
+	postings map[key][]*pentry // each sorted by id
+	residual []*pentry         // sorted by id
+	scratch  []*pentry
+}
+
+// NewPolicyIndex returns an empty index.
+func NewPolicyIndex() *PolicyIndex {
+	return &PolicyIndex{entries: map[int64]*pentry{}, postings: map[key][]*pentry{}}
+}
+
+// Len returns the number of indexed policies.
+func (ix *PolicyIndex) Len() int { return len(ix.entries) }
+
+// Add indexes policy policyID with matcher m, replacing an existing entry with the
+// same id. Add with a nil m is Remove.
+func (ix *PolicyIndex) Add(policyID int64, m *Matcher) {
+	ix.Remove(policyID)
+	if m == nil {
+		return
+	}
+	e := &pentry{id: policyID, m: m}
+	e.keys, e.residual = ix.plan(m)
+	ix.entries[policyID] = e
+	if e.residual {
+		ix.residual = insertEntry(ix.residual, e)
+		return
+	}
+	for _, k := range e.keys {
+		ix.postings[k] = insertEntry(ix.postings[k], e)
+	}
+}
+
+// plan chooses the keys a matcher is posted under, or residual.
+func (ix *PolicyIndex) plan(m *Matcher) ([]key, bool) {
+	if len(m.conds) == 0 {
+		return nil, true
+	}
+	if !m.all {
+		var keys []key
+		for i := range m.conds {
+			c := &m.conds[i]
+			if !c.exact() {
+				return nil, true
+			}
+			for _, k := range c.keys {
+				if !slices.Contains(keys, k) {
+					keys = append(keys, k)
+				}
+			}
+		}
+		return keys, false
+	}
+	best, bestCost := -1, 0
+	for i := range m.conds {
+		c := &m.conds[i]
+		if !c.exact() {
+			continue
+		}
+		cost := 0
+		for _, k := range c.keys {
+			cost += len(ix.postings[k])
+		}
+		if best < 0 || cost < bestCost || cost == bestCost && len(c.keys) < len(m.conds[best].keys) {
+			best, bestCost = i, cost
+		}
+	}
+	if best < 0 {
+		return nil, true
+	}
+	return m.conds[best].keys, false
+}
+
+// Remove removes policy policyID; removing an absent id does nothing.
+func (ix *PolicyIndex) Remove(policyID int64) {
+	e, ok := ix.entries[policyID]
+	if !ok {
+		return
+	}
+	delete(ix.entries, policyID)
+	if e.residual {
+		ix.residual = removeEntry(ix.residual, e)
+		return
+	}
+	for _, k := range e.keys {
+		if p := removeEntry(ix.postings[k], e); len(p) > 0 {
+			ix.postings[k] = p
+		} else {
+			delete(ix.postings, k)
+		}
+	}
+}
+
+func insertEntry(s []*pentry, e *pentry) []*pentry {
+	i, _ := slices.BinarySearchFunc(s, e, byEntryID)
+	return slices.Insert(s, i, e)
+}
+
+func removeEntry(s []*pentry, e *pentry) []*pentry {
+	if i, ok := slices.BinarySearchFunc(s, e, byEntryID); ok {
+		s = slices.Delete(s, i, i+1)
+	}
+	return s
+}
+
+// Applicable calls visit for every indexed policy whose result on t is Applies or
+// Indeterminate, in ascending policy id order, and returns how many candidate
+// policies it evaluated (the key-selected candidates plus the residual set).
+// selected(policyID) tells whether an owner applied that policy on t's data
+// source; it is asked only about owner-selected policies, and a nil selected means
+// none. Apart from what Match and visit do (column regexes allocate), Applicable
+// does not allocate once its scratch has grown. visit must not call back into the
+// index.
+func (ix *PolicyIndex) Applicable(t *Target, selected func(policyID int64) bool, visit func(policyID int64, r Result, err error)) (evaluated int) {
+	if t == nil {
+		t = emptyTarget
+	}
+	s := ix.scratch[:0]
+	s = ix.collect(s, keyTag, t.tags())
+	s = ix.collect(s, keyColumnTag, t.columnTags())
+	s = ix.collect(s, keyDomainID, t.domainIDs())
+	s = ix.collect(s, keyDomainName, t.domainNames())
+	s = append(s, ix.postings[key{keyServer, t.server}]...)
+	if len(s) > 1 {
+		slices.SortFunc(s, byEntryID)
+		s = slices.Compact(s)
+	}
+	res := ix.residual
+	i, j := 0, 0
+	for i < len(s) || j < len(res) {
+		var e *pentry
+		if j == len(res) || i < len(s) && s[i].id < res[j].id {
+			e = s[i]
+			i++
+		} else {
+			e = res[j]
+			j++
+		}
+		evaluated++
+		sel := e.m.ownerSelected && selected != nil && selected(e.id)
+		if r, err := e.m.Match(t, sel); r != NotApplies {
+			visit(e.id, r, err)
+		}
+	}
+	clear(s) // drop references to matchers that may be removed later
+	ix.scratch = s[:0]
+	return evaluated
+}
+
+func (ix *PolicyIndex) collect(s []*pentry, kk keyKind, values []string) []*pentry {
+	for _, v := range values {
+		s = append(s, ix.postings[key{kk, v}]...)
+	}
+	return s
+}
