@@ -11,23 +11,6 @@ import (
 
 var errNotYet = errors.New("model: not implemented yet")
 
-// Limits bound the size of inputs. The zero value of a field means its default.
-type Limits struct {
-	// MaxPayloadBytes bounds one payload (default 1 MiB).
-	MaxPayloadBytes int
-	// MaxListLen bounds every list (default 1000).
-	MaxListLen int
-	// MaxStringLen bounds every string (default 64 KiB).
-	MaxStringLen int
-	// MaxDepth bounds nesting (default 32).
-	MaxDepth int
-}
-
-// DefaultLimits returns the default limits.
-func DefaultLimits() Limits {
-	return Limits{MaxPayloadBytes: 1 << 20, MaxListLen: 1000, MaxStringLen: 64 << 10, MaxDepth: 32}
-}
-
 // Bundle is a catalog, a directory, policies and grants: the scenario format of
 // spec/SCENARIOS.md without steps and expect, and what an engine exports.
 type Bundle struct {
@@ -102,15 +85,6 @@ type ApplyPolicy struct {
 
 // ---- contract stubs (replaced by the full implementation) ----
 
-// DecodePolicy decodes one policy payload, JSON or YAML, in either dialect (v1 when
-// actions is a list, v2 when it is an object), applies the defaults and validates it
-// structurally. On failure it returns nil and an ErrorList with every problem.
-func DecodePolicy(data []byte, lim Limits) (*Policy, error) { return nil, errNotYet }
-
-// ValidatePolicy checks a canonical policy built in Go against the structural rules
-// DecodePolicy applies, returning every problem (nil when valid).
-func ValidatePolicy(p *Policy) ErrorList { return nil }
-
 // EncodePolicy renders p in the response shape of dialect d (v1: the seed's global
 // policy response, every default filled in). DecodePolicy reads it back to an equal
 // canonical policy.
@@ -127,9 +101,6 @@ func DecodeBundle(data []byte, lim Limits) (*Bundle, error) { return nil, errNot
 
 // EncodeBundle renders b as deterministic, indented JSON that DecodeBundle reads back.
 func EncodeBundle(b *Bundle) ([]byte, error) { return nil, errNotYet }
-
-// ParseDate parses YYYY-MM-DD (00:00:00 UTC) or RFC 3339.
-func ParseDate(s string) (time.Time, error) { return time.Time{}, errNotYet }
 
 // DecodeAccessRequest decodes the body of POST /dataSource/{id}/access.
 func DecodeAccessRequest(data []byte, lim Limits) (*AccessRequest, error) { return nil, errNotYet }

@@ -95,6 +95,9 @@ type Policy struct {
 	ID int64
 	// Key uniquely identifies a live policy (v1 defaults it to Name).
 	Key string
+	// KeyDefaulted is true when a v1 payload named no policyKey and Key was defaulted
+	// to Name; an update then keeps the stored policy's key.
+	KeyDefaulted bool
 	// Name is the display name.
 	Name string
 	// Type is subscription or data.

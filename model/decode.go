@@ -1,0 +1,474 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// responseOnlyFields are accepted at the top level of a policy payload (so that a
+// GET response can be PUT back) and ignored.
+var responseOnlyFields = []string{"id", "createdBy", "createdByName", "createdAt", "updatedAt",
+	"deleted", "systemGenerated", "clonedFrom", "metadata", "ownerRestrictions"}
+
+// v1 subscriptionType values and their canonical action types.
+var (
+	v1SubscriptionTypes = []string{"automatic", "approval", "policy", "manual"}
+	v1ToAction          = map[string]ActionType{"automatic": ActionAnyone, "approval": ActionApproval,
+		"policy": ActionEntitlements, "manual": ActionManual}
+	v1Operators     = []string{"and", "or"}
+	v1ToOperator    = map[string]Operator{"and": All, "or": Any}
+	v1Conditions    = []string{"groups", "authorizations"}
+	circumstanceFor = map[string]CircumstanceType{}
+)
+
+func init() {
+	for _, t := range circumstanceTypes {
+		circumstanceFor[t] = CircumstanceType(t)
+	}
+}
+
+// DecodePolicy decodes one policy payload, JSON or YAML, in either dialect (v1 when
+// actions is a list, v2 when it is an object), applies the defaults and validates it
+// structurally. On failure it returns nil and an ErrorList with every problem, each
+// with its path in the naming of the payload's dialect.
+//
+// Defaults: v1 policyKey = name; circumstanceOperator any; accessGrant READ;
+// automaticSubscription, allowDiscovery, shareResponsibility, staged and template
+// false; description nil. Circumstances omitted, null in v2, or [] mean every data
+// source (Circumstances nil); v1 circumstances: null means owner-selected only (one
+// circumstance of type CircumstanceOwnerSelected); a circumstance {type: null} (or
+// the string "null") is owner-selected in both dialects, which lets v1 express an
+// owner-selected circumstance among others. In v1 the per-circumstance operator
+// folds to All when every given operator is "and", else Any; mixing "and" and "or"
+// is an error. Regexes are not compiled and advanced expressions not parsed here
+// (the circumstance and entitlement packages do that).
+func DecodePolicy(data []byte, lim Limits) (*Policy, error) {
+	v, order, errs := parseDocumentOrder(data, lim, true)
+	if errs != nil {
+		return nil, errs
+	}
+	p, errs := decodePolicyValue(v)
+	if len(errs) > 0 {
+		sortByDocument(errs, order)
+		return nil, errs
+	}
+	return p, nil
+}
+
+// decodePolicyValue decodes and validates a generic policy value.
+func decodePolicyValue(v any) (*Policy, ErrorList) {
+	w := &walker{}
+	o, ok := w.asObject("", v)
+	if !ok {
+		return nil, w.errs
+	}
+	p := &Policy{}
+	var paths policyPaths = v2Paths{}
+
+	// dialect: a list of actions is v1, an object v2
+	actions, hasActions := o.raw("actions")
+	known := true
+	switch actions.(type) {
+	case []any:
+		p.Dialect = DialectV1
+	case map[string]any:
+		p.Dialect = DialectV2
+	default:
+		known = false
+		if !hasActions || actions == nil {
+			w.add(Required("actions", ""))
+		} else {
+			w.add(WrongType("actions", "a list (v1) or an object (v2)", actions))
+		}
+	}
+
+	p.Name, _ = o.str("name")
+	key, hasKey := o.str("policyKey")
+	p.Key = key
+	if p.Dialect == DialectV1 && (!hasKey || key == "") {
+		p.Key = p.Name
+		p.KeyDefaulted = true
+	}
+	t, _ := o.str("type")
+	p.Type = PolicyType(t)
+	p.Staged = o.boolean("staged")
+	p.Template = o.boolean("template")
+	if c, ok := o.obj("certification"); ok {
+		p.Certification = decodeCertification(c)
+	}
+	o.ignore(responseOnlyFields...)
+
+	if p.Dialect == DialectV1 {
+		paths = decodeCircumstancesV1(o, p)
+	} else {
+		decodeCircumstancesV2(o, p)
+	}
+
+	switch {
+	case !known:
+	case p.Type == PolicyData:
+		p.DataActions = canonicalJSON(actions)
+	case p.Dialect == DialectV1:
+		paths = decodeActionV1(w, actions.([]any), p, paths.(v1Paths))
+	default:
+		decodeActionV2(w, actions.(map[string]any), &p.Action)
+	}
+	o.finish()
+
+	var later ErrorList
+	validatePolicy(p, paths, &later)
+	errs := mergeErrors(w.errs, later)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return p, nil
+}
+
+func decodeCertification(c *object) *Certification {
+	cert := &Certification{}
+	cert.Text, _ = c.str("text")
+	cert.Label, _ = c.str("label")
+	if tags, ok := c.strings("tags"); ok && len(tags) > 0 {
+		cert.Tags = tags
+	}
+	cert.Recertify = c.boolean("recertify")
+	c.finish()
+	return cert
+}
+
+// decodeCircumstancesV2 reads circumstances and circumstanceOperator (v2).
+func decodeCircumstancesV2(o *object, p *Policy) {
+	p.CircumstanceOperator = Any
+	if op, ok := o.str("circumstanceOperator"); ok {
+		p.CircumstanceOperator = Operator(op)
+	}
+	list, ok := o.list("circumstances")
+	if !ok || len(list) == 0 {
+		return
+	}
+	p.Circumstances = make([]Circumstance, len(list))
+	for i, v := range list {
+		c, ok := o.w.asObject(o.at("circumstances").Index(i), v)
+		if !ok {
+			continue
+		}
+		decodeCircumstance(c, &p.Circumstances[i], DialectV2)
+		c.finish()
+	}
+}
+
+// decodeCircumstancesV1 reads circumstances (v1): null is owner-selected, each
+// element may carry an operator, folded into p.CircumstanceOperator.
+func decodeCircumstancesV1(o *object, p *Policy) v1Paths {
+	p.CircumstanceOperator = Any
+	raw, present := o.raw("circumstances")
+	if present && raw == nil {
+		p.Circumstances = []Circumstance{{Type: CircumstanceOwnerSelected}}
+		return v1Paths{}
+	}
+	list, ok := o.list("circumstances")
+	if !ok || len(list) == 0 {
+		return v1Paths{}
+	}
+	p.Circumstances = make([]Circumstance, len(list))
+	firstOp, firstAt := "", Path("")
+	for i, v := range list {
+		cp := o.at("circumstances").Index(i)
+		c, ok := o.w.asObject(cp, v)
+		if !ok {
+			continue
+		}
+		if op, ok := c.str("operator"); ok {
+			switch {
+			case v1ToOperator[op] == "":
+				o.w.add(NotSupported(cp.Child("operator"), op, v1Operators))
+			case firstOp == "":
+				firstOp, firstAt = op, cp.Child("operator")
+			case op != firstOp:
+				o.w.add(Invalid(cp.Child("operator"), op,
+					fmt.Sprintf("conflicts with %q at %s: mixing and and or is ambiguous", firstOp, firstAt)))
+			}
+		}
+		decodeCircumstance(c, &p.Circumstances[i], DialectV1)
+		c.finish()
+	}
+	if firstOp == "and" {
+		p.CircumstanceOperator = All
+	}
+	return v1Paths{}
+}
+
+// circumstanceFields lists the fields of each circumstance type besides type.
+var circumstanceFields = map[CircumstanceType][]string{
+	CircumstanceTags:          {"tag"},
+	CircumstanceColumnTags:    {"columnTag"},
+	CircumstanceColumnRegex:   {"regex", "caseInsensitive"},
+	CircumstanceDomains:       {"domains"},
+	CircumstanceServer:        {"server"},
+	CircumstanceTime:          {"startDate", "endDate"},
+	CircumstanceOwnerSelected: nil,
+}
+
+// decodeCircumstance reads one circumstance; fields of other types stay unread
+// (and so are reported as unknown by finish).
+func decodeCircumstance(o *object, c *Circumstance, d Dialect) {
+	tv, present := o.raw("type")
+	switch t := tv.(type) {
+	case nil:
+		if !present {
+			o.w.add(Required(o.at("type"), ""))
+			o.ignore("tag", "columnTag", "regex", "caseInsensitive", "domains", "server", "startDate", "endDate")
+			return
+		}
+		c.Type = CircumstanceOwnerSelected
+	case string:
+		ct, ok := circumstanceFor[t]
+		if !ok {
+			o.w.add(NotSupported(o.at("type"), t, circumstanceTypes))
+			o.ignore("tag", "columnTag", "regex", "caseInsensitive", "domains", "server", "startDate", "endDate")
+			return
+		}
+		c.Type = ct
+	default:
+		o.w.add(WrongType(o.at("type"), "a string or null", tv))
+		o.ignore("tag", "columnTag", "regex", "caseInsensitive", "domains", "server", "startDate", "endDate")
+		return
+	}
+	switch c.Type {
+	case CircumstanceTags:
+		c.Tag = decodeTag(o, "tag", c, d)
+	case CircumstanceColumnTags:
+		c.ColumnTag = decodeTag(o, "columnTag", c, d)
+	case CircumstanceColumnRegex:
+		c.Regex, _ = o.str("regex")
+		c.CaseInsensitive = o.boolean("caseInsensitive")
+	case CircumstanceServer:
+		c.Server, _ = o.str("server")
+	case CircumstanceTime:
+		c.StartDate, _ = o.date("startDate")
+		c.EndDate, _ = o.date("endDate")
+	case CircumstanceDomains:
+		list, ok := o.list("domains")
+		if !ok || len(list) == 0 {
+			return
+		}
+		c.Domains = make([]Domain, len(list))
+		for i, v := range list {
+			dp := o.at("domains").Index(i)
+			do, ok := o.w.asObject(dp, v)
+			if !ok {
+				c.Domains[i] = Domain{Name: "?"} // reported; keeps the id-or-name rule quiet
+				continue
+			}
+			c.Domains[i].ID, _ = idString(do, "id")
+			c.Domains[i].Name, _ = do.str("name")
+			do.finish()
+		}
+	}
+}
+
+// idString reads an id given as a string or an integer, as a string.
+func idString(o *object, key string) (string, bool) {
+	v, ok := o.get(key)
+	if !ok {
+		return "", false
+	}
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case json.Number:
+		if _, err := x.Int64(); err != nil {
+			o.w.add(Invalid(o.at(key), x.String(), "is not an integer"))
+			return "", false
+		}
+		return x.String(), true
+	default:
+		o.w.add(WrongType(o.at(key), "a string or an integer", v))
+		return "", false
+	}
+}
+
+// decodeTag reads a tag: a string in v2, an object {name, displayName,
+// hasLeafNodes} in v1.
+func decodeTag(o *object, key string, c *Circumstance, d Dialect) string {
+	if d == DialectV2 {
+		s, _ := o.str(key)
+		return s
+	}
+	t, ok := o.obj(key)
+	if !ok {
+		return ""
+	}
+	name, _ := t.str("name")
+	c.TagDisplayName, _ = t.str("displayName")
+	if v, ok := t.get("hasLeafNodes"); ok {
+		if b, isBool := v.(bool); isBool {
+			c.TagHasLeafNodes = &b
+		} else {
+			o.w.add(WrongType(t.at("hasLeafNodes"), "a boolean", v))
+		}
+	}
+	t.finish()
+	return name
+}
+
+// decodeActionV2 reads the v2 actions object of a subscription policy.
+func decodeActionV2(w *walker, v map[string]any, a *Action) {
+	o, _ := w.asObject("actions", v)
+	t, _ := o.str("type")
+	a.Type = ActionType(t)
+	decodeActionCommon(o, a)
+	if list, ok := o.list("approvals"); ok && len(list) > 0 {
+		a.Approvals = decodeApprovals(o, list, "requiredPermissions")
+	}
+	if e, ok := o.obj("entitlements"); ok {
+		ent := &Entitlements{}
+		op, _ := e.str("operator")
+		ent.Operator = Operator(op)
+		if groups, ok := e.strings("groups"); ok && len(groups) > 0 {
+			ent.Groups = groups
+		}
+		if list, ok := e.list("attributes"); ok && len(list) > 0 {
+			ent.Attributes = make([]Attribute, len(list))
+			for i, av := range list {
+				ao, ok := w.asObject(e.at("attributes").Index(i), av)
+				if !ok {
+					continue
+				}
+				ent.Attributes[i].Name, _ = ao.str("name")
+				ent.Attributes[i].Value, _ = ao.str("value")
+				ao.finish()
+			}
+		}
+		e.finish()
+		a.Entitlements = ent
+	}
+	o.finish()
+}
+
+// decodeActionCommon reads the action fields both dialects share.
+func decodeActionCommon(o *object, a *Action) {
+	a.AccessGrant = Read
+	if g, ok := o.str("accessGrant"); ok {
+		a.AccessGrant = AccessGrant(g)
+	}
+	a.AutomaticSubscription = o.boolean("automaticSubscription")
+	a.AllowDiscovery = o.boolean("allowDiscovery")
+	a.ShareResponsibility = o.boolean("shareResponsibility")
+	if d, ok := o.str("description"); ok {
+		a.Description = &d
+	}
+	a.Advanced, _ = o.str("advanced")
+}
+
+// decodeApprovals reads approval slots; permKey is requiredPermissions (v2) or
+// requiredPermission (v1).
+func decodeApprovals(o *object, list []any, permKey string) []Approval {
+	out := make([]Approval, len(list))
+	for i, v := range list {
+		ao, ok := o.w.asObject(o.at("approvals").Index(i), v)
+		if !ok {
+			out[i].RequiredPermission = Owner // reported; keeps the required rule quiet
+			continue
+		}
+		perm, _ := ao.str(permKey)
+		out[i].RequiredPermission = Permission(perm)
+		out[i].SpecificApproverRequired = ao.boolean("specificApproverRequired")
+		ao.finish()
+	}
+	return out
+}
+
+// decodeActionV1 reads the v1 actions list (exactly one element) of a subscription
+// policy and returns the paths with the exceptions condition indices filled in.
+func decodeActionV1(w *walker, list []any, p *Policy, paths v1Paths) v1Paths {
+	if len(list) != 1 {
+		w.add(Invalid("actions", nil, fmt.Sprintf("must have exactly one element, has %d", len(list))))
+		if len(list) == 0 {
+			p.Action = Action{Type: ActionManual, AccessGrant: Read}
+			return paths
+		}
+	}
+	o, ok := w.asObject("actions[0]", list[0])
+	if !ok {
+		p.Action = Action{Type: ActionManual, AccessGrant: Read}
+		return paths
+	}
+	a := &p.Action
+	if t, ok := o.str("type"); !ok {
+		if _, present := o.raw("type"); !present {
+			w.add(Required(o.at("type"), `must be "subscription"`))
+		}
+	} else if t != "subscription" {
+		w.add(NotSupported(o.at("type"), t, []string{"subscription"}))
+	}
+	if st, ok := o.str("subscriptionType"); ok {
+		if at, known := v1ToAction[st]; known {
+			a.Type = at
+		} else {
+			w.add(NotSupported(o.at("subscriptionType"), st, v1SubscriptionTypes))
+		}
+	}
+	decodeActionCommon(o, a)
+	if l, ok := o.list("approvals"); ok && len(l) > 0 {
+		a.Approvals = decodeApprovals(o, l, "requiredPermission")
+	}
+	if e, ok := o.obj("exceptions"); ok {
+		ent := &Entitlements{}
+		if op, ok := e.str("operator"); ok {
+			if mapped, known := v1ToOperator[op]; known {
+				ent.Operator = mapped
+			} else {
+				w.add(NotSupported(e.at("operator"), op, v1Operators))
+			}
+		}
+		conds, _ := e.list("conditions")
+		for i, cv := range conds {
+			cp := e.at("conditions").Index(i)
+			co, ok := w.asObject(cp, cv)
+			if !ok {
+				continue
+			}
+			ct, present := co.raw("type")
+			switch ct {
+			case "groups":
+				name := ""
+				if g, ok := co.obj("group"); ok {
+					name, _ = g.str("name")
+					g.finish()
+				}
+				paths.groupAt = append(paths.groupAt, i)
+				ent.Groups = append(ent.Groups, name)
+			case "authorizations":
+				var at Attribute
+				if au, ok := co.obj("authorization"); ok {
+					at.Name, _ = au.str("auth")
+					at.Value, _ = au.str("value")
+					au.finish()
+				}
+				paths.attrAt = append(paths.attrAt, i)
+				ent.Attributes = append(ent.Attributes, at)
+			default:
+				switch {
+				case !present || ct == nil:
+					w.add(Required(co.at("type"), ""))
+				default:
+					if s, isStr := ct.(string); isStr {
+						w.add(NotSupported(co.at("type"), s, v1Conditions))
+					} else {
+						w.add(WrongType(co.at("type"), "a string", ct))
+					}
+				}
+				co.ignore("group", "authorization")
+				// keep "needs at least one condition" quiet: this one is reported
+				paths.groupAt = append(paths.groupAt, i)
+				ent.Groups = append(ent.Groups, "?")
+			}
+			co.finish()
+		}
+		e.finish()
+		a.Entitlements = ent
+	}
+	o.finish()
+	return paths
+}
