@@ -97,8 +97,10 @@ type Reason struct {
 	PolicyID  int64
 	PolicyKey string
 	RecordID  int64
-	Detail    string
-	Err       error
+	// Outcome is the policy's outcome for the user (ReasonPolicy), e.g. "satisfied".
+	Outcome string
+	Detail  string
+	Err     error
 }
 
 // MaxReasons is how many reasons a Decision carries inline.

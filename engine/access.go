@@ -1,0 +1,449 @@
+package engine
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/tollgate-dev/tollgate/entitlement"
+	"github.com/tollgate-dev/tollgate/model"
+)
+
+func invalid(p string, value any, detail string) error {
+	return model.ErrorList{model.Invalid(model.Path(p), value, detail)}
+}
+
+// ownerOrGovernance is the permission of grants, record changes, applyPolicy and
+// disables: an owner of the data source or a GOVERNANCE user.
+func (s *Snapshot) ownerOrGovernance(ai actorInfo, d *dsState, what string) error {
+	if ai.has(permGovernance) || s.owns(ai.id, d, s.cfg.now()) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s needs an owner of data source %d or the GOVERNANCE permission", ErrForbidden, what, d.ds.ID)
+}
+
+// Access is POST /dataSource/{id}/access (DESIGN.md section 5): without a State it is
+// a request by a for themselves, judged against the policies; with a State it is a
+// manual grant to req.ProfileID or req.GroupID (default: a), allowed to owners and
+// GOVERNANCE users. A request when a already has a live record of their own at that
+// level returns that record and creates nothing.
+func (e *Engine) Access(a Actor, dataSourceID int64, req *model.AccessRequest) (*model.AccessRecord, error) {
+	t := e.begin()
+	s := t.base
+	ai, err := s.actor(a)
+	if err != nil {
+		t.abort()
+		return nil, err
+	}
+	d, ok := s.dataSources.get(dataSourceID)
+	if !ok {
+		t.abort()
+		return nil, fmt.Errorf("%w: no data source with id %d", ErrNotFound, dataSourceID)
+	}
+	level := req.AccessGrant
+	if level == "" {
+		level = model.Read
+	}
+	if level != model.Read && level != model.Write {
+		t.abort()
+		return nil, model.ErrorList{model.NotSupported("accessGrant", string(level), []string{"READ", "WRITE"})}
+	}
+	var rec *model.AccessRecord
+	created := true
+	if req.State == "" {
+		rec, created, err = t.request(ai, d, level, req)
+	} else {
+		rec, err = t.grant(ai, d, level, req)
+	}
+	if err != nil || !created {
+		t.abort()
+		return rec, err
+	}
+	t.commit(a, "access")
+	return rec, nil
+}
+
+func (t *txn) newRecordID() int64 {
+	id := t.nextRecord
+	t.nextRecord++
+	return id
+}
+
+// storeRecord stores a new or changed record and keeps the per-user and per-group
+// lists in step.
+func (t *txn) storeRecord(r *model.AccessRecord) {
+	old, existed := t.records.get(r.ID)
+	t.records.set(r.ID, r)
+	if r.Group != 0 {
+		d, ok := t.dataSources.get(r.DataSourceID)
+		if !ok {
+			return
+		}
+		nd := d.clone()
+		nd.groupGrants = replaceRecord(d.groupGrants, r, existed && old.Group != 0)
+		t.dataSources.set(nd.ds.ID, nd)
+		return
+	}
+	k := pairKey(r.DataSourceID, r.Profile)
+	list, _ := t.userRecs.get(k)
+	t.userRecs.set(k, replaceRecord(list, r, existed))
+}
+
+func replaceRecord(list []*model.AccessRecord, r *model.AccessRecord, existed bool) []*model.AccessRecord {
+	out := make([]*model.AccessRecord, 0, len(list)+1)
+	for _, x := range list {
+		if existed && x.ID == r.ID {
+			continue
+		}
+		out = append(out, x)
+	}
+	out = append(out, r)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+func (t *txn) request(ai actorInfo, d *dsState, level model.AccessGrant, req *model.AccessRequest) (*model.AccessRecord, bool, error) {
+	s := t.base
+	var errs model.ErrorList
+	if req.ProfileID != nil && *req.ProfileID != ai.id {
+		errs = append(errs, model.Invalid("profileId", *req.ProfileID, "is not the caller: a request is made by the caller for themselves (a grant needs state)"))
+	}
+	if req.GroupID != nil {
+		errs = append(errs, model.Forbidden("groupId", "a request is made by the caller for themselves; a grant to a group needs state"))
+	}
+	if len(errs) > 0 {
+		return nil, false, errs
+	}
+	u, ok := s.users.get(ai.id)
+	if !ok {
+		return nil, false, fmt.Errorf("%w: the built-in actor cannot request access", ErrForbidden)
+	}
+	// A live record of the caller's own at this level is answered as it is.
+	recs, _ := s.userRecs.get(pairKey(d.ds.ID, ai.id))
+	for _, r := range recs {
+		if r.Profile != ai.id || r.DataSourceID != d.ds.ID || r.AccessGrant != level {
+			continue
+		}
+		if r.State == model.StatePending || (r.State != model.StateDenied && live(r, t.now)) {
+			return r, false, nil
+		}
+	}
+	res := s.levelResult(u, d, level)
+	rec := &model.AccessRecord{DataSourceID: d.ds.ID, Profile: ai.id, Policy: true,
+		AccessGrant: level, CreatedAt: t.now, UpdatedAt: t.now, Expiration: req.Expiration}
+	switch res.Outcome {
+	case entitlement.Satisfied:
+		rec.State, rec.Approved = model.StateSubscribed, true
+	case entitlement.NeedsApproval:
+		slots, err := t.slots(ai, d, res.Slots, req.Approvals)
+		if err != nil {
+			return nil, false, err
+		}
+		rec.State, rec.Approvals = model.StatePending, slots
+	default:
+		why := "no subscription policy lets this user subscribe"
+		if len(d.indet) > 0 {
+			why = "the data source is indeterminate: " + d.indet[0].err.Error()
+		} else if res.Outcome == entitlement.NeedsManual {
+			why = "access needs a manual grant by an owner"
+		} else if len(d.read)+len(d.write) > 0 {
+			why = "the user does not meet the policies of data source"
+		}
+		return nil, false, fmt.Errorf("%w: %s (level %s)", ErrForbidden, why, level)
+	}
+	rec.ID = t.newRecordID()
+	t.storeRecord(rec)
+	return rec, true, nil
+}
+
+// slots builds the approval slots of a new request, checking the named specific
+// approvers: one per slot that requires one, in slot order; each must exist, hold the
+// slot's permission and not be the requester.
+func (t *txn) slots(ai actorInfo, d *dsState, need []model.Approval, named []model.SpecificApprover) ([]model.ApprovalSlot, error) {
+	s := t.base
+	var errs model.ErrorList
+	nSpecific := 0
+	for _, a := range need {
+		if a.SpecificApproverRequired {
+			nSpecific++
+		}
+	}
+	if len(named) != nSpecific {
+		return nil, model.ErrorList{model.Invalid("approvals", nil,
+			fmt.Sprintf("names %d specific approvers; the request needs exactly %d (one per approval slot with specificApproverRequired, in slot order)", len(named), nSpecific))}
+	}
+	out := make([]model.ApprovalSlot, len(need))
+	j := 0
+	for i, a := range need {
+		out[i] = model.ApprovalSlot{RequiredPermission: a.RequiredPermission, SpecificApproverRequired: a.SpecificApproverRequired, State: model.SlotPending}
+		if !a.SpecificApproverRequired {
+			continue
+		}
+		id := named[j].SpecificApprover
+		p := model.NewPath("approvals").Index(j).Child("specificApprover")
+		j++
+		switch {
+		case id == ai.id:
+			errs = append(errs, model.Invalid(p, id, "is the requester, who cannot approve their own request"))
+		case !s.canFill(id, d, a.RequiredPermission):
+			if _, ok := s.users.get(id); !ok {
+				errs = append(errs, model.Invalid(p, id, "is not a user"))
+			} else {
+				errs = append(errs, model.Invalid(p, id, fmt.Sprintf("does not hold the permission %s the approval slot requires", a.RequiredPermission)))
+			}
+		}
+		out[i].SpecificApprover = id
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return out, nil
+}
+
+// canFill reports whether user id holds perm on d (OWNER = an owner of d).
+func (s *Snapshot) canFill(id int64, d *dsState, perm model.Permission) bool {
+	u, ok := s.users.get(id)
+	if !ok {
+		return false
+	}
+	if perm == model.Owner {
+		return s.owns(id, d, s.cfg.now())
+	}
+	return u.perms&permBit(perm) != 0
+}
+
+func (t *txn) grant(ai actorInfo, d *dsState, level model.AccessGrant, req *model.AccessRequest) (*model.AccessRecord, error) {
+	s := t.base
+	if err := s.ownerOrGovernance(ai, d, "a manual grant"); err != nil {
+		return nil, err
+	}
+	switch req.State {
+	case model.StateSubscribed, model.StateExpert, model.StateOwner:
+	default:
+		return nil, model.ErrorList{model.NotSupported("state", string(req.State), []string{"subscribed", "expert", "owner"})}
+	}
+	rec := &model.AccessRecord{DataSourceID: d.ds.ID, State: req.State, IsSubscriptionOverride: true,
+		Approved: true, AccessGrant: level, Expiration: req.Expiration, CreatedAt: t.now, UpdatedAt: t.now}
+	admin := ai.id
+	rec.Admin = &admin
+	switch {
+	case req.ProfileID != nil && req.GroupID != nil:
+		return nil, model.ErrorList{model.Forbidden("groupId", "give profileId or groupId, not both")}
+	case req.GroupID != nil:
+		if _, ok := s.groups[*req.GroupID]; !ok {
+			return nil, model.ErrorList{model.Invalid("groupId", *req.GroupID, "is not a group")}
+		}
+		rec.Group = *req.GroupID
+	case req.ProfileID != nil:
+		if _, ok := s.users.get(*req.ProfileID); !ok {
+			return nil, model.ErrorList{model.Invalid("profileId", *req.ProfileID, "is not a user")}
+		}
+		rec.Profile = *req.ProfileID
+	default:
+		if ai.system {
+			return nil, model.ErrorList{model.Required("profileId", "is required when the caller is not a user (or give groupId)")}
+		}
+		rec.Profile = ai.id
+	}
+	rec.ID = t.newRecordID()
+	t.storeRecord(rec)
+	return rec, nil
+}
+
+// ChangeRecord is PUT /dataSource/{id}/access/{recordId} by an owner or a GOVERNANCE
+// user: state denied revokes the record; state subscribed on a pending request
+// approves it outright; expiration, when given, is set.
+func (e *Engine) ChangeRecord(a Actor, dataSourceID, recordID int64, ch *model.RecordChange) (*model.AccessRecord, error) {
+	t := e.begin()
+	s := t.base
+	ai, err := s.actor(a)
+	if err != nil {
+		t.abort()
+		return nil, err
+	}
+	d, ok := s.dataSources.get(dataSourceID)
+	if !ok {
+		t.abort()
+		return nil, fmt.Errorf("%w: no data source with id %d", ErrNotFound, dataSourceID)
+	}
+	if err := s.ownerOrGovernance(ai, d, "changing an access record"); err != nil {
+		t.abort()
+		return nil, err
+	}
+	old, ok := s.records.get(recordID)
+	if !ok || old.DataSourceID != dataSourceID {
+		t.abort()
+		return nil, fmt.Errorf("%w: no access record %d on data source %d", ErrNotFound, recordID, dataSourceID)
+	}
+	r := cloneRecord(old)
+	switch ch.State {
+	case "":
+	case model.StateDenied:
+		r.State, r.Approved = model.StateDenied, false
+	case model.StateSubscribed, model.StateExpert, model.StateOwner:
+		if r.State == model.StatePending {
+			for i := range r.Approvals {
+				if r.Approvals[i].State != model.SlotApproved {
+					r.Approvals[i].State = model.SlotApproved
+					if !ai.system {
+						r.Approvals[i].Approver = ai.id
+					}
+				}
+			}
+		}
+		if !r.IsSubscriptionOverride && ch.State != model.StateSubscribed {
+			t.abort()
+			return nil, model.ErrorList{model.Invalid("state", string(ch.State), "is not a state of a request (subscribed or denied)")}
+		}
+		r.State, r.Approved = ch.State, true
+	default:
+		t.abort()
+		return nil, model.ErrorList{model.NotSupported("state", string(ch.State), []string{"subscribed", "expert", "owner", "denied"})}
+	}
+	if ch.HasExpiration {
+		r.Expiration = ch.Expiration
+	}
+	r.UpdatedAt = t.now
+	t.storeRecord(r)
+	t.commit(a, "changeRecord")
+	return r, nil
+}
+
+func cloneRecord(r *model.AccessRecord) *model.AccessRecord {
+	c := *r
+	c.Approvals = append([]model.ApprovalSlot(nil), r.Approvals...)
+	if r.Admin != nil {
+		a := *r.Admin
+		c.Admin = &a
+	}
+	return &c
+}
+
+// openSlot returns the first open slot of r that ai may fill, or -1.
+func (s *Snapshot) openSlot(ai actorInfo, r *model.AccessRecord, d *dsState) int {
+	for _, sl := range r.Approvals {
+		if sl.State == model.SlotApproved && sl.Approver == ai.id && !ai.system {
+			return -1 // one user fills at most one slot of a request
+		}
+	}
+	for i, sl := range r.Approvals {
+		if sl.State == model.SlotApproved {
+			continue
+		}
+		if sl.SpecificApproverRequired {
+			if sl.SpecificApprover == ai.id {
+				return i
+			}
+			continue
+		}
+		if sl.RequiredPermission == model.Owner {
+			if s.owns(ai.id, d, s.cfg.now()) {
+				return i
+			}
+			continue
+		}
+		if ai.has(permBit(sl.RequiredPermission)) {
+			return i
+		}
+	}
+	return -1
+}
+
+// judge finds the pending request of an approve or deny entry and the slot ai may fill.
+func (t *txn) judge(ai actorInfo, id int64) (*model.AccessRecord, int, string) {
+	s := t.view()
+	r, ok := s.records.get(id)
+	if !ok {
+		return nil, -1, fmt.Sprintf("no access record with id %d", id)
+	}
+	if r.State != model.StatePending {
+		return nil, -1, fmt.Sprintf("access record %d is not pending (state %s)", id, r.State)
+	}
+	if r.Profile == ai.id && !ai.system {
+		return nil, -1, "a requester cannot approve or deny their own request"
+	}
+	d, ok := s.dataSources.get(r.DataSourceID)
+	if !ok {
+		return nil, -1, fmt.Sprintf("data source %d no longer exists", r.DataSourceID)
+	}
+	slot := s.openSlot(ai, r, d)
+	if slot < 0 {
+		return nil, -1, "the caller may not fill any open approval slot of this request"
+	}
+	return r, slot, ""
+}
+
+// Approve fills, for each entry, the first open approval slot of the request that a
+// may fill; a request whose slots are all approved becomes subscribed. Entries are
+// applied one by one; refused entries are returned as failures.
+func (e *Engine) Approve(a Actor, entries []model.ApproveEntry) ([]Failure, error) {
+	t := e.begin()
+	ai, err := t.base.actor(a)
+	if err != nil {
+		t.abort()
+		return nil, err
+	}
+	failures := []Failure{}
+	for _, en := range entries {
+		r, slot, why := t.judge(ai, en.ID)
+		if r == nil {
+			failures = append(failures, Failure{ID: en.ID, Reason: why})
+			continue
+		}
+		r = cloneRecord(r)
+		r.Approvals[slot].State = model.SlotApproved
+		r.Approvals[slot].Approver = ai.id
+		all := true
+		for _, sl := range r.Approvals {
+			all = all && sl.State == model.SlotApproved
+		}
+		if all {
+			r.State, r.Approved = model.StateSubscribed, true
+		}
+		if !en.Expiration.IsZero() {
+			r.Expiration = en.Expiration
+		}
+		r.UpdatedAt = t.now
+		t.storeRecord(r)
+	}
+	t.commit(a, "approve")
+	return failures, nil
+}
+
+// Deny denies, for each entry, a pending request that a could approve a slot of.
+// Entries are applied one by one; refused entries are returned as failures.
+func (e *Engine) Deny(a Actor, entries []model.DenyEntry) ([]Failure, error) {
+	t := e.begin()
+	ai, err := t.base.actor(a)
+	if err != nil {
+		t.abort()
+		return nil, err
+	}
+	failures := []Failure{}
+	for _, en := range entries {
+		r, _, why := t.judge(ai, en.ID)
+		if r == nil {
+			failures = append(failures, Failure{ID: en.ID, Reason: why})
+			continue
+		}
+		r = cloneRecord(r)
+		r.State, r.Approved, r.DenialReasoning = model.StateDenied, false, en.DenialReasoning
+		r.UpdatedAt = t.now
+		t.storeRecord(r)
+	}
+	t.commit(a, "deny")
+	return failures, nil
+}
+
+// Records returns every access record in id order.
+func (e *Engine) Records() []*model.AccessRecord { return e.cur.Load().Records() }
+
+// Records returns every access record in id order.
+func (s *Snapshot) Records() []*model.AccessRecord {
+	ids := s.records.keys()
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	out := make([]*model.AccessRecord, len(ids))
+	for i, id := range ids {
+		out[i], _ = s.records.get(id)
+	}
+	return out
+}

@@ -1,0 +1,177 @@
+package engine
+
+import (
+	"sort"
+
+	"github.com/tollgate-dev/tollgate/circumstance"
+	"github.com/tollgate-dev/tollgate/entitlement"
+	"github.com/tollgate-dev/tollgate/model"
+)
+
+// compile validates a canonical policy and compiles its circumstances and action,
+// reporting every problem in one model.ErrorList.
+func (e *Engine) compile(p *model.Policy) (*policyState, error) {
+	errs := model.ValidatePolicy(p)
+	m, err := circumstance.Compile(p, circumstance.WithRegexTimeout(e.cfg.regexTimeout))
+	if err != nil {
+		errs = append(errs, asList(err)...)
+	}
+	var r *entitlement.Rule
+	if p.Type == model.PolicySubscription {
+		var ropts []entitlement.Option
+		if e.cfg.costLimit > 0 {
+			ropts = append(ropts, entitlement.WithCostLimit(e.cfg.costLimit))
+		}
+		r, err = entitlement.Compile(p, ropts...)
+		if err != nil {
+			errs = append(errs, asList(err)...)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return newPolicyState(p, m, r), nil
+}
+
+func newPolicyState(p *model.Policy, m *circumstance.Matcher, r *entitlement.Rule) *policyState {
+	return &policyState{p: p, m: m, r: r,
+		sub:       p.Type == model.PolicySubscription,
+		write:     p.Action.AccessGrant == model.Write,
+		share:     p.Action.ShareResponsibility,
+		auto:      p.Action.AutomaticSubscription,
+		discovery: p.Action.AllowDiscovery,
+	}
+}
+
+func asList(err error) model.ErrorList {
+	if l := model.Errors(err); l != nil {
+		return l
+	}
+	return model.ErrorList{&model.FieldError{Path: "", Code: model.CodeInvalid, Detail: err.Error()}}
+}
+
+func disabledHere(ds *model.DataSource, key string) bool {
+	for _, d := range ds.DisabledPolicies {
+		if d.PolicyKey == key {
+			return true
+		}
+	}
+	return false
+}
+
+func selectedHere(ds *model.DataSource, key string) bool {
+	for _, k := range ds.SelectedPolicies {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+// newDSState builds the state of a data source from scratch, running it through the
+// policy index. groupGrants carry over from the previous state.
+func (t *txn) newDSState(ds *model.DataSource, groupGrants []*model.AccessRecord) *dsState {
+	d := &dsState{ds: ds, target: circumstance.NewTarget(ds), res: entitlement.NewResource(ds), groupGrants: groupGrants}
+	d.owners = append([]int64(nil), ds.Owners...)
+	sort.Slice(d.owners, func(i, j int) bool { return d.owners[i] < d.owners[j] })
+	t.applicability(d)
+	return d
+}
+
+// applicability recomputes d.applied and d.indet through the policy index.
+func (t *txn) applicability(d *dsState) {
+	d.applied, d.indet = nil, nil
+	selected := func(id int64) bool {
+		p, ok := t.policies.get(id)
+		return ok && selectedHere(d.ds, p.p.Key)
+	}
+	t.e.pix.Applicable(d.target, selected, func(id int64, r circumstance.Result, err error) {
+		p, ok := t.policies.get(id)
+		if !ok || disabledHere(d.ds, p.p.Key) {
+			return
+		}
+		if r == circumstance.Indeterminate {
+			d.indet = append(d.indet, indet{policyID: id, err: err})
+			return
+		}
+		d.applied = append(d.applied, p)
+	})
+	d.derive()
+}
+
+// storeDS records d in the txn and keeps the writer-owned indexes in step.
+func (t *txn) storeDS(d *dsState) {
+	t.dataSources.set(d.ds.ID, d)
+	if len(d.indet) > 0 {
+		t.e.indet[d.ds.ID] = struct{}{}
+	} else {
+		delete(t.e.indet, d.ds.ID)
+	}
+}
+
+// selectedIDs lists the data sources whose owners selected the policy key.
+func (t *txn) selectedIDs(key string) []int64 {
+	return sortedSet(t.e.selectedBy[key])
+}
+
+// affected returns the data sources on which p applies or is indeterminate, with
+// the result, without changing anything.
+func (t *txn) affected(p *policyState) map[int64]hit {
+	out := map[int64]hit{}
+	if !p.active() {
+		return out
+	}
+	t.e.cix.Applicable(p.m, t.selectedIDs(p.p.Key), func(id int64, r circumstance.Result, err error) {
+		out[id] = hit{r: r, err: err}
+	})
+	return out
+}
+
+type hit struct {
+	r   circumstance.Result
+	err error
+}
+
+func insertPolicy(list []*policyState, p *policyState) []*policyState {
+	i := sort.Search(len(list), func(i int) bool { return list[i].p.ID >= p.p.ID })
+	out := make([]*policyState, 0, len(list)+1)
+	out = append(out, list[:i]...)
+	out = append(out, p)
+	if i < len(list) && list[i].p.ID == p.p.ID {
+		i++
+	}
+	return append(out, list[i:]...)
+}
+
+func removePolicy(list []*policyState, id int64) []*policyState {
+	for i, p := range list {
+		if p.p.ID == id {
+			out := make([]*policyState, 0, len(list)-1)
+			out = append(out, list[:i]...)
+			return append(out, list[i+1:]...)
+		}
+	}
+	return list
+}
+
+func removeIndet(list []indet, id int64) []indet {
+	for i, x := range list {
+		if x.policyID == id {
+			out := make([]indet, 0, len(list)-1)
+			out = append(out, list[:i]...)
+			return append(out, list[i+1:]...)
+		}
+	}
+	return list
+}
+
+// refreshDS recomputes the applicability of one data source from scratch.
+func (t *txn) refreshDS(id int64) {
+	old, ok := t.dataSources.get(id)
+	if !ok {
+		return
+	}
+	d := old.clone()
+	t.applicability(d)
+	t.storeDS(d)
+}

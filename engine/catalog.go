@@ -1,0 +1,537 @@
+package engine
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/tollgate-dev/tollgate/entitlement"
+	"github.com/tollgate-dev/tollgate/model"
+)
+
+// PutDataSource inserts or replaces a data source. Allowed to GOVERNANCE users, to
+// an owner of the existing data source, and, for a new one, to CREATE_DATA_SOURCE
+// users. Its applicability is computed through the policy index.
+func (e *Engine) PutDataSource(a Actor, ds *model.DataSource) error {
+	return e.PutDataSources(a, []*model.DataSource{ds})
+}
+
+// PutDataSources puts many data sources in one atomic write.
+func (e *Engine) PutDataSources(a Actor, list []*model.DataSource) error {
+	t := e.begin()
+	ai, err := t.base.actor(a)
+	if err != nil {
+		t.abort()
+		return err
+	}
+	return t.finish(a, "putDataSource", t.putDataSources(ai, list))
+}
+
+func (t *txn) putDataSources(ai actorInfo, list []*model.DataSource) error {
+	var errs model.ErrorList
+	for i, ds := range list {
+		errs = append(errs, model.ValidateDataSource(ds, model.NewPath("dataSources").Index(i))...)
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	for _, ds := range list {
+		if ai.has(permGovernance) {
+			continue
+		}
+		if old, ok := t.dataSources.get(ds.ID); ok {
+			if !t.base.owns(ai.id, old, t.now) {
+				return fmt.Errorf("%w: changing data source %d needs an owner or the GOVERNANCE permission", ErrForbidden, ds.ID)
+			}
+		} else if !ai.has(permCreateDataSource) {
+			return fmt.Errorf("%w: creating a data source needs the CREATE_DATA_SOURCE or GOVERNANCE permission", ErrForbidden)
+		}
+	}
+	for _, ds := range list {
+		t.putDS(ds)
+	}
+	return nil
+}
+
+func cloneDataSource(ds *model.DataSource) *model.DataSource {
+	c := *ds
+	c.Owners = append([]int64(nil), ds.Owners...)
+	c.Tags = append([]string(nil), ds.Tags...)
+	c.Columns = append([]model.Column(nil), ds.Columns...)
+	c.Domains = append([]model.Domain(nil), ds.Domains...)
+	c.SelectedPolicies = append([]string(nil), ds.SelectedPolicies...)
+	c.DisabledPolicies = append([]model.DisabledPolicy(nil), ds.DisabledPolicies...)
+	return &c
+}
+
+// putDS stores a (validated) data source, keeping the writer-owned indexes in step.
+func (t *txn) putDS(in *model.DataSource) {
+	ds := cloneDataSource(in)
+	if ds.CreatedAt.IsZero() {
+		ds.CreatedAt = t.now
+	}
+	t.dirty = true
+	var grants []*model.AccessRecord
+	if old, ok := t.dataSources.get(ds.ID); ok {
+		grants = old.groupGrants
+		for _, k := range old.ds.SelectedPolicies {
+			delSet(t.e.selectedBy, k, ds.ID)
+		}
+	}
+	for _, k := range ds.SelectedPolicies {
+		addSet(t.e.selectedBy, k, ds.ID)
+	}
+	d := t.newDSState(ds, grants)
+	t.e.cix.Put(d.target)
+	t.storeDS(d)
+}
+
+// DeleteDataSource removes a data source and every access record on it
+// (GOVERNANCE or an owner).
+func (e *Engine) DeleteDataSource(a Actor, id int64) error {
+	t := e.begin()
+	ai, err := t.base.actor(a)
+	if err != nil {
+		t.abort()
+		return err
+	}
+	d, ok := t.dataSources.get(id)
+	if !ok {
+		t.abort()
+		return fmt.Errorf("%w: no data source with id %d", ErrNotFound, id)
+	}
+	if err := t.base.ownerOrGovernance(ai, d, "deleting a data source"); err != nil {
+		t.abort()
+		return err
+	}
+	t.dirty = true
+	for _, k := range d.ds.SelectedPolicies {
+		delSet(t.e.selectedBy, k, id)
+	}
+	t.e.cix.Remove(id)
+	delete(t.e.indet, id)
+	t.dataSources.del(id)
+	t.base.records.each(func(rid int64, r *model.AccessRecord) bool {
+		if r.DataSourceID == id {
+			t.records.del(rid)
+			if r.Group == 0 {
+				t.userRecs.del(pairKey(id, r.Profile))
+			}
+		}
+		return true
+	})
+	t.commit(a, "deleteDataSource")
+	return nil
+}
+
+// PutUser inserts or replaces a user (GOVERNANCE or USER_ADMIN).
+func (e *Engine) PutUser(a Actor, u *model.User) error { return e.PutUsers(a, []*model.User{u}) }
+
+// PutUsers puts many users in one atomic write.
+func (e *Engine) PutUsers(a Actor, list []*model.User) error {
+	t := e.begin()
+	ai, err := t.base.actor(a)
+	if err != nil {
+		t.abort()
+		return err
+	}
+	return t.finish(a, "putUser", t.putUsers(ai, list))
+}
+
+func (t *txn) putUsers(ai actorInfo, list []*model.User) error {
+	if !ai.has(permGovernance) && !ai.has(permUserAdmin) {
+		return fmt.Errorf("%w: managing users needs the USER_ADMIN or GOVERNANCE permission", ErrForbidden)
+	}
+	var errs model.ErrorList
+	inList := map[int64]bool{}
+	for _, u := range list {
+		inList[u.ID] = true
+	}
+	keys := map[string]int64{}
+	cur := t.view()
+	for i, u := range list {
+		p := model.NewPath("users").Index(i)
+		errs = append(errs, model.ValidateUser(u, p)...)
+		if u.APIKey == "" {
+			continue
+		}
+		if other, ok := keys[u.APIKey]; ok && other != u.ID {
+			errs = append(errs, model.Invalid(p.Child("apiKey"), nil, fmt.Sprintf("is also the key of user %d in this call", other)))
+		}
+		keys[u.APIKey] = u.ID
+		if other, ok := cur.userByKey(u.APIKey); ok && other != u.ID && !inList[other] {
+			errs = append(errs, model.Invalid(p.Child("apiKey"), nil, fmt.Sprintf("is already the key of user %d", other)))
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	for _, u := range list {
+		t.putUser(u)
+	}
+	return nil
+}
+
+func cloneUser(u *model.User) *model.User {
+	c := *u
+	c.Permissions = append([]model.Permission(nil), u.Permissions...)
+	c.Groups = append([]string(nil), u.Groups...)
+	if u.Attributes != nil {
+		c.Attributes = make(map[string][]string, len(u.Attributes))
+		for k, v := range u.Attributes {
+			c.Attributes[k] = append([]string(nil), v...)
+		}
+	}
+	return &c
+}
+
+func (t *txn) putUser(in *model.User) {
+	u := cloneUser(in)
+	t.dirty = true
+	if old, ok := t.users.get(u.ID); ok {
+		for _, g := range old.u.Groups {
+			delSet(t.e.members, g, u.ID)
+		}
+		if old.u.APIKey != "" {
+			t.dropKey(old.u.APIKey, u.ID)
+		}
+	}
+	for _, g := range u.Groups {
+		addSet(t.e.members, g, u.ID)
+	}
+	if u.APIKey != "" {
+		k := strKey(u.APIKey)
+		ids, _ := t.apiKeys.get(k)
+		t.apiKeys.set(k, append(append([]int64(nil), ids...), u.ID))
+	}
+	t.users.set(u.ID, t.userState(u))
+}
+
+func (t *txn) dropKey(key string, id int64) {
+	k := strKey(key)
+	ids, _ := t.apiKeys.get(k)
+	var out []int64
+	for _, x := range ids {
+		if x != id {
+			out = append(out, x)
+		}
+	}
+	if len(out) == 0 {
+		t.apiKeys.del(k)
+	} else {
+		t.apiKeys.set(k, out)
+	}
+}
+
+// userState derives what rules evaluate from a user and the current groups.
+func (t *txn) userState(u *model.User) *userState {
+	byName := map[string]*model.Group{}
+	var gids []int64
+	for _, name := range u.Groups {
+		if id, ok := t.groupByName[name]; ok {
+			byName[name] = t.groups[id]
+			gids = append(gids, id)
+		}
+	}
+	sort.Slice(gids, func(i, j int) bool { return gids[i] < gids[j] })
+	us := &userState{u: u, subj: entitlement.NewSubject(u, byName), groupIDs: gids}
+	for _, p := range u.Permissions {
+		us.perms |= permBit(p)
+	}
+	return us
+}
+
+// DeleteUser removes a user (GOVERNANCE or USER_ADMIN). Records naming the user stay.
+func (e *Engine) DeleteUser(a Actor, id int64) error {
+	t := e.begin()
+	ai, err := t.base.actor(a)
+	if err != nil {
+		t.abort()
+		return err
+	}
+	if !ai.has(permGovernance) && !ai.has(permUserAdmin) {
+		t.abort()
+		return fmt.Errorf("%w: managing users needs the USER_ADMIN or GOVERNANCE permission", ErrForbidden)
+	}
+	old, ok := t.users.get(id)
+	if !ok {
+		t.abort()
+		return fmt.Errorf("%w: no user with id %d", ErrNotFound, id)
+	}
+	t.dirty = true
+	for _, g := range old.u.Groups {
+		delSet(t.e.members, g, id)
+	}
+	if old.u.APIKey != "" {
+		t.dropKey(old.u.APIKey, id)
+	}
+	t.users.del(id)
+	t.commit(a, "deleteUser")
+	return nil
+}
+
+// PutGroup inserts or replaces a group (GOVERNANCE or USER_ADMIN); its members'
+// inherited attributes are recomputed.
+func (e *Engine) PutGroup(a Actor, g *model.Group) error { return e.PutGroups(a, []*model.Group{g}) }
+
+// PutGroups puts many groups in one atomic write.
+func (e *Engine) PutGroups(a Actor, list []*model.Group) error {
+	t := e.begin()
+	ai, err := t.base.actor(a)
+	if err != nil {
+		t.abort()
+		return err
+	}
+	return t.finish(a, "putGroup", t.putGroups(ai, list))
+}
+
+func (t *txn) putGroups(ai actorInfo, list []*model.Group) error {
+	if !ai.has(permGovernance) && !ai.has(permUserAdmin) {
+		return fmt.Errorf("%w: managing groups needs the USER_ADMIN or GOVERNANCE permission", ErrForbidden)
+	}
+	var errs model.ErrorList
+	names := map[string]int64{}
+	for i, g := range list {
+		p := model.NewPath("groups").Index(i)
+		errs = append(errs, model.ValidateGroup(g, p)...)
+		if other, ok := names[g.Name]; ok && other != g.ID {
+			errs = append(errs, model.Duplicate(p.Child("name"), g.Name))
+		}
+		names[g.Name] = g.ID
+		if other, ok := t.groupByName[g.Name]; ok && other != g.ID {
+			if _, renamed := names[t.groups[other].Name]; !renamed {
+				errs = append(errs, model.Invalid(p.Child("name"), g.Name, fmt.Sprintf("is already the name of group %d", other)))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	t.copyGroups()
+	touched := map[int64]struct{}{}
+	for _, in := range list {
+		g := *in
+		if old, ok := t.groups[g.ID]; ok {
+			delete(t.groupByName, old.Name)
+			for u := range t.e.members[old.Name] {
+				touched[u] = struct{}{}
+			}
+		}
+		t.groups[g.ID] = &g
+		t.groupByName[g.Name] = g.ID
+		for u := range t.e.members[g.Name] {
+			touched[u] = struct{}{}
+		}
+	}
+	t.refreshUsers(touched)
+	return nil
+}
+
+func (t *txn) refreshUsers(ids map[int64]struct{}) {
+	for id := range ids {
+		if us, ok := t.users.get(id); ok {
+			t.users.set(id, t.userState(us.u))
+		}
+	}
+}
+
+// DeleteGroup removes a group (GOVERNANCE or USER_ADMIN); members lose its attributes.
+func (e *Engine) DeleteGroup(a Actor, id int64) error {
+	t := e.begin()
+	ai, err := t.base.actor(a)
+	if err != nil {
+		t.abort()
+		return err
+	}
+	if !ai.has(permGovernance) && !ai.has(permUserAdmin) {
+		t.abort()
+		return fmt.Errorf("%w: managing groups needs the USER_ADMIN or GOVERNANCE permission", ErrForbidden)
+	}
+	g, ok := t.groups[id]
+	if !ok {
+		t.abort()
+		return fmt.Errorf("%w: no group with id %d", ErrNotFound, id)
+	}
+	t.copyGroups()
+	delete(t.groups, id)
+	delete(t.groupByName, g.Name)
+	t.refreshUsers(t.e.members[g.Name])
+	t.commit(a, "deleteGroup")
+	return nil
+}
+
+// UserByAPIKey finds the user an API key authenticates.
+func (e *Engine) UserByAPIKey(key string) (int64, bool) { return e.cur.Load().userByKey(key) }
+
+func (s *Snapshot) userByKey(key string) (int64, bool) {
+	if key == "" {
+		return 0, false
+	}
+	ids, _ := s.apiKeys.get(strKey(key))
+	for _, id := range ids {
+		if u, ok := s.users.get(id); ok && u.u.APIKey == key {
+			return id, true
+		}
+	}
+	return 0, false
+}
+
+// ApplyPolicy applies an owner-selected policy on a data source (an owner of it or
+// GOVERNANCE). A policy that is not owner-selected is a validation error.
+func (e *Engine) ApplyPolicy(a Actor, policyID, dataSourceID int64) error {
+	t := e.begin()
+	d, p, ai, err := t.dsPolicyCall(a, dataSourceID, policyID, "applying a policy")
+	if err == nil && !p.p.OwnerSelected() {
+		err = model.ErrorList{model.Invalid("policyId", policyID, "is not an owner-selected policy (it has no circumstance of type null)")}
+	}
+	if err == nil && !selectedHere(d.ds, p.p.Key) {
+		ds := cloneDataSource(d.ds)
+		ds.SelectedPolicies = append(ds.SelectedPolicies, p.p.Key)
+		t.putDS(ds)
+	}
+	_ = ai
+	return t.finish(a, "applyPolicy", err)
+}
+
+// dsPolicyCall runs the checks of a call on one data source and one policy in the
+// order 401, 404 (data source, then policy), 403 (owner or GOVERNANCE).
+func (t *txn) dsPolicyCall(a Actor, dsID, policyID int64, what string) (*dsState, *policyState, actorInfo, error) {
+	ai, err := t.base.actor(a)
+	if err != nil {
+		return nil, nil, ai, err
+	}
+	d, ok := t.dataSources.get(dsID)
+	if !ok {
+		return nil, nil, ai, fmt.Errorf("%w: no data source with id %d", ErrNotFound, dsID)
+	}
+	p, ok := t.policies.get(policyID)
+	if !ok {
+		return nil, nil, ai, fmt.Errorf("%w: no policy with id %d", ErrNotFound, policyID)
+	}
+	if err := t.base.ownerOrGovernance(ai, d, what); err != nil {
+		return nil, nil, ai, err
+	}
+	return d, p, ai, nil
+}
+
+// DisablePolicy disables a global policy on one data source, with a reason (an owner
+// of it or GOVERNANCE). The policy then does not apply there.
+func (e *Engine) DisablePolicy(a Actor, dataSourceID, policyID int64, reason string) error {
+	t := e.begin()
+	d, p, _, err := t.dsPolicyCall(a, dataSourceID, policyID, "disabling a policy")
+	if err == nil && reason == "" {
+		err = model.ErrorList{model.Required("reason", "a reason is required to disable a policy")}
+	}
+	if err == nil {
+		ds := cloneDataSource(d.ds)
+		kept := ds.DisabledPolicies[:0]
+		for _, x := range ds.DisabledPolicies {
+			if x.PolicyKey != p.p.Key {
+				kept = append(kept, x)
+			}
+		}
+		ds.DisabledPolicies = append(kept, model.DisabledPolicy{PolicyKey: p.p.Key, Reason: reason})
+		t.putDS(ds)
+	}
+	return t.finish(a, "disablePolicy", err)
+}
+
+// EnablePolicy re-enables a global policy disabled on one data source.
+func (e *Engine) EnablePolicy(a Actor, dataSourceID, policyID int64) error {
+	t := e.begin()
+	d, p, _, err := t.dsPolicyCall(a, dataSourceID, policyID, "enabling a policy")
+	if err == nil && disabledHere(d.ds, p.p.Key) {
+		ds := cloneDataSource(d.ds)
+		kept := ds.DisabledPolicies[:0]
+		for _, x := range ds.DisabledPolicies {
+			if x.PolicyKey != p.p.Key {
+				kept = append(kept, x)
+			}
+		}
+		ds.DisabledPolicies = kept
+		t.putDS(ds)
+	}
+	return t.finish(a, "enablePolicy", err)
+}
+
+// AppliedPolicies returns the active policies applied on a data source, by id.
+func (e *Engine) AppliedPolicies(dataSourceID int64) ([]*model.Policy, error) {
+	return e.cur.Load().AppliedPolicies(dataSourceID)
+}
+
+// AppliedPolicies returns the active policies applied on a data source, by id.
+func (s *Snapshot) AppliedPolicies(dataSourceID int64) ([]*model.Policy, error) {
+	d, ok := s.dataSources.get(dataSourceID)
+	if !ok {
+		return nil, fmt.Errorf("%w: no data source with id %d", ErrNotFound, dataSourceID)
+	}
+	out := make([]*model.Policy, len(d.applied))
+	for i, p := range d.applied {
+		out[i] = p.p
+	}
+	return out, nil
+}
+
+// Indeterminate returns the error that makes a data source indeterminate, or nil.
+func (s *Snapshot) Indeterminate(dataSourceID int64) error {
+	d, ok := s.dataSources.get(dataSourceID)
+	if !ok || len(d.indet) == 0 {
+		return nil
+	}
+	return d.indet[0].err
+}
+
+// DataSource returns a data source.
+func (s *Snapshot) DataSource(id int64) (*model.DataSource, bool) {
+	d, ok := s.dataSources.get(id)
+	if !ok {
+		return nil, false
+	}
+	return d.ds, true
+}
+
+// User returns a user.
+func (s *Snapshot) User(id int64) (*model.User, bool) {
+	u, ok := s.users.get(id)
+	if !ok {
+		return nil, false
+	}
+	return u.u, true
+}
+
+// DataSourceIDs returns every data source id, ascending.
+func (s *Snapshot) DataSourceIDs() []int64 {
+	ids := s.dataSources.keys()
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
+}
+
+// UserIDs returns every user id, ascending.
+func (s *Snapshot) UserIDs() []int64 {
+	ids := s.users.keys()
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
+}
+
+// DataSourcesFor lists, ascending, the data sources a user holds at least level on.
+func (e *Engine) DataSourcesFor(userID int64, level Grant) []int64 {
+	s := e.cur.Load()
+	var out []int64
+	for _, id := range s.DataSourceIDs() {
+		if s.Decide(userID, id).Grant >= level {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// UsersFor lists, ascending, the users holding at least level on a data source.
+func (e *Engine) UsersFor(dataSourceID int64, level Grant) []int64 {
+	s := e.cur.Load()
+	var out []int64
+	for _, id := range s.UserIDs() {
+		if s.Decide(id, dataSourceID).Grant >= level {
+			out = append(out, id)
+		}
+	}
+	return out
+}

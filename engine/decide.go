@@ -1,0 +1,199 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/tollgate-dev/tollgate/entitlement"
+	"github.com/tollgate-dev/tollgate/model"
+)
+
+// Decide returns what a user gets on a data source, on the current snapshot.
+func (e *Engine) Decide(userID, dataSourceID int64) Decision {
+	return e.cur.Load().Decide(userID, dataSourceID)
+}
+
+func (d *Decision) add(r Reason) {
+	if d.nReasons < MaxReasons {
+		d.reasons[d.nReasons] = r
+		d.nReasons++
+	}
+}
+
+// levelFacts is what the records and the policies say about one level.
+type levelFacts struct {
+	grant    bool // a live manual grant at this level or above
+	selfSub  bool // a live subscribed request at this level or above that needed no approval
+	approved bool // a live approved request at this level or above
+	pending  bool // a pending request at exactly this level
+}
+
+// Decide returns what a user gets on a data source (DESIGN.md section 4). It does
+// not allocate. An unknown user or data source gets NONE.
+func (s *Snapshot) Decide(userID, dataSourceID int64) (d Decision) {
+	ds, ok := s.dataSources.get(dataSourceID)
+	if !ok {
+		d.add(Reason{Kind: ReasonUnknown, Detail: "unknown data source"})
+		return d
+	}
+	u, ok := s.users.get(userID)
+	if !ok {
+		d.add(Reason{Kind: ReasonUnknown, Detail: "unknown user"})
+		return d
+	}
+	var now time.Time
+	haveNow := false
+	clock := func() time.Time {
+		if !haveNow {
+			now, haveNow = s.cfg.now(), true
+		}
+		return now
+	}
+
+	owner := ds.isOwner(userID)
+	if owner {
+		d.add(Reason{Kind: ReasonOwner, Level: model.Read, Detail: "listed owner"})
+	}
+	var rf, wf levelFacts
+	consider := func(r *model.AccessRecord) {
+		if r.State == model.StateDenied {
+			return
+		}
+		if !r.Expiration.IsZero() && !clock().Before(r.Expiration) {
+			return
+		}
+		isWrite := r.AccessGrant == model.Write
+		if r.IsSubscriptionOverride {
+			rf.grant = true
+			if isWrite {
+				wf.grant = true
+			}
+			if r.State == model.StateOwner && !owner {
+				owner = true
+				d.add(Reason{Kind: ReasonOwner, Level: model.Read, RecordID: r.ID, Detail: "owner grant"})
+			}
+			d.add(Reason{Kind: ReasonRecord, Level: r.AccessGrant, RecordID: r.ID, Detail: "manual grant"})
+			return
+		}
+		switch r.State {
+		case model.StatePending:
+			if isWrite {
+				wf.pending = true
+			} else {
+				rf.pending = true
+			}
+			d.add(Reason{Kind: ReasonRecord, Level: r.AccessGrant, RecordID: r.ID, Detail: "pending request"})
+		case model.StateSubscribed, model.StateExpert, model.StateOwner:
+			if len(r.Approvals) == 0 {
+				rf.selfSub = true
+				if isWrite {
+					wf.selfSub = true
+				}
+				d.add(Reason{Kind: ReasonRecord, Level: r.AccessGrant, RecordID: r.ID, Detail: "subscribed"})
+			} else {
+				rf.approved = true
+				if isWrite {
+					wf.approved = true
+				}
+				d.add(Reason{Kind: ReasonRecord, Level: r.AccessGrant, RecordID: r.ID, Detail: "approved request"})
+			}
+		}
+	}
+	recs, _ := s.userRecs.get(pairKey(dataSourceID, userID))
+	for _, r := range recs {
+		if r.Profile == userID && r.DataSourceID == dataSourceID {
+			consider(r)
+		}
+	}
+	for _, r := range ds.groupGrants {
+		if u.inGroup(r.Group) {
+			consider(r)
+		}
+	}
+
+	// Policy outcomes per level; READ takes the higher of READ and WRITE.
+	rO, rAuto := entitlement.Unsatisfied, false
+	wO, wAuto := entitlement.Unsatisfied, false
+	if len(ds.indet) > 0 {
+		d.add(Reason{Kind: ReasonIndeterminate, PolicyID: ds.indet[0].policyID, Err: ds.indet[0].err,
+			Detail: "a circumstance could not be evaluated: policy-derived access is NONE"})
+	} else {
+		wO, wAuto = s.level(&d, u, ds, ds.write, model.Write)
+		rO, rAuto = s.level(&d, u, ds, ds.read, model.Read)
+		if wO > rO {
+			rO, rAuto = wO, wAuto
+		} else if wO == rO {
+			rAuto = rAuto || wAuto
+		}
+	}
+
+	holdW := wf.grant ||
+		(wO == entitlement.Satisfied && (wAuto || wf.selfSub)) ||
+		(wf.approved && wO >= entitlement.NeedsApproval)
+	holdR := owner || rf.grant || holdW ||
+		(rO == entitlement.Satisfied && (rAuto || rf.selfSub)) ||
+		(rf.approved && rO >= entitlement.NeedsApproval)
+
+	d.Read = levelState(owner, holdR, rf.pending, rO)
+	d.Write = levelState(owner && holdW, holdW, wf.pending, wO)
+	switch {
+	case holdW:
+		d.Grant = Write
+	case holdR:
+		d.Grant = Read
+	}
+	d.Discoverable = d.Read != StateNone || d.Write != StateNone || (ds.discovery && len(ds.indet) == 0)
+	return d
+}
+
+func levelState(owner, hold, pending bool, o entitlement.Outcome) State {
+	switch {
+	case owner:
+		return StateOwner
+	case hold:
+		return StateSubscribed
+	case pending:
+		return StatePending
+	case o == entitlement.Satisfied:
+		return StateEligible
+	case o == entitlement.NeedsApproval:
+		return StateRequestable
+	}
+	return StateNone
+}
+
+// level merges the policies of one level for one user.
+func (s *Snapshot) level(d *Decision, u *userState, ds *dsState, ps []*policyState, lv model.AccessGrant) (entitlement.Outcome, bool) {
+	if len(ps) == 0 {
+		return entitlement.Unsatisfied, false
+	}
+	var m entitlement.Merger
+	for _, p := range ps {
+		v := p.r.Evaluate(u.subj, ds.res)
+		m.Add(v.Outcome, p.share, p.auto)
+		d.add(Reason{Kind: ReasonPolicy, Level: lv, PolicyID: p.p.ID, PolicyKey: p.p.Key,
+			Outcome: v.Outcome.String(), Detail: v.Reason, Err: v.Err})
+	}
+	return m.Result()
+}
+
+// levelResult is the exact merge of one level, with the approval slots a request
+// would need (allocates; used by requests and impact).
+func (s *Snapshot) levelResult(u *userState, ds *dsState, lv model.AccessGrant) entitlement.LevelResult {
+	if len(ds.indet) > 0 {
+		return entitlement.LevelResult{Outcome: entitlement.Unsatisfied}
+	}
+	items := func(ps []*policyState) []entitlement.Item {
+		out := make([]entitlement.Item, 0, len(ps))
+		for _, p := range ps {
+			v := p.r.Evaluate(u.subj, ds.res)
+			out = append(out, entitlement.Item{PolicyID: p.p.ID, Outcome: v.Outcome,
+				ShareResponsibility: p.share, Automatic: p.auto, Approvals: p.r.Approvals()})
+		}
+		return out
+	}
+	w := entitlement.MergeLevel(items(ds.write))
+	if lv == model.Write {
+		return w
+	}
+	return entitlement.CombineReadWrite(entitlement.MergeLevel(items(ds.read)), w)
+}

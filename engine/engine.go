@@ -1,0 +1,419 @@
+package engine
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tollgate-dev/tollgate/circumstance"
+	"github.com/tollgate-dev/tollgate/entitlement"
+	"github.com/tollgate-dev/tollgate/model"
+)
+
+// Engine holds the catalog (data sources), the directory (users and groups), the
+// policies and the access records, and answers decisions.
+//
+// An Engine is safe for concurrent use. Its state is an immutable Snapshot behind an
+// atomic pointer: readers load it without a lock and keep a consistent view for as
+// long as they hold it; writers are serialised by one lock, build the next snapshot
+// incrementally (copying only what the write touches) and publish it atomically.
+// Stored values (policies, data sources, users, records) are never modified in place;
+// callers must not modify values they pass in or get back.
+type Engine struct {
+	cfg config
+	cur atomic.Pointer[Snapshot]
+
+	mu sync.Mutex // the writer lock; guards everything below
+	// Writer-owned indexes, consistent with cur after every write.
+	pix        *circumstance.PolicyIndex
+	cix        *circumstance.CatalogIndex
+	selectedBy map[string]map[int64]struct{} // policy key -> data sources selecting it
+	members    map[string]map[int64]struct{} // group name -> users listing it
+	indet      map[int64]struct{}            // data sources with an indeterminate policy
+}
+
+// New returns an empty engine.
+func New(opts ...Option) *Engine {
+	cfg := config{now: time.Now, regexTimeout: 50 * time.Millisecond, limits: model.DefaultLimits()}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.now == nil {
+		cfg.now = time.Now
+	}
+	e := &Engine{cfg: cfg}
+	e.resetIndexes()
+	s := &Snapshot{cfg: &e.cfg, nextPolicyID: 1, nextRecordID: 1,
+		keys: map[string]int64{}, groups: map[int64]*model.Group{}, groupByName: map[string]int64{}}
+	e.cur.Store(s)
+	return e
+}
+
+func (e *Engine) resetIndexes() {
+	e.pix = circumstance.NewPolicyIndex()
+	e.cix = circumstance.NewCatalogIndex()
+	e.selectedBy = map[string]map[int64]struct{}{}
+	e.members = map[string]map[int64]struct{}{}
+	e.indet = map[int64]struct{}{}
+}
+
+// rebuildIndexes makes the writer-owned indexes match s again (after an aborted write
+// that had touched them).
+func (e *Engine) rebuildIndexes(s *Snapshot) {
+	e.resetIndexes()
+	s.policies.each(func(id int64, p *policyState) bool {
+		if p.active() {
+			e.pix.Add(id, p.m)
+		}
+		return true
+	})
+	s.dataSources.each(func(id int64, d *dsState) bool {
+		e.cix.Put(d.target)
+		for _, k := range d.ds.SelectedPolicies {
+			addSet(e.selectedBy, k, id)
+		}
+		if len(d.indet) > 0 {
+			e.indet[id] = struct{}{}
+		}
+		return true
+	})
+	s.users.each(func(id int64, u *userState) bool {
+		for _, g := range u.u.Groups {
+			addSet(e.members, g, id)
+		}
+		return true
+	})
+}
+
+func addSet(m map[string]map[int64]struct{}, k string, id int64) {
+	s := m[k]
+	if s == nil {
+		s = map[int64]struct{}{}
+		m[k] = s
+	}
+	s[id] = struct{}{}
+}
+
+func delSet(m map[string]map[int64]struct{}, k string, id int64) {
+	if s := m[k]; s != nil {
+		delete(s, id)
+		if len(s) == 0 {
+			delete(m, k)
+		}
+	}
+}
+
+func sortedSet(s map[int64]struct{}) []int64 {
+	out := make([]int64, 0, len(s))
+	for id := range s {
+		out = append(out, id)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// Snapshot is one immutable state of an Engine. All its methods are safe for
+// concurrent use and never block.
+type Snapshot struct {
+	cfg *config
+
+	policies    cowMap[*policyState] // live policies (staged included)
+	keys        map[string]int64     // policy key -> id
+	dataSources cowMap[*dsState]
+	users       cowMap[*userState]
+	apiKeys     cowMap[[]int64] // hash(apiKey) -> user ids
+	groups      map[int64]*model.Group
+	groupByName map[string]int64
+	records     cowMap[*model.AccessRecord]
+	userRecs    cowMap[[]*model.AccessRecord] // pairKey(ds, user) -> that user's own records on ds
+	certs       map[int64]map[int64]string    // policy id -> data source id -> certification state
+
+	nextPolicyID int64
+	nextRecordID int64
+}
+
+// Snapshot returns the current state. It stays valid and unchanged forever.
+func (e *Engine) Snapshot() *Snapshot { return e.cur.Load() }
+
+// Now returns the engine's clock reading.
+func (e *Engine) Now() time.Time { return e.cfg.now() }
+
+// policyState is a stored policy with its compiled forms.
+type policyState struct {
+	p         *model.Policy
+	m         *circumstance.Matcher
+	r         *entitlement.Rule
+	sub       bool // a subscription policy
+	write     bool // its level is WRITE
+	share     bool
+	auto      bool
+	discovery bool
+}
+
+func (p *policyState) active() bool { return !p.p.Staged }
+
+// dsState is a data source with everything derived from it.
+type dsState struct {
+	ds     *model.DataSource
+	target *circumstance.Target
+	res    *entitlement.Resource
+	owners []int64 // sorted
+
+	applied   []*policyState // active policies applied here, ascending id
+	indet     []indet        // policies whose circumstances could not be evaluated here
+	read      []*policyState // subscription policies at READ, ascending id
+	write     []*policyState // subscription policies at WRITE, ascending id
+	discovery bool
+
+	groupGrants []*model.AccessRecord // manual grants to groups on this data source
+}
+
+type indet struct {
+	policyID int64
+	err      error
+}
+
+func (d *dsState) isOwner(id int64) bool {
+	i := sort.Search(len(d.owners), func(i int) bool { return d.owners[i] >= id })
+	return i < len(d.owners) && d.owners[i] == id
+}
+
+// derive recomputes the per-level lists from applied.
+func (d *dsState) derive() {
+	d.read, d.write, d.discovery = nil, nil, false
+	for _, p := range d.applied {
+		if !p.sub {
+			continue
+		}
+		if p.write {
+			d.write = append(d.write, p)
+		} else {
+			d.read = append(d.read, p)
+		}
+		if p.discovery {
+			d.discovery = true
+		}
+	}
+}
+
+func (d *dsState) clone() *dsState {
+	c := *d
+	return &c
+}
+
+// userState is a user with the forms rules evaluate.
+type userState struct {
+	u        *model.User
+	subj     *entitlement.Subject
+	perms    uint8
+	groupIDs []int64 // ids of declared groups the user is in, sorted
+}
+
+const (
+	permGovernance uint8 = 1 << iota
+	permUserAdmin
+	permAudit
+	permCreateDataSource
+)
+
+func permBit(p model.Permission) uint8 {
+	switch p {
+	case model.Governance:
+		return permGovernance
+	case model.UserAdmin:
+		return permUserAdmin
+	case model.Audit:
+		return permAudit
+	case model.CreateDataSource:
+		return permCreateDataSource
+	}
+	return 0
+}
+
+func (u *userState) inGroup(id int64) bool {
+	for _, g := range u.groupIDs {
+		if g == id {
+			return true
+		}
+	}
+	return false
+}
+
+func pairKey(a, b int64) int64 {
+	h := uint64(a)*0x9E3779B97F4A7C15 ^ (uint64(b) + 0x632BE59BD9B4E019 + (uint64(a) << 6) + (uint64(a) >> 2))
+	return int64(h)
+}
+
+func strKey(s string) int64 {
+	// FNV-1a.
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return int64(h)
+}
+
+// actorInfo is what permission checks need about an actor.
+type actorInfo struct {
+	id     int64
+	system bool
+	perms  uint8
+}
+
+func (a actorInfo) has(p uint8) bool { return a.system || a.perms&p != 0 }
+
+func (s *Snapshot) actor(a Actor) (actorInfo, error) {
+	if a.ID == System.ID {
+		return actorInfo{id: 0, system: true}, nil
+	}
+	u, ok := s.users.get(a.ID)
+	if !ok {
+		return actorInfo{}, fmt.Errorf("%w: no user with id %d", ErrUnauthenticated, a.ID)
+	}
+	return actorInfo{id: a.ID, perms: u.perms}, nil
+}
+
+// owns reports whether user id owns the data source: listed among its owners, or
+// holding a live manual grant with state owner (directly or through a group).
+func (s *Snapshot) owns(id int64, d *dsState, now time.Time) bool {
+	if d.isOwner(id) {
+		return true
+	}
+	recs, _ := s.userRecs.get(pairKey(d.ds.ID, id))
+	for _, r := range recs {
+		if r.Profile == id && r.DataSourceID == d.ds.ID && r.IsSubscriptionOverride && r.State == model.StateOwner && live(r, now) {
+			return true
+		}
+	}
+	if len(d.groupGrants) > 0 {
+		u, ok := s.users.get(id)
+		if !ok {
+			return false
+		}
+		for _, r := range d.groupGrants {
+			if r.State == model.StateOwner && live(r, now) && u.inGroup(r.Group) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func live(r *model.AccessRecord, now time.Time) bool {
+	return r.Expiration.IsZero() || now.Before(r.Expiration)
+}
+
+// ---- transactions ----
+
+// txn is one write in progress: edits of the current snapshot that become the next
+// one on commit. Writer-owned indexes it touches are rebuilt if it aborts.
+type txn struct {
+	e           *Engine
+	base        *Snapshot
+	now         time.Time
+	policies    *cowEdit[*policyState]
+	dataSources *cowEdit[*dsState]
+	users       *cowEdit[*userState]
+	apiKeys     *cowEdit[[]int64]
+	records     *cowEdit[*model.AccessRecord]
+	userRecs    *cowEdit[[]*model.AccessRecord]
+	keys        map[string]int64
+	groups      map[int64]*model.Group
+	groupByName map[string]int64
+	certs       map[int64]map[int64]string
+	nextPolicy  int64
+	nextRecord  int64
+	dirty       bool // writer-owned indexes were touched
+	ownKeys     bool // keys is the txn's own copy
+	ownGroups   bool // groups and groupByName are the txn's own copies
+	ownCerts    bool // certs is the txn's own copy
+}
+
+func (e *Engine) begin() *txn {
+	e.mu.Lock()
+	b := e.cur.Load()
+	return &txn{e: e, base: b, now: e.cfg.now(),
+		policies: b.policies.edit(), dataSources: b.dataSources.edit(), users: b.users.edit(),
+		apiKeys: b.apiKeys.edit(), records: b.records.edit(), userRecs: b.userRecs.edit(),
+		keys: b.keys, groups: b.groups, groupByName: b.groupByName, certs: b.certs,
+		nextPolicy: b.nextPolicyID, nextRecord: b.nextRecordID}
+}
+
+// view returns a snapshot of the txn's current edits, for reads inside the write.
+// It must not be published; it shares the edits' maps.
+func (t *txn) view() *Snapshot {
+	return &Snapshot{cfg: t.base.cfg,
+		policies: t.policies.done(), dataSources: t.dataSources.done(), users: t.users.done(),
+		apiKeys: t.apiKeys.done(), records: t.records.done(), userRecs: t.userRecs.done(),
+		keys: t.keys, groups: t.groups, groupByName: t.groupByName, certs: t.certs,
+		nextPolicyID: t.nextPolicy, nextRecordID: t.nextRecord}
+}
+
+// commit publishes the edits and releases the writer lock.
+func (t *txn) commit(a Actor, op string) {
+	s := t.view()
+	// A fresh view aliases the edits' shard arrays; nothing writes them after commit.
+	t.e.cur.Store(s)
+	t.e.mu.Unlock()
+	if t.e.cfg.onChange != nil {
+		t.e.cfg.onChange(Change{Op: op, Actor: a})
+	}
+}
+
+// abort discards the edits and releases the writer lock.
+func (t *txn) abort() {
+	if t.dirty {
+		t.e.rebuildIndexes(t.base)
+	}
+	t.e.mu.Unlock()
+}
+
+// finish commits when err is nil, else aborts; it returns err.
+func (t *txn) finish(a Actor, op string, err error) error {
+	if err != nil {
+		t.abort()
+		return err
+	}
+	t.commit(a, op)
+	return nil
+}
+
+func (t *txn) copyKeys() {
+	if !t.ownKeys {
+		t.ownKeys = true
+		m := make(map[string]int64, len(t.keys)+1)
+		for k, v := range t.keys {
+			m[k] = v
+		}
+		t.keys = m
+	}
+}
+
+func (t *txn) copyGroups() {
+	if !t.ownGroups {
+		t.ownGroups = true
+		g := make(map[int64]*model.Group, len(t.groups)+1)
+		for k, v := range t.groups {
+			g[k] = v
+		}
+		n := make(map[string]int64, len(t.groupByName)+1)
+		for k, v := range t.groupByName {
+			n[k] = v
+		}
+		t.groups, t.groupByName = g, n
+	}
+}
+
+func (t *txn) copyCerts() {
+	if !t.ownCerts {
+		t.ownCerts = true
+		c := make(map[int64]map[int64]string, len(t.certs)+1)
+		for k, v := range t.certs {
+			c[k] = v
+		}
+		t.certs = c
+	}
+}

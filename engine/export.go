@@ -1,0 +1,312 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/tollgate-dev/tollgate/model"
+)
+
+// StateVersion is the version of the export's state section.
+const StateVersion = 1
+
+// exportState is the versioned state section of an export: everything a bundle's
+// other sections do not hold.
+type exportState struct {
+	Version        int                          `json:"version"`
+	NextPolicyID   int64                        `json:"nextPolicyId"`
+	NextRecordID   int64                        `json:"nextRecordId"`
+	Records        []exportRecord               `json:"records"`
+	Certifications map[string]map[string]string `json:"certifications,omitempty"`
+}
+
+type exportSlot struct {
+	RequiredPermission       model.Permission `json:"requiredPermission"`
+	SpecificApproverRequired bool             `json:"specificApproverRequired"`
+	SpecificApprover         int64            `json:"specificApprover,omitempty"`
+	Approver                 int64            `json:"approver,omitempty"`
+	State                    model.SlotState  `json:"state"`
+}
+
+type exportRecord struct {
+	ID                     int64             `json:"id"`
+	DataSourceID           int64             `json:"dataSourceId"`
+	State                  model.RecordState `json:"state"`
+	Profile                int64             `json:"profile,omitempty"`
+	Group                  int64             `json:"group,omitempty"`
+	Admin                  *int64            `json:"admin,omitempty"`
+	Policy                 bool              `json:"policy"`
+	IsSubscriptionOverride bool              `json:"isSubscriptionOverride"`
+	Expiration             *time.Time        `json:"expiration,omitempty"`
+	DenialReasoning        string            `json:"denialReasoning,omitempty"`
+	AccessGrant            model.AccessGrant `json:"accessGrant"`
+	Approved               bool              `json:"approved"`
+	Approvals              []exportSlot      `json:"approvals,omitempty"`
+	CreatedAt              time.Time         `json:"createdAt"`
+	UpdatedAt              time.Time         `json:"updatedAt"`
+}
+
+// policyMeta is the response metadata an exported policy carries.
+type policyMeta struct {
+	ID            *int64    `json:"id"`
+	CreatedBy     int64     `json:"createdBy"`
+	CreatedByName string    `json:"createdByName"`
+	CreatedAt     time.Time `json:"createdAt"`
+	UpdatedAt     time.Time `json:"updatedAt"`
+}
+
+// Export writes the whole state as a bundle (the scenario format without steps and
+// expect): groups, users, data sources (with selected and disabled policies), the
+// policies in the v2 shape carrying their ids, and a versioned state section with
+// the access records, certifications and the next ids. The output is deterministic;
+// Import restores an engine that answers every call identically.
+func (e *Engine) Export() ([]byte, error) { return e.cur.Load().Export() }
+
+// Export writes the snapshot as a bundle; see Engine.Export.
+func (s *Snapshot) Export() ([]byte, error) {
+	b := &model.Bundle{Name: "tollgate-export"}
+	gids := make([]int64, 0, len(s.groups))
+	for id := range s.groups {
+		gids = append(gids, id)
+	}
+	sort.Slice(gids, func(i, j int) bool { return gids[i] < gids[j] })
+	for _, id := range gids {
+		b.Groups = append(b.Groups, *s.groups[id])
+	}
+	for _, id := range s.UserIDs() {
+		u, _ := s.users.get(id)
+		b.Users = append(b.Users, *u.u)
+	}
+	for _, id := range s.DataSourceIDs() {
+		d, _ := s.dataSources.get(id)
+		b.DataSources = append(b.DataSources, *d.ds)
+	}
+	for _, p := range s.Policies() {
+		raw, err := model.EncodePolicy(p, model.DialectV2)
+		if err != nil {
+			return nil, fmt.Errorf("export policy %d: %w", p.ID, err)
+		}
+		b.Policies = append(b.Policies, raw)
+	}
+	st := exportState{Version: StateVersion, NextPolicyID: s.nextPolicyID, NextRecordID: s.nextRecordID, Records: []exportRecord{}}
+	for _, r := range s.Records() {
+		er := exportRecord{ID: r.ID, DataSourceID: r.DataSourceID, State: r.State, Profile: r.Profile, Group: r.Group,
+			Admin: r.Admin, Policy: r.Policy, IsSubscriptionOverride: r.IsSubscriptionOverride,
+			DenialReasoning: r.DenialReasoning, AccessGrant: r.AccessGrant, Approved: r.Approved,
+			CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+		if !r.Expiration.IsZero() {
+			x := r.Expiration.UTC()
+			er.Expiration = &x
+		}
+		for _, sl := range r.Approvals {
+			er.Approvals = append(er.Approvals, exportSlot(sl))
+		}
+		st.Records = append(st.Records, er)
+	}
+	if len(s.certs) > 0 {
+		st.Certifications = map[string]map[string]string{}
+		for pid, m := range s.certs {
+			mm := map[string]string{}
+			for ds, v := range m {
+				mm[fmt.Sprint(ds)] = v
+			}
+			st.Certifications[fmt.Sprint(pid)] = mm
+		}
+	}
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return nil, err
+	}
+	b.State = raw
+	return model.EncodeBundle(b)
+}
+
+// Import replaces the whole state with a bundle (an export, or any bundle), all or
+// nothing: on error the engine is unchanged.
+func (e *Engine) Import(data []byte) error {
+	b, err := model.DecodeBundle(data, e.cfg.limits)
+	if err != nil {
+		return err
+	}
+	return e.LoadBundle(b)
+}
+
+// LoadBundle replaces the whole state with a bundle, all or nothing. Without a state
+// section it is set up as a scenario is: groups, users, data sources, then the
+// policies created in order by System (ids 1, 2, ...), then the grants made by
+// System (record ids 1, 2, ...). With a state section (an export) the policies keep
+// their ids and the records, certifications and id counters are restored.
+func (e *Engine) LoadBundle(b *model.Bundle) error {
+	n := New()
+	n.cfg = e.cfg
+	n.cfg.onChange = nil
+	n.cur.Store(&Snapshot{cfg: &e.cfg, nextPolicyID: 1, nextRecordID: 1,
+		keys: map[string]int64{}, groups: map[int64]*model.Group{}, groupByName: map[string]int64{}})
+	if err := n.load(b); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.pix, e.cix, e.selectedBy, e.members, e.indet = n.pix, n.cix, n.selectedBy, n.members, n.indet
+	e.cur.Store(n.cur.Load())
+	e.mu.Unlock()
+	if e.cfg.onChange != nil {
+		e.cfg.onChange(Change{Op: "load", Actor: System})
+	}
+	return nil
+}
+
+func (e *Engine) load(b *model.Bundle) error {
+	t := e.begin()
+	err := t.load(b)
+	if err != nil {
+		t.abort()
+		return err
+	}
+	t.commit(System, "load")
+	return nil
+}
+
+func (t *txn) load(b *model.Bundle) error {
+	sys := actorInfo{system: true}
+	groups := make([]*model.Group, len(b.Groups))
+	for i := range b.Groups {
+		groups[i] = &b.Groups[i]
+	}
+	if err := t.putGroups(sys, groups); err != nil {
+		return fmt.Errorf("groups: %w", err)
+	}
+	users := make([]*model.User, len(b.Users))
+	for i := range b.Users {
+		users[i] = &b.Users[i]
+	}
+	if err := t.putUsers(sys, users); err != nil {
+		return fmt.Errorf("users: %w", err)
+	}
+	dss := make([]*model.DataSource, len(b.DataSources))
+	for i := range b.DataSources {
+		dss[i] = &b.DataSources[i]
+		if dss[i].CreatedAt.IsZero() && !b.Now.IsZero() {
+			c := *dss[i]
+			c.CreatedAt = b.Now
+			dss[i] = &c
+		}
+	}
+	if err := t.putDataSources(sys, dss); err != nil {
+		return fmt.Errorf("dataSources: %w", err)
+	}
+	restore := len(b.State) > 0
+	for i, raw := range b.Policies {
+		p, err := model.DecodePolicy(raw, t.e.cfg.limits)
+		if err != nil {
+			return fmt.Errorf("policies[%d]: %w", i, err)
+		}
+		var id int64
+		if restore {
+			var m policyMeta
+			if err := json.Unmarshal(raw, &m); err != nil || m.ID == nil || *m.ID < 1 {
+				return fmt.Errorf("policies[%d]: an exported policy needs its integer id", i)
+			}
+			id = *m.ID
+			p.CreatedBy, p.CreatedByName, p.CreatedAt, p.UpdatedAt = m.CreatedBy, m.CreatedByName, m.CreatedAt, m.UpdatedAt
+			if _, dup := t.policies.get(id); dup {
+				return fmt.Errorf("policies[%d]: duplicate policy id %d", i, id)
+			}
+		}
+		if _, _, err := t.createPolicy(sys, p, id, false); err != nil {
+			return fmt.Errorf("policies[%d]: %w", i, err)
+		}
+	}
+	if restore {
+		if err := t.restoreState(b.State); err != nil {
+			return fmt.Errorf("state: %w", err)
+		}
+	}
+	for i, g := range b.Grants {
+		req := &model.AccessRequest{State: g.State, AccessGrant: g.AccessGrant, Expiration: g.Expiration}
+		if g.ProfileID != 0 {
+			id := g.ProfileID
+			req.ProfileID = &id
+		}
+		if g.GroupID != 0 {
+			id := g.GroupID
+			req.GroupID = &id
+		}
+		d, ok := t.dataSources.get(g.DataSourceID)
+		if !ok {
+			return fmt.Errorf("grants[%d].dataSourceId: %w: no data source with id %d", i, ErrNotFound, g.DataSourceID)
+		}
+		level := g.AccessGrant
+		if level == "" {
+			level = model.Read
+		}
+		if _, err := t.grant(sys, d, level, req); err != nil {
+			return fmt.Errorf("grants[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func (t *txn) restoreState(raw json.RawMessage) error {
+	var st exportState
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&st); err != nil {
+		return err
+	}
+	if st.Version != StateVersion {
+		return fmt.Errorf("version %d is not supported (want %d)", st.Version, StateVersion)
+	}
+	for i, er := range st.Records {
+		if er.ID < 1 {
+			return fmt.Errorf("records[%d].id: must be a positive integer", i)
+		}
+		if _, dup := t.records.get(er.ID); dup {
+			return fmt.Errorf("records[%d].id: duplicate record id %d", i, er.ID)
+		}
+		if _, ok := t.dataSources.get(er.DataSourceID); !ok {
+			return fmt.Errorf("records[%d].dataSourceId: no data source with id %d", i, er.DataSourceID)
+		}
+		r := &model.AccessRecord{ID: er.ID, DataSourceID: er.DataSourceID, State: er.State, Profile: er.Profile,
+			Group: er.Group, Admin: er.Admin, Policy: er.Policy, IsSubscriptionOverride: er.IsSubscriptionOverride,
+			DenialReasoning: er.DenialReasoning, AccessGrant: er.AccessGrant, Approved: er.Approved,
+			CreatedAt: er.CreatedAt, UpdatedAt: er.UpdatedAt}
+		if er.Expiration != nil {
+			r.Expiration = *er.Expiration
+		}
+		for _, sl := range er.Approvals {
+			r.Approvals = append(r.Approvals, model.ApprovalSlot(sl))
+		}
+		t.storeRecord(r)
+		if r.ID >= t.nextRecord {
+			t.nextRecord = r.ID + 1
+		}
+	}
+	if st.NextRecordID > t.nextRecord {
+		t.nextRecord = st.NextRecordID
+	}
+	if st.NextPolicyID > t.nextPolicy {
+		t.nextPolicy = st.NextPolicyID
+	}
+	if len(st.Certifications) > 0 {
+		t.copyCerts()
+		for pk, m := range st.Certifications {
+			var pid int64
+			if _, err := fmt.Sscan(pk, &pid); err != nil {
+				return fmt.Errorf("certifications: bad policy id %q", pk)
+			}
+			mm := map[int64]string{}
+			for dk, v := range m {
+				var did int64
+				if _, err := fmt.Sscan(dk, &did); err != nil {
+					return fmt.Errorf("certifications: bad data source id %q", dk)
+				}
+				mm[did] = v
+			}
+			t.certs[pid] = mm
+		}
+	}
+	return nil
+}

@@ -1,0 +1,360 @@
+package engine
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+
+	"github.com/tollgate-dev/tollgate/circumstance"
+	"github.com/tollgate-dev/tollgate/model"
+)
+
+// CanWritePolicies reports whether a may create, update or delete policies:
+// nil, ErrUnauthenticated or ErrForbidden. REST calls it before decoding a body so
+// that 403 comes before 400.
+func (e *Engine) CanWritePolicies(a Actor) error {
+	ai, err := e.cur.Load().actor(a)
+	if err != nil {
+		return err
+	}
+	if !ai.has(permGovernance) {
+		return fmt.Errorf("%w: managing global policies needs the GOVERNANCE permission", ErrForbidden)
+	}
+	return nil
+}
+
+// HasPolicy reports whether a live (not deleted) policy exists.
+func (e *Engine) HasPolicy(id int64) bool {
+	_, ok := e.cur.Load().policies.get(id)
+	return ok
+}
+
+// HasDataSource reports whether a data source exists.
+func (e *Engine) HasDataSource(id int64) bool {
+	_, ok := e.cur.Load().dataSources.get(id)
+	return ok
+}
+
+func (s *Snapshot) policyWriter(a Actor) (actorInfo, error) {
+	ai, err := s.actor(a)
+	if err != nil {
+		return ai, err
+	}
+	if !ai.has(permGovernance) {
+		return ai, fmt.Errorf("%w: managing global policies needs the GOVERNANCE permission", ErrForbidden)
+	}
+	return ai, nil
+}
+
+func (s *Snapshot) actorName(ai actorInfo) string {
+	if ai.system {
+		return "System"
+	}
+	if u, ok := s.users.get(ai.id); ok {
+		return u.u.Name
+	}
+	return ""
+}
+
+// clonePolicy returns a shallow copy of p with its own top-level slices, so the
+// engine never shares a caller's value.
+func clonePolicy(p *model.Policy) *model.Policy {
+	c := *p
+	c.Circumstances = append([]model.Circumstance(nil), p.Circumstances...)
+	return &c
+}
+
+// CreatePolicy validates, compiles and stores a policy as actor a (GOVERNANCE), or on
+// a dry run only computes its impact, storing nothing (the answer then has ID 0).
+// Errors: ErrUnauthenticated, ErrForbidden, a model.ErrorList, ErrConflict.
+func (e *Engine) CreatePolicy(a Actor, p *model.Policy, o WriteOptions) (*model.Policy, *Impact, error) {
+	t := e.begin()
+	ai, err := t.base.policyWriter(a)
+	if err != nil {
+		t.abort()
+		return nil, nil, err
+	}
+	np, imp, err := t.createPolicy(ai, p, 0, o.DryRun)
+	if err != nil || o.DryRun {
+		t.abort()
+		return np, imp, err
+	}
+	t.commit(a, "createPolicy")
+	return np, imp, nil
+}
+
+// createPolicy stores a new policy with the next id (or with id, on import).
+func (t *txn) createPolicy(ai actorInfo, p *model.Policy, id int64, dry bool) (*model.Policy, *Impact, error) {
+	np := clonePolicy(p)
+	np.ID, np.Deleted, np.KeyDefaulted = 0, false, false
+	if id == 0 {
+		np.CreatedBy, np.CreatedByName = ai.id, t.base.actorName(ai)
+		np.CreatedAt, np.UpdatedAt = t.now, t.now
+	}
+	ps, err := t.e.compile(np)
+	if err != nil {
+		return nil, nil, err
+	}
+	if other, taken := t.keys[np.Key]; taken {
+		return nil, nil, fmt.Errorf("%w: policyKey %q is already used by policy %d", ErrConflict, np.Key, other)
+	}
+	if id == 0 {
+		id = t.nextPolicy
+	}
+	np.ID = id
+	imp := t.rewire(0, nil, ps)
+	if dry {
+		imp.Users = t.userImpact(imp.touched)
+		np.ID = 0
+		return np, &imp.Impact, nil
+	}
+	if id >= t.nextPolicy {
+		t.nextPolicy = id + 1
+	}
+	t.policies.set(id, ps)
+	t.copyKeys()
+	t.keys[np.Key] = id
+	t.reindex(0, ps, imp.touched)
+	return np, &imp.Impact, nil
+}
+
+// GetPolicy returns a stored policy to any authenticated actor.
+func (e *Engine) GetPolicy(a Actor, id int64) (*model.Policy, error) {
+	s := e.cur.Load()
+	if _, err := s.actor(a); err != nil {
+		return nil, err
+	}
+	p, ok := s.policies.get(id)
+	if !ok {
+		return nil, fmt.Errorf("%w: no policy with id %d", ErrNotFound, id)
+	}
+	return p.p, nil
+}
+
+// Policies returns every live policy in id order.
+func (s *Snapshot) Policies() []*model.Policy {
+	ids := s.policies.keys()
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	out := make([]*model.Policy, len(ids))
+	for i, id := range ids {
+		p, _ := s.policies.get(id)
+		out[i] = p.p
+	}
+	return out
+}
+
+// UpdatePolicy replaces policy id (PUT semantics) as actor a (GOVERNANCE). The policy
+// keeps its policyKey unless p names another (p.Key empty or p.KeyDefaulted keeps it).
+// On a dry run nothing is stored. With o.ReCertify and a changed certification, the
+// certification is reset on every data source the policy applies to.
+func (e *Engine) UpdatePolicy(a Actor, id int64, p *model.Policy, o WriteOptions) (*model.Policy, *Impact, error) {
+	t := e.begin()
+	_, err := t.base.policyWriter(a)
+	if err != nil {
+		t.abort()
+		return nil, nil, err
+	}
+	old, ok := t.policies.get(id)
+	if !ok {
+		t.abort()
+		return nil, nil, fmt.Errorf("%w: no policy with id %d", ErrNotFound, id)
+	}
+	np := clonePolicy(p)
+	if np.Key == "" || np.KeyDefaulted {
+		np.Key = old.p.Key
+	}
+	np.KeyDefaulted = false
+	np.ID, np.Deleted = id, false
+	np.CreatedBy, np.CreatedByName, np.CreatedAt = old.p.CreatedBy, old.p.CreatedByName, old.p.CreatedAt
+	np.UpdatedAt = t.now
+	ps, err := e.compile(np)
+	if err != nil {
+		t.abort()
+		return nil, nil, err
+	}
+	if other, taken := t.keys[np.Key]; taken && other != id {
+		t.abort()
+		return nil, nil, fmt.Errorf("%w: policyKey %q is already used by policy %d", ErrConflict, np.Key, other)
+	}
+	imp := t.rewire(id, old, ps)
+	if o.DryRun {
+		imp.Users = t.userImpact(imp.touched)
+		t.abort()
+		return np, &imp.Impact, nil
+	}
+	t.policies.set(id, ps)
+	if np.Key != old.p.Key {
+		t.copyKeys()
+		delete(t.keys, old.p.Key)
+		t.keys[np.Key] = id
+	}
+	t.reindex(id, ps, imp.touched)
+	if o.ReCertify && !reflect.DeepEqual(old.p.Certification, np.Certification) {
+		t.copyCerts()
+		m := map[int64]string{}
+		for _, ds := range imp.applied {
+			m[ds] = "recertificationRequired"
+		}
+		t.certs[id] = m
+	}
+	t.commit(a, "updatePolicy")
+	return np, &imp.Impact, nil
+}
+
+// DeletePolicy deletes policy id as actor a (GOVERNANCE) and returns it with Deleted
+// set. Its key may then be reused.
+func (e *Engine) DeletePolicy(a Actor, id int64) (*model.Policy, error) {
+	t := e.begin()
+	if _, err := t.base.policyWriter(a); err != nil {
+		t.abort()
+		return nil, err
+	}
+	old, ok := t.policies.get(id)
+	if !ok {
+		t.abort()
+		return nil, fmt.Errorf("%w: no policy with id %d", ErrNotFound, id)
+	}
+	imp := t.rewire(id, old, nil)
+	t.policies.del(id)
+	t.copyKeys()
+	delete(t.keys, old.p.Key)
+	if _, ok := t.certs[id]; ok {
+		t.copyCerts()
+		delete(t.certs, id)
+	}
+	t.reindex(id, nil, imp.touched)
+	t.commit(a, "deletePolicy")
+	dp := *old.p
+	dp.Deleted = true
+	return &dp, nil
+}
+
+// impactWork is an Impact plus what the write path needs.
+type impactWork struct {
+	Impact
+	touched []int64 // data sources whose applied or indeterminate set changed, or where the policy stays
+	applied []int64 // data sources where the new policy applies
+}
+
+// rewire replaces policy oldID (0: none) by np (nil: none) on every data source,
+// without touching the writer-owned indexes, and reports what changed.
+func (t *txn) rewire(oldID int64, old *policyState, np *policyState) impactWork {
+	var w impactWork
+	ids := map[int64]struct{}{}
+	if old != nil && old.active() {
+		t.e.cix.Applicable(old.m, t.selectedIDs(old.p.Key), func(id int64, _ circumstance.Result, _ error) {
+			ids[id] = struct{}{}
+		})
+		for id := range t.e.indet {
+			ids[id] = struct{}{}
+		}
+	}
+	hits := map[int64]hit{}
+	if np != nil {
+		hits = t.affected(np)
+		for id := range hits {
+			ids[id] = struct{}{}
+		}
+	}
+	for _, id := range sortedSet(ids) {
+		cur, ok := t.dataSources.get(id)
+		if !ok {
+			continue
+		}
+		was := oldID != 0 && containsPolicy(cur.applied, oldID)
+		applied := cur.applied
+		in := cur.indet
+		if oldID != 0 {
+			applied = removePolicy(applied, oldID)
+			in = removeIndet(in, oldID)
+		}
+		now := false
+		if h, ok := hits[id]; ok && !disabledHere(cur.ds, np.p.Key) {
+			if h.r == circumstance.Indeterminate {
+				in = append(append([]indet(nil), in...), indet{policyID: np.p.ID, err: h.err})
+			} else {
+				applied = insertPolicy(applied, np)
+				now = true
+				w.applied = append(w.applied, id)
+			}
+		}
+		switch {
+		case now && !was:
+			w.DataSourcesAdded = append(w.DataSourcesAdded, id)
+		case was && !now:
+			w.DataSourcesRemoved = append(w.DataSourcesRemoved, id)
+		}
+		if !was && !now && len(in) == len(cur.indet) && len(applied) == len(cur.applied) {
+			continue
+		}
+		d := cur.clone()
+		d.applied, d.indet = applied, in
+		d.derive()
+		t.dataSources.set(id, d)
+		w.touched = append(w.touched, id)
+	}
+	if w.DataSourcesAdded == nil {
+		w.DataSourcesAdded = []int64{}
+	}
+	if w.DataSourcesRemoved == nil {
+		w.DataSourcesRemoved = []int64{}
+	}
+	return w
+}
+
+// reindex updates the writer-owned indexes for a policy write that rewire already
+// applied to the data sources.
+func (t *txn) reindex(oldID int64, np *policyState, touched []int64) {
+	t.dirty = true
+	if oldID != 0 {
+		t.e.pix.Remove(oldID)
+	}
+	if np != nil && np.active() {
+		t.e.pix.Add(np.p.ID, np.m)
+	}
+	t.syncIndet(touched)
+}
+
+// syncIndet re-syncs the writer-owned indeterminate set for the given data sources.
+func (t *txn) syncIndet(ids []int64) {
+	t.dirty = true
+	for _, id := range ids {
+		if d, ok := t.dataSources.get(id); ok && len(d.indet) > 0 {
+			t.e.indet[id] = struct{}{}
+		} else {
+			delete(t.e.indet, id)
+		}
+	}
+}
+
+func containsPolicy(list []*policyState, id int64) bool {
+	for _, p := range list {
+		if p.p.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// userImpact lists the users whose grant changes on the given data sources between
+// the txn's base and its current edits, sorted by profile id then data source id.
+func (t *txn) userImpact(dsIDs []int64) []UserImpact {
+	out := []UserImpact{}
+	if len(dsIDs) == 0 {
+		return out
+	}
+	after := t.view()
+	users := t.base.users.keys()
+	sort.Slice(users, func(i, j int) bool { return users[i] < users[j] })
+	sort.Slice(dsIDs, func(i, j int) bool { return dsIDs[i] < dsIDs[j] })
+	for _, u := range users {
+		for _, ds := range dsIDs {
+			b := t.base.Decide(u, ds).Grant
+			a := after.Decide(u, ds).Grant
+			if a != b {
+				out = append(out, UserImpact{ProfileID: u, DataSourceID: ds, Before: b, After: a})
+			}
+		}
+	}
+	return out
+}
