@@ -2,17 +2,384 @@ package entitlement
 
 import (
 	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/cost"
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/interpreter"
 
 	"github.com/tollgate-dev/tollgate/model"
 )
 
-// advanced is a compiled advanced expression.
-type advanced struct{}
+// ErrCostLimitExceeded is matched (errors.Is) by the Verdict.Err of an advanced
+// expression that exceeded its runtime cost limit.
+var ErrCostLimitExceeded = errors.New("advanced expression exceeded its cost limit")
 
-func compileAdvanced(src string, path model.Path, o *options) (*advanced, *model.FieldError) {
-	return nil, model.CompileError(path, "advanced expressions are not supported yet")
+// advanced is a compiled advanced expression: a checked CEL program over the
+// variables subject and resource.
+type advanced struct {
+	src   string // the CEL source, for diagnostics
+	prg   cel.Program
+	limit uint64
 }
 
+// The CEL side of the DSL: two opaque variables and one function per special
+// function, each bound to a Go implementation.
+const (
+	varSubject  = "subject"
+	varResource = "resource"
+
+	celHasAttribute         = "hasAttribute"         // (subject, name, value): exact
+	celHasAttributeExpanded = "hasAttributeExpanded" // (subject, resource, name, template)
+	celInGroup              = "isInGroup"            // (subject, group)
+	celHasTagAsAttribute    = "hasTagAsAttribute"    // (subject, resource, name, scope)
+	celHasTagAsGroup        = "hasTagAsGroup"        // (subject, resource, scope)
+
+	ovHasAttribute         = "tollgate_hasAttribute"
+	ovHasAttributeExpanded = "tollgate_hasAttributeExpanded"
+	ovInGroup              = "tollgate_isInGroup"
+	ovHasTagAsAttribute    = "tollgate_hasTagAsAttribute"
+	ovHasTagAsGroup        = "tollgate_hasTagAsGroup"
+)
+
+var (
+	subjectType  = cel.OpaqueType("tollgate.Subject")
+	resourceType = cel.OpaqueType("tollgate.Resource")
+)
+
+// celEnv is the one CEL environment every advanced expression is checked in.
+var celEnv = sync.OnceValues(func() (*cel.Env, error) {
+	str, b := cel.StringType, cel.BoolType
+	return cel.NewEnv(
+		cel.Variable(varSubject, subjectType),
+		cel.Variable(varResource, resourceType),
+		cel.Function(celHasAttribute, cel.Overload(ovHasAttribute,
+			[]*cel.Type{subjectType, str, str}, b, cel.FunctionBinding(bindHasAttribute))),
+		cel.Function(celHasAttributeExpanded, cel.Overload(ovHasAttributeExpanded,
+			[]*cel.Type{subjectType, resourceType, str, str}, b, cel.FunctionBinding(bindHasAttributeExpanded))),
+		cel.Function(celInGroup, cel.Overload(ovInGroup,
+			[]*cel.Type{subjectType, str}, b, cel.BinaryBinding(bindInGroup))),
+		cel.Function(celHasTagAsAttribute, cel.Overload(ovHasTagAsAttribute,
+			[]*cel.Type{subjectType, resourceType, str, str}, b, cel.FunctionBinding(bindHasTagAsAttribute))),
+		cel.Function(celHasTagAsGroup, cel.Overload(ovHasTagAsGroup,
+			[]*cel.Type{subjectType, resourceType, str}, b, cel.FunctionBinding(bindHasTagAsGroup))),
+	)
+})
+
+// Runtime costs: one unit per call plus one per value or tag examined, so that the
+// cost limit bounds the work of an expression on any data source.
+var costTrackers = []cost.TrackerOption{
+	cost.OverloadTracker(ovHasAttributeExpanded, func(args []ref.Val, _ ref.Val) *uint64 {
+		c := uint64(1)
+		if len(args) == 4 {
+			if s, ok := args[0].(subjectVal); ok && s.Subject != nil {
+				if n, ok := args[2].(types.String); ok {
+					c += uint64(len(s.attributeValues(string(n))))
+				}
+			}
+		}
+		return &c
+	}),
+	cost.OverloadTracker(ovHasTagAsAttribute, tagCost(3)),
+	cost.OverloadTracker(ovHasTagAsGroup, tagCost(2)),
+}
+
+// tagCost charges one unit plus one per tag in the scope given by args[scopeArg].
+func tagCost(scopeArg int) cost.FunctionTracker {
+	return func(args []ref.Val, _ ref.Val) *uint64 {
+		c := uint64(1)
+		if len(args) > scopeArg {
+			if r, ok := args[1].(resourceVal); ok && r.Resource != nil {
+				if sc, ok := args[scopeArg].(types.String); ok {
+					c += uint64(len(r.tags(string(sc))))
+				}
+			}
+		}
+		return &c
+	}
+}
+
+// compileAdvanced parses src, translates it to CEL, checks it and builds its program.
+func compileAdvanced(src string, path model.Path, o *options) (*advanced, *model.FieldError) {
+	if n := utf8.RuneCountInString(src); n > MaxAdvancedLength {
+		return nil, model.TooLong(path, n, MaxAdvancedLength, "characters")
+	}
+	root, serr := parseAdvanced(src)
+	if serr != nil {
+		return nil, model.CompileError(path, serr.Error())
+	}
+	var b strings.Builder
+	toCEL(&b, root)
+	env, err := celEnv()
+	if err != nil {
+		return nil, model.CompileError(path, "internal error: "+err.Error())
+	}
+	ast, iss := env.Compile(b.String())
+	if iss.Err() != nil {
+		return nil, model.CompileError(path, "internal error: "+iss.Err().Error())
+	}
+	if !ast.OutputType().IsExactType(cel.BoolType) {
+		return nil, model.CompileError(path, "internal error: expression is not boolean")
+	}
+	prg, err := env.Program(ast,
+		cel.EvalOptions(cel.OptOptimize),
+		cel.CostLimit(o.costLimit),
+		cel.CostTrackerOptions(costTrackers...),
+	)
+	if err != nil {
+		return nil, model.CompileError(path, "internal error: "+err.Error())
+	}
+	return &advanced{src: b.String(), prg: prg, limit: o.costLimit}, nil
+}
+
+// toCEL writes the CEL form of n.
+func toCEL(b *strings.Builder, n *node) {
+	switch n.kind {
+	case nAnd, nOr:
+		op := " && "
+		if n.kind == nOr {
+			op = " || "
+		}
+		b.WriteByte('(')
+		for i, k := range n.kids {
+			if i > 0 {
+				b.WriteString(op)
+			}
+			toCEL(b, k)
+		}
+		b.WriteByte(')')
+	case nNot:
+		b.WriteString("!")
+		toCEL(b, n.kids[0])
+	case nCall:
+		switch n.fn {
+		case fnHasAttribute:
+			if usesVariable(n.args[1]) {
+				celCall(b, celHasAttributeExpanded, true, n.args...)
+			} else {
+				celCall(b, celHasAttribute, false, n.args...)
+			}
+		case fnIsInGroups:
+			if len(n.args) > 1 {
+				b.WriteByte('(')
+			}
+			for i, g := range n.args {
+				if i > 0 {
+					b.WriteString(" && ")
+				}
+				celCall(b, celInGroup, false, g)
+			}
+			if len(n.args) > 1 {
+				b.WriteByte(')')
+			}
+		case fnHasTagAsAttribute:
+			celCall(b, celHasTagAsAttribute, true, n.args...)
+		case fnHasTagAsGroup:
+			celCall(b, celHasTagAsGroup, true, n.args...)
+		}
+	}
+}
+
+// celCall writes fn(subject[, resource], "arg"...).
+func celCall(b *strings.Builder, fn string, withResource bool, args ...string) {
+	b.WriteString(fn)
+	b.WriteString("(" + varSubject)
+	if withResource {
+		b.WriteString(", " + varResource)
+	}
+	for _, a := range args {
+		b.WriteString(", ")
+		celQuote(b, a)
+	}
+	b.WriteByte(')')
+}
+
+// celQuote writes s as a CEL double-quoted string literal.
+func celQuote(b *strings.Builder, s string) {
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+}
+
+// eval runs the program for s on res.
 func (a *advanced) eval(s *Subject, res *Resource) (bool, error) {
-	return false, errors.New("not implemented")
+	out, _, err := a.prg.Eval(&activation{s: subjectVal{s}, r: resourceVal{res}})
+	if err != nil {
+		var cancelled interpreter.EvalCancelledError
+		if errors.As(err, &cancelled) && cancelled.Cause == interpreter.CostLimitExceeded {
+			return false, fmt.Errorf("%w (limit %d)", ErrCostLimitExceeded, a.limit)
+		}
+		return false, fmt.Errorf("advanced expression: %w", err)
+	}
+	v, ok := out.(types.Bool)
+	if !ok {
+		return false, fmt.Errorf("advanced expression: result %v is not a boolean", out)
+	}
+	return bool(v), nil
+}
+
+// activation resolves the two variables without building a map.
+type activation struct {
+	s subjectVal
+	r resourceVal
+}
+
+func (a *activation) ResolveName(name string) (any, bool) {
+	switch name {
+	case varSubject:
+		return a.s, true
+	case varResource:
+		return a.r, true
+	}
+	return nil, false
+}
+
+func (a *activation) Parent() interpreter.Activation { return nil }
+
+// subjectVal is a *Subject as a CEL value of the opaque type tollgate.Subject.
+type subjectVal struct{ *Subject }
+
+func (v subjectVal) ConvertToNative(t reflect.Type) (any, error) {
+	if t == reflect.TypeFor[*Subject]() {
+		return v.Subject, nil
+	}
+	return nil, fmt.Errorf("tollgate.Subject cannot be converted to %v", t)
+}
+
+func (v subjectVal) ConvertToType(t ref.Type) ref.Val {
+	if t == types.TypeType {
+		return subjectType
+	}
+	return types.NewErr("tollgate.Subject cannot be converted to %s", t.TypeName())
+}
+
+func (v subjectVal) Equal(other ref.Val) ref.Val {
+	o, ok := other.(subjectVal)
+	return types.Bool(ok && o.Subject == v.Subject)
+}
+
+func (v subjectVal) Type() ref.Type { return subjectType }
+func (v subjectVal) Value() any     { return v.Subject }
+
+// resourceVal is a *Resource as a CEL value of the opaque type tollgate.Resource.
+type resourceVal struct{ *Resource }
+
+func (v resourceVal) ConvertToNative(t reflect.Type) (any, error) {
+	if t == reflect.TypeFor[*Resource]() {
+		return v.Resource, nil
+	}
+	return nil, fmt.Errorf("tollgate.Resource cannot be converted to %v", t)
+}
+
+func (v resourceVal) ConvertToType(t ref.Type) ref.Val {
+	if t == types.TypeType {
+		return resourceType
+	}
+	return types.NewErr("tollgate.Resource cannot be converted to %s", t.TypeName())
+}
+
+func (v resourceVal) Equal(other ref.Val) ref.Val {
+	o, ok := other.(resourceVal)
+	return types.Bool(ok && o.Resource == v.Resource)
+}
+
+func (v resourceVal) Type() ref.Type { return resourceType }
+func (v resourceVal) Value() any     { return v.Resource }
+
+// ---- bindings: argument unpacking; the semantics are in dsl_funcs.go ----
+
+func argSubject(v ref.Val) (*Subject, bool) {
+	s, ok := v.(subjectVal)
+	return s.Subject, ok
+}
+
+func argResource(v ref.Val) (*Resource, bool) {
+	r, ok := v.(resourceVal)
+	return r.Resource, ok
+}
+
+func argString(v ref.Val) (string, bool) {
+	s, ok := v.(types.String)
+	return string(s), ok
+}
+
+func badArgs(fn string) ref.Val { return types.NewErr("%s: bad arguments", fn) }
+
+func bindHasAttribute(args ...ref.Val) ref.Val {
+	if len(args) != 3 {
+		return badArgs(celHasAttribute)
+	}
+	s, ok1 := argSubject(args[0])
+	name, ok2 := argString(args[1])
+	value, ok3 := argString(args[2])
+	if !ok1 || !ok2 || !ok3 {
+		return badArgs(celHasAttribute)
+	}
+	return types.Bool(s.HasAttribute(name, value))
+}
+
+func bindHasAttributeExpanded(args ...ref.Val) ref.Val {
+	if len(args) != 4 {
+		return badArgs(celHasAttributeExpanded)
+	}
+	s, ok1 := argSubject(args[0])
+	r, ok2 := argResource(args[1])
+	name, ok3 := argString(args[2])
+	tmpl, ok4 := argString(args[3])
+	if !ok1 || !ok2 || !ok3 || !ok4 {
+		return badArgs(celHasAttributeExpanded)
+	}
+	return types.Bool(hasAttributeExpanded(s, r, name, tmpl))
+}
+
+func bindInGroup(lhs, rhs ref.Val) ref.Val {
+	s, ok1 := argSubject(lhs)
+	g, ok2 := argString(rhs)
+	if !ok1 || !ok2 {
+		return badArgs(celInGroup)
+	}
+	return types.Bool(s.InGroup(g))
+}
+
+func bindHasTagAsAttribute(args ...ref.Val) ref.Val {
+	if len(args) != 4 {
+		return badArgs(celHasTagAsAttribute)
+	}
+	s, ok1 := argSubject(args[0])
+	r, ok2 := argResource(args[1])
+	name, ok3 := argString(args[2])
+	scope, ok4 := argString(args[3])
+	if !ok1 || !ok2 || !ok3 || !ok4 {
+		return badArgs(celHasTagAsAttribute)
+	}
+	return types.Bool(hasTagAsAttribute(s, r, name, scope))
+}
+
+func bindHasTagAsGroup(args ...ref.Val) ref.Val {
+	if len(args) != 3 {
+		return badArgs(celHasTagAsGroup)
+	}
+	s, ok1 := argSubject(args[0])
+	r, ok2 := argResource(args[1])
+	scope, ok3 := argString(args[2])
+	if !ok1 || !ok2 || !ok3 {
+		return badArgs(celHasTagAsGroup)
+	}
+	return types.Bool(hasTagAsGroup(s, r, scope))
 }
