@@ -4,7 +4,7 @@ import "slices"
 
 // CatalogIndex answers on which data sources a policy applies: the reverse of
 // PolicyIndex. It holds the Target of every data source and, per exact-match key
-// (tag prefix, column-tag prefix, domain id, domain name, lower-cased server), the
+// (tag prefix, column-tag prefix, domain id, domain name, case-folded server), the
 // sorted set of ids of the data sources that have it. For a policy it unions the
 // sets of the policy's keys (operator any: every key; all: the keys of its most
 // selective exact circumstance, the one with the fewest postings now), or takes

@@ -2,7 +2,7 @@
 // circumstances (tags, column tags, column regexes, domains, server, time,
 // owner-selected) and its circumstance operator into an immutable Matcher;
 // NewTarget turns a data source into an immutable Target, a precomputed view with
-// the dot-segment prefixes of its tags and column tags, its lower-cased server, its
+// the dot-segment prefixes of its tags and column tags, its case-folded server, its
 // domains, column names and creation time. Matcher.Match evaluates one policy on
 // one data source with three-valued logic: Applies, NotApplies, or Indeterminate
 // when a circumstance cannot be evaluated (a column regex that exceeds its match
@@ -11,7 +11,7 @@
 //
 // Two indexes answer applicability in bulk without evaluating policies that cannot
 // match. PolicyIndex answers "which policies apply to this data source": exact keys
-// (tag and column-tag prefixes, domain ids and names, lower-cased servers) select
+// (tag and column-tag prefixes, domain ids and names, case-folded servers) select
 // candidate policies, and a residual set (regex, time, owner-selected and
 // circumstance-less policies) is evaluated on every lookup. CatalogIndex answers
 // the reverse question, "on which data sources does this policy apply", from

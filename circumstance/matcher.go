@@ -106,7 +106,7 @@ type domainRef struct {
 type cond struct {
 	kind kind
 	pos  int    // index in the policy's circumstances (error paths)
-	str  string // tag, column tag or lower-cased server
+	str  string // tag, column tag or case-folded server
 	// keys are the index keys of an exact-match circumstance: it applies exactly
 	// when the data source has one of them. nil for the residual kinds.
 	keys      []key

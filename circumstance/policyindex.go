@@ -18,7 +18,7 @@ func byEntryID(a, b *pentry) int { return cmp.Compare(a.id, b.id) }
 
 // PolicyIndex answers which policies apply to a data source without evaluating the
 // policies that cannot match. Exact-match keys select candidates: the tag and
-// column-tag prefixes, domain ids and names and lower-cased server of the data
+// column-tag prefixes, domain ids and names and case-folded server of the data
 // source. A policy with the operator any is posted under every key of every
 // circumstance; one with the operator all under the keys of its single most
 // selective exact circumstance (the one whose keys have the fewest postings when

@@ -4,13 +4,15 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/tollgate-dev/tollgate/model"
 )
 
 // Target is the matchable, precomputed view of one data source: the dot-segment
 // prefixes of its tags and of its columns' tags (sorted, deduplicated), its
-// lower-cased server, its domain ids and names, its column names and its creation
+// case-folded server, its domain ids and names, its column names and its creation
 // time. A Target is immutable once built and safe for concurrent use by multiple
 // goroutines; it shares no mutable state with the model.DataSource it was built
 // from. It is kept small (one backing list of strings cut into sections) because a
@@ -22,7 +24,7 @@ type Target struct {
 	// ends at len(strs)). Every section but columns is a sorted set.
 	strs       []string
 	ends       [4]uint32
-	server     string // lower-cased
+	server     string // case-folded (normServer)
 	createdSec int64  // createdAt as Unix seconds and nanoseconds, so that
 	createdNs  int32  // the Target holds no *time.Location
 }
@@ -120,5 +122,29 @@ func contains(s []string, v string) bool {
 	return ok
 }
 
-// normServer is the server comparison key: lower case.
-func normServer(s string) string { return strings.ToLower(s) }
+// normServer is the server comparison key: every rune replaced by one fixed
+// representative of its Unicode simple case-folding orbit, so that
+// normServer(a) == normServer(b) exactly when strings.EqualFold(a, b). ASCII
+// letters become lower case; a lower-case ASCII server is returned as is.
+func normServer(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' || c >= utf8.RuneSelf {
+			return strings.Map(foldRune, s)
+		}
+	}
+	return s
+}
+
+// foldRune returns the representative of r's case-folding orbit: its lower-case
+// ASCII letter if it has one (the orbits of k and s hold non-ASCII runes too),
+// else its smallest rune.
+func foldRune(r rune) rune {
+	m := r
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		m = min(m, f)
+	}
+	if m >= 'A' && m <= 'Z' {
+		m += 'a' - 'A'
+	}
+	return m
+}
