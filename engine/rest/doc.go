@@ -1,0 +1,36 @@
+// Package rest serves the Tollgate API (DESIGN.md section 6) over an engine.Engine
+// with net/http.
+//
+// NewHandler returns an http.Handler routing every endpoint with Go 1.22 method and
+// path patterns:
+//
+//	POST   /api/v2/policy?dryRun=&reCertify=   create; answers the v2 shape
+//	POST   /policy/global                      create; answers the v1 shape
+//	GET    /policy/global/{policyId}           read (v1 shape)
+//	PUT    /policy/global/{policyId}?reCertify= replace (v1 shape)
+//	DELETE /policy/global/{policyId}           delete (v1 shape, deleted: true)
+//	POST   /policy/global/applyPolicy          apply an owner-selected policy
+//	POST   /dataSource/{id}/access             request or manual grant
+//	PUT    /dataSource/{id}/access/{recordId}  change or revoke a record
+//	POST   /subscription/approve               approve requests (per entry)
+//	POST   /subscription/deny                  deny requests (per entry)
+//
+// The Authorization header carries an API key; an Authenticator maps it to a user
+// (EngineKeys uses the engine's directory). Bodies are JSON (application/json, also
+// assumed when a body comes without Content-Type) or YAML (application/yaml,
+// text/yaml); any other media type is 415. A JSON body must be valid JSON.
+//
+// Checks run in the order 401 (no or unknown key), 403 (what the caller's role alone
+// refuses: policy writes need GOVERNANCE, checked before the body is read), 404
+// (unknown policy or data source, and for calls on one data source before any
+// owner check), 415, 400 (query parameters, body), 409. A body larger than the
+// limit (WithMaxBodyBytes, default 1 MiB) is answered 413 Payload Too Large. Each
+// endpoint accepts exactly the query flags DESIGN.md lists for it (dryRun and
+// reCertify on POST /api/v2/policy, reCertify on PUT /policy/global/{policyId});
+// any other parameter, a repeated flag or a value other than true or false is 400.
+// A path id that is not a positive integer names nothing and is 404.
+//
+// Every error is answered as {"statusCode": N, "error": "<status text>",
+// "message": "..."}, where message names every problem with its field path. Bad input
+// never yields a 5xx; a panic in a handler is recovered, logged and answered 500.
+package rest

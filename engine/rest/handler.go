@@ -1,0 +1,675 @@
+package rest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tollgate-dev/tollgate/engine"
+	"github.com/tollgate-dev/tollgate/model"
+	"sigs.k8s.io/yaml"
+)
+
+// DefaultMaxBodyBytes is the default limit on a request body (1 MiB).
+const DefaultMaxBodyBytes = 1 << 20
+
+// Authenticator maps the API key of a request's Authorization header to a user.
+type Authenticator interface {
+	// Authenticate returns the profile id the key authenticates, or ok false.
+	Authenticate(apiKey string) (userID int64, ok bool)
+}
+
+// AuthenticatorFunc adapts a function to an Authenticator.
+type AuthenticatorFunc func(apiKey string) (int64, bool)
+
+// Authenticate calls f.
+func (f AuthenticatorFunc) Authenticate(apiKey string) (int64, bool) { return f(apiKey) }
+
+// EngineKeys returns an Authenticator backed by the API keys of e's users
+// (engine.Engine.UserByAPIKey).
+func EngineKeys(e *engine.Engine) Authenticator { return AuthenticatorFunc(e.UserByAPIKey) }
+
+// Option configures a handler.
+type Option func(*config)
+
+type config struct {
+	maxBody int64
+	limits  model.Limits
+	logger  *slog.Logger
+}
+
+// WithMaxBodyBytes bounds a request body (default DefaultMaxBodyBytes); a larger
+// body is answered 413. n <= 0 keeps the default.
+func WithMaxBodyBytes(n int64) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxBody = n
+		}
+	}
+}
+
+// WithLimits sets the input limits passed to the model decoders (default
+// model.DefaultLimits(), with MaxPayloadBytes following WithMaxBodyBytes).
+func WithLimits(l model.Limits) Option { return func(c *config) { c.limits = l } }
+
+// WithLogger logs one line per request (method, path, status, duration) and every
+// recovered panic to l. Without it, requests are not logged and panics go to
+// slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// NewHandler returns the REST API over e. auth maps API keys to users; a nil auth
+// means EngineKeys(e). The handler is safe for concurrent use.
+func NewHandler(e *engine.Engine, auth Authenticator, opts ...Option) http.Handler {
+	cfg := config{maxBody: DefaultMaxBodyBytes}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.limits == (model.Limits{}) {
+		cfg.limits = model.DefaultLimits()
+		cfg.limits.MaxPayloadBytes = int(cfg.maxBody)
+	}
+	if auth == nil {
+		auth = EngineKeys(e)
+	}
+	h := &handler{e: e, auth: auth, cfg: cfg, mux: http.NewServeMux()}
+	h.handle("POST /api/v2/policy", h.createPolicy(model.DialectV2, "dryRun", "reCertify"))
+	h.handle("POST /policy/global", h.createPolicy(model.DialectV1))
+	h.handle("GET /policy/global/{policyId}", h.getPolicy)
+	h.handle("PUT /policy/global/{policyId}", h.updatePolicy)
+	h.handle("DELETE /policy/global/{policyId}", h.deletePolicy)
+	h.handle("POST /policy/global/applyPolicy", h.applyPolicy)
+	h.handle("POST /dataSource/{id}/access", h.access)
+	h.handle("PUT /dataSource/{id}/access/{recordId}", h.changeRecord)
+	h.handle("POST /subscription/approve", h.approve)
+	h.handle("POST /subscription/deny", h.deny)
+	return h
+}
+
+type handler struct {
+	e    *engine.Engine
+	auth Authenticator
+	cfg  config
+	mux  *http.ServeMux
+}
+
+// endpointFunc serves one authenticated call and returns the response value.
+type endpointFunc func(w http.ResponseWriter, r *http.Request, actor engine.Actor) (any, error)
+
+func (h *handler) handle(pattern string, fn endpointFunc) {
+	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		key := strings.TrimSpace(r.Header.Get("Authorization"))
+		if key == "" {
+			writeError(w, http.StatusUnauthorized, "missing Authorization header (API key)")
+			return
+		}
+		id, ok := h.auth.Authenticate(key)
+		if !ok {
+			writeError(w, http.StatusUnauthorized, "unknown API key")
+			return
+		}
+		v, err := fn(w, r, engine.As(id))
+		if err != nil {
+			status, msg := h.classify(err)
+			if status >= 500 {
+				h.log().Error("tollgate: unexpected error", "method", r.Method, "path", r.URL.Path, "err", err)
+			}
+			writeError(w, status, msg)
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
+	})
+}
+
+func (h *handler) log() *slog.Logger {
+	if h.cfg.logger != nil {
+		return h.cfg.logger
+	}
+	return slog.Default()
+}
+
+// ServeHTTP routes r, answering unknown routes with a JSON 404 (or 405 with Allow),
+// recovering panics as 500 and logging the request when a logger is set.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	defer func() {
+		if p := recover(); p != nil {
+			h.log().Error("tollgate: panic serving request", "method", r.Method, "path", r.URL.Path,
+				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			if !sw.wrote {
+				writeError(sw, http.StatusInternalServerError, "internal error")
+			}
+		}
+		if h.cfg.logger != nil {
+			h.cfg.logger.Info("request", "method", r.Method, "path", r.URL.Path, "query", r.URL.RawQuery,
+				"status", sw.statusCode(), "bytes", sw.n, "duration", time.Since(start))
+		}
+	}()
+	if next, pattern := h.mux.Handler(r); pattern == "" {
+		// No route: let the mux decide between 404, 405 and a redirect, then answer
+		// errors in the API's JSON shape.
+		cw := &captureWriter{header: http.Header{}}
+		next.ServeHTTP(cw, r)
+		status := cw.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		if status < 400 {
+			for k, v := range cw.header {
+				sw.Header()[k] = v
+			}
+			sw.WriteHeader(status)
+			_, _ = sw.Write(cw.body.Bytes())
+			return
+		}
+		if allow := cw.header.Get("Allow"); allow != "" {
+			sw.Header().Set("Allow", allow)
+		}
+		msg := fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path)
+		if status == http.StatusMethodNotAllowed {
+			msg = fmt.Sprintf("method %s not allowed on %s", r.Method, r.URL.Path)
+		}
+		writeError(sw, status, msg)
+		return
+	}
+	h.mux.ServeHTTP(sw, r)
+}
+
+// ---- endpoints ----
+
+func (h *handler) createPolicy(d model.Dialect, flags ...string) endpointFunc {
+	return func(w http.ResponseWriter, r *http.Request, actor engine.Actor) (any, error) {
+		if err := h.e.CanWritePolicies(actor); err != nil {
+			return nil, err
+		}
+		q, err := queryFlags(r, flags...)
+		if err != nil {
+			return nil, err
+		}
+		body, err := h.readBody(w, r)
+		if err != nil {
+			return nil, err
+		}
+		p, err := model.DecodePolicy(body, h.cfg.limits)
+		if err != nil {
+			return nil, err
+		}
+		opts := engine.WriteOptions{DryRun: q["dryRun"], ReCertify: q["reCertify"]}
+		out, impact, err := h.e.CreatePolicy(actor, p, opts)
+		if err != nil {
+			return nil, err
+		}
+		if opts.DryRun {
+			return dryRunResponse(out, d, impact)
+		}
+		return policyResponse(out, d)
+	}
+}
+
+func (h *handler) getPolicy(w http.ResponseWriter, r *http.Request, actor engine.Actor) (any, error) {
+	id, err := h.policyID(r)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := queryFlags(r); err != nil {
+		return nil, err
+	}
+	p, err := h.e.GetPolicy(actor, id)
+	if err != nil {
+		return nil, err
+	}
+	return policyResponse(p, model.DialectV1)
+}
+
+func (h *handler) updatePolicy(w http.ResponseWriter, r *http.Request, actor engine.Actor) (any, error) {
+	if err := h.e.CanWritePolicies(actor); err != nil {
+		return nil, err
+	}
+	id, err := h.policyID(r)
+	if err != nil {
+		return nil, err
+	}
+	q, err := queryFlags(r, "reCertify")
+	if err != nil {
+		return nil, err
+	}
+	body, err := h.readBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	p, err := model.DecodePolicy(body, h.cfg.limits)
+	if err != nil {
+		return nil, err
+	}
+	out, _, err := h.e.UpdatePolicy(actor, id, p, engine.WriteOptions{ReCertify: q["reCertify"]})
+	if err != nil {
+		return nil, err
+	}
+	return policyResponse(out, model.DialectV1)
+}
+
+func (h *handler) deletePolicy(w http.ResponseWriter, r *http.Request, actor engine.Actor) (any, error) {
+	if err := h.e.CanWritePolicies(actor); err != nil {
+		return nil, err
+	}
+	id, err := h.policyID(r)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := queryFlags(r); err != nil {
+		return nil, err
+	}
+	p, err := h.e.DeletePolicy(actor, id)
+	if err != nil {
+		return nil, err
+	}
+	return policyResponse(p, model.DialectV1)
+}
+
+type applyPolicyResponse struct {
+	PolicyID     int64 `json:"policyId"`
+	DataSourceID int64 `json:"dataSourceId"`
+}
+
+func (h *handler) applyPolicy(w http.ResponseWriter, r *http.Request, actor engine.Actor) (any, error) {
+	if _, err := queryFlags(r); err != nil {
+		return nil, err
+	}
+	body, err := h.readBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	ap, err := model.DecodeApplyPolicy(body, h.cfg.limits)
+	if err != nil {
+		return nil, err
+	}
+	if !h.e.HasPolicy(ap.PolicyID) {
+		return nil, statusError(http.StatusNotFound, "policyId: no policy %d", ap.PolicyID)
+	}
+	if !h.e.HasDataSource(ap.DataSourceID) {
+		return nil, statusError(http.StatusNotFound, "dataSourceId: no data source %d", ap.DataSourceID)
+	}
+	if err := h.e.ApplyPolicy(actor, ap.PolicyID, ap.DataSourceID); err != nil {
+		return nil, err
+	}
+	return applyPolicyResponse{PolicyID: ap.PolicyID, DataSourceID: ap.DataSourceID}, nil
+}
+
+func (h *handler) access(w http.ResponseWriter, r *http.Request, actor engine.Actor) (any, error) {
+	ds, err := h.dataSourceID(r)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := queryFlags(r); err != nil {
+		return nil, err
+	}
+	body, err := h.readBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	req, err := model.DecodeAccessRequest(body, h.cfg.limits)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := h.e.Access(actor, ds, req)
+	if err != nil {
+		return nil, err
+	}
+	return model.AccessRecordResponse(rec), nil
+}
+
+func (h *handler) changeRecord(w http.ResponseWriter, r *http.Request, actor engine.Actor) (any, error) {
+	ds, err := h.dataSourceID(r)
+	if err != nil {
+		return nil, err
+	}
+	rid, ok := parseID(r.PathValue("recordId"))
+	if !ok || !h.hasRecord(ds, rid) {
+		return nil, statusError(http.StatusNotFound, "no access record %s on data source %d", r.PathValue("recordId"), ds)
+	}
+	if _, err := queryFlags(r); err != nil {
+		return nil, err
+	}
+	body, err := h.readBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := model.DecodeRecordChange(body, h.cfg.limits)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := h.e.ChangeRecord(actor, ds, rid, ch)
+	if err != nil {
+		return nil, err
+	}
+	return model.AccessRecordResponse(rec), nil
+}
+
+type failureJSON struct {
+	ID     int64  `json:"id"`
+	Reason string `json:"reason"`
+}
+
+type failuresResponse struct {
+	Failures []failureJSON `json:"failures"`
+}
+
+func failures(fs []engine.Failure) failuresResponse {
+	out := failuresResponse{Failures: make([]failureJSON, 0, len(fs))}
+	for _, f := range fs {
+		out.Failures = append(out.Failures, failureJSON{ID: f.ID, Reason: f.Reason})
+	}
+	return out
+}
+
+func (h *handler) approve(w http.ResponseWriter, r *http.Request, actor engine.Actor) (any, error) {
+	if _, err := queryFlags(r); err != nil {
+		return nil, err
+	}
+	body, err := h.readBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := model.DecodeApprove(body, h.cfg.limits)
+	if err != nil {
+		return nil, err
+	}
+	fs, err := h.e.Approve(actor, entries)
+	if err != nil {
+		return nil, err
+	}
+	return failures(fs), nil
+}
+
+func (h *handler) deny(w http.ResponseWriter, r *http.Request, actor engine.Actor) (any, error) {
+	if _, err := queryFlags(r); err != nil {
+		return nil, err
+	}
+	body, err := h.readBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := model.DecodeDeny(body, h.cfg.limits)
+	if err != nil {
+		return nil, err
+	}
+	fs, err := h.e.Deny(actor, entries)
+	if err != nil {
+		return nil, err
+	}
+	return failures(fs), nil
+}
+
+// ---- helpers ----
+
+// policyID reads {policyId}; an id that is not a positive integer or names no live
+// policy is 404.
+func (h *handler) policyID(r *http.Request) (int64, error) {
+	raw := r.PathValue("policyId")
+	id, ok := parseID(raw)
+	if !ok || !h.e.HasPolicy(id) {
+		return 0, statusError(http.StatusNotFound, "no policy %s", raw)
+	}
+	return id, nil
+}
+
+// dataSourceID reads {id}; an unknown data source is 404.
+func (h *handler) dataSourceID(r *http.Request) (int64, error) {
+	raw := r.PathValue("id")
+	id, ok := parseID(raw)
+	if !ok || !h.e.HasDataSource(id) {
+		return 0, statusError(http.StatusNotFound, "no data source %s", raw)
+	}
+	return id, nil
+}
+
+// hasRecord reports whether record rid exists on data source ds (records are in
+// id order).
+func (h *handler) hasRecord(ds, rid int64) bool {
+	recs := h.e.Records()
+	i, found := slices.BinarySearchFunc(recs, rid, func(r *model.AccessRecord, id int64) int {
+		switch {
+		case r.ID < id:
+			return -1
+		case r.ID > id:
+			return 1
+		}
+		return 0
+	})
+	if !found {
+		// Records should be in id order; fall back to a scan if they are not.
+		i = slices.IndexFunc(recs, func(r *model.AccessRecord) bool { return r.ID == rid })
+		if i < 0 {
+			return false
+		}
+	}
+	return recs[i].DataSourceID == ds
+}
+
+func parseID(s string) (int64, bool) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, false
+	}
+	return id, true
+}
+
+// queryFlags validates the query string: only the named boolean flags, each at most
+// once, each true or false.
+func queryFlags(r *http.Request, allowed ...string) (map[string]bool, error) {
+	values, err := urlQuery(r)
+	if err != nil {
+		return nil, err
+	}
+	var errs model.ErrorList
+	out := make(map[string]bool, len(allowed))
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		p := model.NewPath("query").Child(k)
+		if !slices.Contains(allowed, k) {
+			if len(allowed) == 0 {
+				errs = append(errs, model.Forbidden(p, "unknown query parameter (this endpoint takes none)"))
+			} else {
+				errs = append(errs, model.Forbidden(p, "unknown query parameter (allowed: "+strings.Join(allowed, ", ")+")"))
+			}
+			continue
+		}
+		vs := values[k]
+		if len(vs) != 1 {
+			errs = append(errs, model.Invalid(p, nil, fmt.Sprintf("is given %d times; give it once", len(vs))))
+			continue
+		}
+		switch vs[0] {
+		case "true":
+			out[k] = true
+		case "false":
+			out[k] = false
+		default:
+			errs = append(errs, model.NotSupported(p, vs[0], []string{"true", "false"}))
+		}
+	}
+	return out, errs.Err()
+}
+
+func urlQuery(r *http.Request) (map[string][]string, error) {
+	v, err := parseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, model.ErrorList{model.Invalid(model.NewPath("query"), nil, "is malformed: "+err.Error())}
+	}
+	return v, nil
+}
+
+// readBody checks the media type (415) and reads at most the body limit (413). A
+// YAML body is converted to JSON; a JSON body must be valid JSON (400).
+func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	yamlBody := false
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil {
+			return nil, statusError(http.StatusUnsupportedMediaType, "Content-Type %q is malformed; use application/json, application/yaml or text/yaml", ct)
+		}
+		switch mt {
+		case "application/json":
+		case "application/yaml", "text/yaml":
+			yamlBody = true
+		default:
+			return nil, statusError(http.StatusUnsupportedMediaType, "Content-Type %q is not supported; use application/json, application/yaml or text/yaml", mt)
+		}
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, statusError(http.StatusRequestEntityTooLarge, "request body exceeds the limit of %d bytes", h.cfg.maxBody)
+		}
+		return nil, statusError(http.StatusBadRequest, "reading the request body: %v", err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, model.ErrorList{model.Required(model.Path(""), "request body is required")}
+	}
+	if yamlBody {
+		j, err := yaml.YAMLToJSON(data)
+		if err != nil {
+			return nil, model.ErrorList{model.Invalid(model.Path(""), nil, "body is not valid YAML: "+err.Error())}
+		}
+		return j, nil
+	}
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		return nil, model.ErrorList{model.Invalid(model.Path(""), nil, "body is not valid JSON: "+err.Error())}
+	}
+	return data, nil
+}
+
+// httpError is an error answered with a fixed status.
+type httpError struct {
+	status int
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func statusError(status int, format string, args ...any) error {
+	return &httpError{status: status, msg: fmt.Sprintf(format, args...)}
+}
+
+// classify maps an error to a status and a message.
+func (h *handler) classify(err error) (int, string) {
+	var he *httpError
+	switch {
+	case errors.As(err, &he):
+		return he.status, he.msg
+	case errors.Is(err, model.ErrInvalid):
+		if l := model.Errors(err); len(l) > 0 {
+			return http.StatusBadRequest, l.Error()
+		}
+		return http.StatusBadRequest, err.Error()
+	case errors.Is(err, engine.ErrUnauthenticated):
+		return http.StatusUnauthorized, err.Error()
+	case errors.Is(err, engine.ErrForbidden):
+		return http.StatusForbidden, err.Error()
+	case errors.Is(err, engine.ErrNotFound):
+		return http.StatusNotFound, err.Error()
+	case errors.Is(err, engine.ErrConflict):
+		return http.StatusConflict, err.Error()
+	}
+	return http.StatusInternalServerError, "internal error: " + err.Error()
+}
+
+// errorBody is the API's error shape.
+type errorBody struct {
+	StatusCode int    `json:"statusCode"`
+	Error      string `json:"error"`
+	Message    string `json:"message"`
+}
+
+func statusText(status int) string {
+	if status == http.StatusRequestEntityTooLarge {
+		return "Payload Too Large"
+	}
+	return http.StatusText(status)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, errorBody{StatusCode: status, Error: statusText(status), Message: msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		data, _ = json.Marshal(errorBody{StatusCode: status, Error: statusText(status), Message: "encoding the response: " + err.Error()})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(data)
+}
+
+// statusWriter records the status and size of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	n      int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.status, w.wrote = http.StatusOK, true
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.n += n
+	return n, err
+}
+
+func (w *statusWriter) statusCode() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// captureWriter buffers a response of the mux's fallback handlers.
+type captureWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (c *captureWriter) Header() http.Header { return c.header }
+func (c *captureWriter) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
+}
+func (c *captureWriter) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	return c.body.Write(b)
+}

@@ -1,0 +1,20 @@
+// Package scenario runs conformance scenarios (spec/SCENARIOS.md): YAML or JSON
+// files that set up a catalog, a directory, policies and grants, run API calls
+// through the REST handler in process, and state what must hold afterwards.
+//
+// Parse is strict: a key the scenario format does not define makes the scenario
+// malformed (policy payloads, step bodies and the state section are passed through
+// untouched to the engine). Each scenario runs on a fresh engine whose clock is the
+// scenario's now. A step's as: sends that user's API key (default key-<id>; an id
+// that is no user sends key-<id>, which authenticates nobody). Step answers are
+// checked by exact status, by error-message substring, and by subset match of the
+// JSON body: mappings by subset, lists by length and element, scalars by value.
+// The final expect checks the exact applied policy keys per data source, decisions
+// (grant, states, discoverable) and ALL access records, matching each expected
+// record to a distinct actual one by a maximum bipartite matching.
+//
+// RunFile and RunDir report a Result per scenario with every mismatch, each naming
+// the step (index and call) or the expectation with the wanted and got values.
+// LoadBundle reads a bundle from a file or from a directory of fragments, for the
+// tollgate CLI.
+package scenario
