@@ -85,17 +85,6 @@ type ApplyPolicy struct {
 
 // ---- contract stubs (replaced by the full implementation) ----
 
-// EncodePolicy renders p in the response shape of dialect d (v1: the seed's global
-// policy response, every default filled in). DecodePolicy reads it back to an equal
-// canonical policy.
-func EncodePolicy(p *Policy, d Dialect) ([]byte, error) { return nil, errNotYet }
-
-// PolicyResponse returns the response value of p in dialect d, for json.Marshal.
-func PolicyResponse(p *Policy, d Dialect) any { return nil }
-
-// AccessRecordResponse returns the response value of r in the seed's shape.
-func AccessRecordResponse(r *AccessRecord) any { return nil }
-
 // DecodeBundle decodes and validates a bundle (JSON or YAML).
 func DecodeBundle(data []byte, lim Limits) (*Bundle, error) { return nil, errNotYet }
 
