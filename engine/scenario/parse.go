@@ -223,6 +223,9 @@ func Parse(data []byte) (*Scenario, error) {
 	if b.Name == "" {
 		b.Name = s.Name
 	}
+	if b.Now.IsZero() {
+		b.Now = DefaultNow
+	}
 	s.Bundle = b
 	if err := checkKeys(b); err != nil {
 		return nil, err
