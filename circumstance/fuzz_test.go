@@ -1,0 +1,85 @@
+package circumstance_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/tollgate-dev/tollgate/circumstance"
+	"github.com/tollgate-dev/tollgate/model"
+)
+
+// FuzzCompile builds a policy from fuzzed strings — a regex, a tag (also used as
+// column tag, server, domain and column name) and a circumstance type — compiles
+// it and matches it. Compile must return a Matcher or a model.ErrorList with
+// codes compile or notSupported, never panic; a compiled Matcher must agree with
+// the indexes.
+func FuzzCompile(f *testing.F) {
+	f.Add(`(a+)+$`, "Discovered", "tags", false, true)
+	f.Add(`^(?=.*name)(?!.*_id).*$`, "Discovered.Healthcare NPI", "columnTags", true, false)
+	f.Add(`(?<=cust_)id`, "PII", "columnRegex", false, false)
+	f.Add(`[`, "", "domains", false, true)
+	f.Add(`a{2,1}`, "DB.example.COM", "server", true, true)
+	f.Add(`\p{L}+`, "x.y", "time", false, false)
+	f.Add(`(?<n>a)\k<n>`, "a.", "null", true, false)
+	f.Add(`\`, "ſ", "colour", false, true)
+	f.Fuzz(func(t *testing.T, regex, tag, typ string, caseInsensitive, all bool) {
+		op := model.Any
+		if all {
+			op = model.All
+		}
+		p := policy(op,
+			model.Circumstance{Type: model.CircumstanceType(typ), Tag: tag, ColumnTag: tag, Regex: regex,
+				CaseInsensitive: caseInsensitive, Server: tag, Domains: []model.Domain{{Name: tag}, {ID: tag}},
+				StartDate: time.Unix(int64(len(tag)), 0)},
+			columnRegex(regex, caseInsensitive),
+		)
+		m, err := circumstance.Compile(p, circumstance.WithRegexTimeout(5*time.Millisecond))
+		if err != nil {
+			if m != nil {
+				t.Fatal("a Matcher with an error")
+			}
+			list := model.Errors(err)
+			if len(list) == 0 || !errors.Is(err, model.ErrInvalid) {
+				t.Fatalf("not a model.ErrorList: %v", err)
+			}
+			for _, fe := range list {
+				if fe.Code != model.CodeCompile && fe.Code != model.CodeNotSupported {
+					t.Fatalf("unexpected code %s: %v", fe.Code, fe)
+				}
+			}
+			return
+		}
+		ds := &model.DataSource{ID: 1, Tags: []string{tag}, Server: tag, CreatedAt: time.Unix(int64(len(tag)), 0),
+			Domains: []model.Domain{{ID: tag, Name: tag}},
+			Columns: []model.Column{{Name: tag, Tags: []string{tag}}, {Name: regex}}}
+		target := circumstance.NewTarget(ds)
+		r, err := m.Match(target, true)
+		if (r == circumstance.Indeterminate) != (err != nil) {
+			t.Fatalf("result %v with error %v", r, err)
+		}
+		if r == circumstance.Indeterminate {
+			return // the indexes would pay the timeout again
+		}
+		// The indexes agree with Match.
+		ix := circumstance.NewPolicyIndex()
+		ix.Add(1, m)
+		var fromPolicies []circumstance.Result
+		ix.Applicable(target, func(int64) bool { return true }, func(_ int64, r circumstance.Result, _ error) {
+			fromPolicies = append(fromPolicies, r)
+		})
+		cat := circumstance.NewCatalogIndex()
+		cat.Put(target)
+		var fromCatalog []circumstance.Result
+		cat.Applicable(m, []int64{1}, func(_ int64, r circumstance.Result, _ error) {
+			fromCatalog = append(fromCatalog, r)
+		})
+		want := 0
+		if r == circumstance.Applies {
+			want = 1
+		}
+		if len(fromPolicies) != want || len(fromCatalog) != want {
+			t.Fatalf("Match says %v; policy index %v, catalog index %v", r, fromPolicies, fromCatalog)
+		}
+	})
+}
