@@ -64,12 +64,12 @@ var bundleKeys = []string{"name", "description", "now", "groups", "users", "data
 // problem is returned, with its path, as an ErrorList. Large bundles need larger
 // limits than DefaultLimits.
 func DecodeBundle(data []byte, lim Limits) (*Bundle, error) {
-	v, errs := parseDocument(data, lim)
+	doc, errs := parseDocumentOrder(data, lim, false)
 	if errs != nil {
 		return nil, errs
 	}
 	w := &walker{}
-	o, ok := w.asObject("", v)
+	o, ok := w.asObject("", doc.value)
 	if !ok {
 		return nil, w.errs
 	}
@@ -194,6 +194,21 @@ func DecodeBundle(data []byte, lim Limits) (*Bundle, error) {
 	o.finish()
 	if errs := mergeErrors(w.errs, later); len(errs) > 0 {
 		return nil, errs
+	}
+	// policies and state verbatim: as written (key order kept), compacted
+	var raw struct {
+		Policies []json.RawMessage `json:"policies"`
+		State    json.RawMessage   `json:"state"`
+	}
+	if rawFields(doc.json, &raw) == nil {
+		if len(raw.Policies) == len(b.Policies) {
+			for i := range raw.Policies {
+				b.Policies[i] = compactRaw(raw.Policies[i])
+			}
+		}
+		if b.State != nil {
+			b.State = compactRaw(raw.State)
+		}
 	}
 	return b, nil
 }
@@ -379,7 +394,7 @@ func ValidateDataSource(ds *DataSource, p Path) ErrorList {
 }
 
 // ValidateUser checks a user built in Go (p prefixes every path): id >= 1, name,
-// apiKey (DecodeBundle defaults it to key-<id>), permissions from GOVERNANCE,
+// an optional apiKey (DecodeBundle defaults it to key-<id>), permissions from GOVERNANCE,
 // USER_ADMIN, AUDIT, CREATE_DATA_SOURCE, non-empty group names and attributes.
 func ValidateUser(u *User, p Path) ErrorList {
 	if u == nil {
@@ -389,9 +404,6 @@ func ValidateUser(u *User, p Path) ErrorList {
 	l = appendIf(l, validID(p.Child("id"), u.ID))
 	if u.Name == "" {
 		l = append(l, Required(p.Child("name"), ""))
-	}
-	if u.APIKey == "" {
-		l = append(l, Required(p.Child("apiKey"), ""))
 	}
 	for i, perm := range u.Permissions {
 		if !oneOf(perm, userPerms) {
@@ -562,6 +574,7 @@ func EncodeBundle(b *Bundle) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(out); err != nil {
 		return nil, err

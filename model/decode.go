@@ -43,14 +43,23 @@ func init() {
 // is an error. Regexes are not compiled and advanced expressions not parsed here
 // (the circumstance and entitlement packages do that).
 func DecodePolicy(data []byte, lim Limits) (*Policy, error) {
-	v, order, errs := parseDocumentOrder(data, lim, true)
+	doc, errs := parseDocumentOrder(data, lim, true)
 	if errs != nil {
 		return nil, errs
 	}
-	p, errs := decodePolicyValue(v)
+	p, errs := decodePolicyValue(doc.value)
 	if len(errs) > 0 {
-		sortByDocument(errs, order)
+		sortByDocument(errs, doc.order)
 		return nil, errs
+	}
+	if p.DataActions != nil {
+		// keep a data policy's actions as written (key order), compacted
+		var raw struct {
+			Actions json.RawMessage `json:"actions"`
+		}
+		if rawFields(doc.json, &raw) == nil && raw.Actions != nil {
+			p.DataActions = compactRaw(raw.Actions)
+		}
 	}
 	return p, nil
 }

@@ -50,20 +50,33 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// parseDocument turns JSON or YAML bytes into generic values (map[string]any,
-// []any, string, json.Number, bool, nil), enforcing lim. Every limit violation and
-// duplicate key is reported with its path; any problem makes the result nil.
-func parseDocument(data []byte, lim Limits) (any, ErrorList) {
-	v, _, errs := parseDocumentOrder(data, lim, false)
-	return v, errs
+// document is a parsed payload.
+type document struct {
+	// value is the generic value: map[string]any, []any, string, json.Number, bool, nil.
+	value any
+	// json is the payload as JSON (the input itself, or its YAML converted).
+	json []byte
+	// order maps the path of every value to its position (when tracked).
+	order map[Path]int
 }
 
-// parseDocumentOrder is parseDocument that, when track is set, also returns the
-// document position of every value by path (see sortByDocument).
-func parseDocumentOrder(data []byte, lim Limits, track bool) (any, map[Path]int, ErrorList) {
+// parseDocument turns JSON or YAML bytes into generic values, enforcing lim.
+// Every limit violation and duplicate key is reported with its path; any problem
+// makes the result nil.
+func parseDocument(data []byte, lim Limits) (any, ErrorList) {
+	doc, errs := parseDocumentOrder(data, lim, false)
+	if errs != nil {
+		return nil, errs
+	}
+	return doc.value, nil
+}
+
+// parseDocumentOrder is parseDocument that returns the whole document and, when
+// track is set, the document position of every value by path (see sortByDocument).
+func parseDocumentOrder(data []byte, lim Limits, track bool) (*document, ErrorList) {
 	lim = lim.withDefaults()
 	if len(data) > lim.MaxPayloadBytes {
-		return nil, nil, ErrorList{TooLong("", len(data), lim.MaxPayloadBytes, "bytes")}
+		return nil, ErrorList{TooLong("", len(data), lim.MaxPayloadBytes, "bytes")}
 	}
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	var jsonErr error
@@ -71,32 +84,50 @@ func parseDocumentOrder(data []byte, lim Limits, track bool) (any, map[Path]int,
 		v, order, errs, err := parseJSON(trimmed, lim, track)
 		if err == nil {
 			if len(errs) > 0 {
-				return nil, nil, errs
+				return nil, errs
 			}
-			return v, order, nil
+			return &document{value: v, json: trimmed, order: order}, nil
 		}
 		jsonErr = err
 	}
 	js, err := yaml.YAMLToJSONStrict(data)
 	if err != nil {
 		if jsonErr != nil {
-			return nil, nil, ErrorList{Invalid("", nil, "is not valid JSON: "+jsonErr.Error())}
+			return nil, ErrorList{Invalid("", nil, "is not valid JSON: "+jsonErr.Error())}
 		}
-		msg := strings.TrimSpace(strings.ReplaceAll(err.Error(), "\n", " "))
-		msg = strings.Join(strings.Fields(msg), " ")
+		msg := strings.Join(strings.Fields(err.Error()), " ")
 		if strings.Contains(msg, "already set in map") {
-			return nil, nil, ErrorList{{Path: "", Code: CodeDuplicate, Detail: "is not valid YAML: " + msg}}
+			return nil, ErrorList{{Path: "", Code: CodeDuplicate, Detail: "is not valid YAML: " + msg}}
 		}
-		return nil, nil, ErrorList{Invalid("", nil, "is not valid JSON or YAML: "+msg)}
+		return nil, ErrorList{Invalid("", nil, "is not valid JSON or YAML: "+msg)}
 	}
 	v, order, errs, err := parseJSON(js, lim, track)
 	if err != nil {
-		return nil, nil, ErrorList{Invalid("", nil, "is not valid YAML: "+err.Error())}
+		return nil, ErrorList{Invalid("", nil, "is not valid YAML: "+err.Error())}
 	}
 	if len(errs) > 0 {
-		return nil, nil, errs
+		return nil, errs
 	}
-	return v, order, nil
+	return &document{value: v, json: js, order: order}, nil
+}
+
+// rawFields returns the named top-level fields of a JSON object as compact JSON,
+// byte for byte as written (key order kept). into must be a pointer to a struct of
+// json.RawMessage fields.
+func rawFields(js []byte, into any) error {
+	return json.Unmarshal(js, into)
+}
+
+// compactRaw compacts a raw JSON value in place of a copy.
+func compactRaw(m json.RawMessage) json.RawMessage {
+	if m == nil {
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, m); err != nil {
+		return m
+	}
+	return buf.Bytes()
 }
 
 // errTooDeep aborts parsing when the nesting limit is exceeded.
