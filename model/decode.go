@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 )
 
 // responseOnlyFields are accepted at the top level of a policy payload (so that a
@@ -126,6 +127,10 @@ func decodePolicyValue(v any) (*Policy, ErrorList) {
 
 	var later ErrorList
 	validatePolicy(p, paths, &later)
+	if p.KeyDefaulted && p.Name == "" {
+		// the v1 key defaults to the name: "name is required" says it all
+		later = slices.DeleteFunc(later, func(e *FieldError) bool { return e.Path == "policyKey" })
+	}
 	errs := mergeErrors(w.errs, later)
 	if len(errs) > 0 {
 		return nil, errs
@@ -367,7 +372,13 @@ func decodeActionCommon(o *object, a *Action) {
 	if d, ok := o.str("description"); ok {
 		a.Description = &d
 	}
-	a.Advanced, _ = o.str("advanced")
+	if adv, ok := o.str("advanced"); ok {
+		a.Advanced = adv
+	} else if v, present := o.get("advanced"); present && v != nil {
+		// not a string (reported): a placeholder keeps "entitlements or advanced
+		// is required" quiet; the policy is rejected anyway
+		a.Advanced = "\x00"
+	}
 }
 
 // decodeApprovals reads approval slots; permKey is requiredPermissions (v2) or
