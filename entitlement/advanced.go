@@ -10,6 +10,7 @@ import (
 
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/cost"
+	"cel.dev/cel-go/common/decls"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/interpreter"
@@ -56,18 +57,21 @@ var (
 // celEnv is the one CEL environment every advanced expression is checked in.
 var celEnv = sync.OnceValues(func() (*cel.Env, error) {
 	str, b := cel.StringType, cel.BoolType
+	// The bindings check their arguments themselves, so CEL's runtime type guards
+	// (a second check of every argument on every call) are disabled.
+	noGuards := decls.DisableTypeGuards(true)
 	return cel.NewEnv(
 		cel.Variable(varSubject, subjectType),
 		cel.Variable(varResource, resourceType),
-		cel.Function(celHasAttribute, cel.Overload(ovHasAttribute,
+		cel.Function(celHasAttribute, noGuards, cel.Overload(ovHasAttribute,
 			[]*cel.Type{subjectType, str, str}, b, cel.FunctionBinding(bindHasAttribute))),
-		cel.Function(celHasAttributeExpanded, cel.Overload(ovHasAttributeExpanded,
+		cel.Function(celHasAttributeExpanded, noGuards, cel.Overload(ovHasAttributeExpanded,
 			[]*cel.Type{subjectType, resourceType, str, str}, b, cel.FunctionBinding(bindHasAttributeExpanded))),
-		cel.Function(celInGroup, cel.Overload(ovInGroup,
+		cel.Function(celInGroup, noGuards, cel.Overload(ovInGroup,
 			[]*cel.Type{subjectType, str}, b, cel.BinaryBinding(bindInGroup))),
-		cel.Function(celHasTagAsAttribute, cel.Overload(ovHasTagAsAttribute,
+		cel.Function(celHasTagAsAttribute, noGuards, cel.Overload(ovHasTagAsAttribute,
 			[]*cel.Type{subjectType, resourceType, str, str}, b, cel.FunctionBinding(bindHasTagAsAttribute))),
-		cel.Function(celHasTagAsGroup, cel.Overload(ovHasTagAsGroup,
+		cel.Function(celHasTagAsGroup, noGuards, cel.Overload(ovHasTagAsGroup,
 			[]*cel.Type{subjectType, resourceType, str}, b, cel.FunctionBinding(bindHasTagAsGroup))),
 	)
 })
@@ -76,15 +80,15 @@ var celEnv = sync.OnceValues(func() (*cel.Env, error) {
 // cost limit bounds the work of an expression on any data source.
 var costTrackers = []cost.TrackerOption{
 	cost.OverloadTracker(ovHasAttributeExpanded, func(args []ref.Val, _ ref.Val) *uint64 {
-		c := uint64(1)
+		n := 0
 		if len(args) == 4 {
 			if s, ok := args[0].(subjectVal); ok && s.Subject != nil {
-				if n, ok := args[2].(types.String); ok {
-					c += uint64(len(s.attributeValues(string(n))))
+				if name, ok := args[2].(types.String); ok {
+					n = len(s.attributeValues(string(name)))
 				}
 			}
 		}
-		return &c
+		return callCost(n)
 	}),
 	cost.OverloadTracker(ovHasTagAsAttribute, tagCost(3)),
 	cost.OverloadTracker(ovHasTagAsGroup, tagCost(2)),
@@ -93,16 +97,33 @@ var costTrackers = []cost.TrackerOption{
 // tagCost charges one unit plus one per tag in the scope given by args[scopeArg].
 func tagCost(scopeArg int) cost.FunctionTracker {
 	return func(args []ref.Val, _ ref.Val) *uint64 {
-		c := uint64(1)
+		n := 0
 		if len(args) > scopeArg {
 			if r, ok := args[1].(resourceVal); ok && r.Resource != nil {
 				if sc, ok := args[scopeArg].(types.String); ok {
-					c += uint64(len(r.tags(string(sc))))
+					n = len(r.tags(string(sc)))
 				}
 			}
 		}
-		return &c
+		return callCost(n)
 	}
+}
+
+// costTable holds the small call costs, so that trackers need not allocate.
+var costTable = func() (t [1024]uint64) {
+	for i := range t {
+		t[i] = uint64(i)
+	}
+	return t
+}()
+
+// callCost returns a pointer to 1 + n, the cost of a call examining n items.
+func callCost(n int) *uint64 {
+	if n+1 < len(costTable) {
+		return &costTable[n+1]
+	}
+	c := uint64(n) + 1
+	return &c
 }
 
 // compileAdvanced parses src, translates it to CEL, checks it and builds its program.
@@ -219,7 +240,11 @@ func celQuote(b *strings.Builder, s string) {
 
 // eval runs the program for s on res.
 func (a *advanced) eval(s *Subject, res *Resource) (bool, error) {
-	out, _, err := a.prg.Eval(&activation{s: subjectVal{s}, r: resourceVal{res}})
+	act := activations.Get().(*activation)
+	act.s, act.r = subjectVal{s}, resourceVal{res}
+	out, _, err := a.prg.Eval(act)
+	*act = activation{}
+	activations.Put(act)
 	if err != nil {
 		var cancelled interpreter.EvalCancelledError
 		if errors.As(err, &cancelled) && cancelled.Cause == interpreter.CostLimitExceeded {
@@ -233,6 +258,8 @@ func (a *advanced) eval(s *Subject, res *Resource) (bool, error) {
 	}
 	return bool(v), nil
 }
+
+var activations = sync.Pool{New: func() any { return new(activation) }}
 
 // activation resolves the two variables without building a map.
 type activation struct {

@@ -1,0 +1,84 @@
+package benchmarks_test
+
+import (
+	"strconv"
+	"testing"
+
+	"github.com/tollgate-dev/tollgate/entitlement"
+	"github.com/tollgate-dev/tollgate/model"
+)
+
+// groupsRule compiles an all-rule over n groups and returns it with a subject that
+// is a member of every one (so every condition is checked).
+func groupsRule(b *testing.B, n int) (*entitlement.Rule, *entitlement.Subject) {
+	b.Helper()
+	groups := make([]string, n)
+	for i := range groups {
+		groups[i] = "group-" + strconv.Itoa(i)
+	}
+	p := &model.Policy{ID: 1, Key: "k", Name: "n", Type: model.PolicySubscription, Action: model.Action{
+		Type:         model.ActionEntitlements,
+		Entitlements: &model.Entitlements{Operator: model.All, Groups: groups},
+	}}
+	r, err := entitlement.Compile(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	user := &model.User{ID: 1, Groups: append(groups, "other-a", "other-b"),
+		Attributes: map[string][]string{"dept": {"eng"}}}
+	return r, entitlement.NewSubject(user, nil)
+}
+
+func BenchmarkEntitlement(b *testing.B) {
+	res := entitlement.NewResource(&model.DataSource{ID: 1, Tags: []string{"PII"}})
+	for _, n := range []int{1, 10, 100} {
+		b.Run("groups="+strconv.Itoa(n), func(b *testing.B) {
+			r, s := groupsRule(b, n)
+			b.ReportAllocs()
+			for b.Loop() {
+				if v := r.Evaluate(s, res); v.Outcome != entitlement.Satisfied {
+					b.Fatalf("outcome %v", v.Outcome)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkEntitlementParallel(b *testing.B) {
+	res := entitlement.NewResource(&model.DataSource{ID: 1})
+	r, s := groupsRule(b, 10)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if v := r.Evaluate(s, res); v.Outcome != entitlement.Satisfied {
+				b.Errorf("outcome %v", v.Outcome)
+				return
+			}
+		}
+	})
+}
+
+// typicalAdvanced is a typical advanced expression: an attribute with variables and
+// a wildcard, a group test and a hierarchical tag test.
+const typicalAdvanced = "@hasAttribute('access', '@hostname.@database.*') AND NOT @isInGroups('contractors') " +
+	"AND (@hasTagAsAttribute('clearance', 'dataSource') OR @isInGroups('admins'))"
+
+func BenchmarkAdvanced(b *testing.B) {
+	p := &model.Policy{ID: 1, Key: "k", Name: "n", Type: model.PolicySubscription, Action: model.Action{
+		Type: model.ActionEntitlements, Advanced: typicalAdvanced,
+	}}
+	r, err := entitlement.Compile(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := entitlement.NewSubject(&model.User{ID: 1, Groups: []string{"analysts", "finance"},
+		Attributes: map[string][]string{"access": {"db1.*.*", "db9.sales.*"}, "clearance": {"Confidential"}}}, nil)
+	res := entitlement.NewResource(&model.DataSource{ID: 1, Server: "db9", Database: "sales", Schema: "public", Table: "orders",
+		Tags: []string{"Finance", "Confidential.PII"}})
+	b.ReportAllocs()
+	for b.Loop() {
+		if v := r.Evaluate(s, res); v.Outcome != entitlement.Satisfied || v.Err != nil {
+			b.Fatalf("outcome %v, err %v", v.Outcome, v.Err)
+		}
+	}
+}

@@ -1,0 +1,61 @@
+package entitlement_test
+
+import (
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/tollgate-dev/tollgate/entitlement"
+	"github.com/tollgate-dev/tollgate/model"
+)
+
+func TestNewSubject(t *testing.T) {
+	t.Parallel()
+	u := &model.User{
+		ID:          5,
+		Groups:      []string{"finance", "analysts", "unknown", "finance"},
+		Permissions: []model.Permission{model.Governance},
+		Attributes:  map[string][]string{"dept": {"eng"}, "level": {"3"}},
+	}
+	s := entitlement.NewSubject(u, directory)
+	assert.Equal(t, int64(5), s.ID)
+	assert.True(t, s.InGroup("finance"))
+	assert.True(t, s.InGroup("unknown"), "a group missing from the directory still counts as membership")
+	assert.False(t, s.InGroup("eng"))
+	assert.Len(t, s.Groups, 3)
+	assert.True(t, s.HasAttribute("dept", "eng"), "own value")
+	assert.True(t, s.HasAttribute("dept", "finance"), "value inherited from finance, merged with the own")
+	assert.True(t, s.HasAttribute("clearance", "secret"))
+	assert.True(t, s.HasAttribute("region", "emea"))
+	assert.False(t, s.HasAttribute("region", "apac"))
+	assert.False(t, s.HasAttribute("nope", ""))
+	assert.True(t, s.HasPermission(model.Governance))
+	assert.False(t, s.HasPermission(model.Audit))
+	assert.Equal(t, []string{"eng", "finance"}, slices.Sorted(maps.Keys(s.Attributes["dept"])))
+	// The user and the directory are not modified.
+	assert.Equal(t, []string{"eng"}, u.Attributes["dept"])
+	assert.Equal(t, []string{"finance"}, directory["finance"].Attributes["dept"])
+}
+
+func TestNewSubjectNil(t *testing.T) {
+	t.Parallel()
+	s := entitlement.NewSubject(nil, nil)
+	assert.False(t, s.InGroup(""))
+	assert.False(t, s.HasAttribute("a", "b"))
+	var none *entitlement.Subject
+	assert.False(t, none.InGroup("a"))
+	assert.False(t, none.HasAttribute("a", "b"))
+	assert.False(t, none.HasPermission(model.Governance))
+}
+
+func TestNewResource(t *testing.T) {
+	t.Parallel()
+	ds := &model.DataSource{ID: 3, Tags: []string{"PII"}, Server: "h", Database: "d", Schema: "s", Table: "t",
+		Columns: []model.Column{{Name: "a", Tags: []string{"y", "x"}}, {Name: "b", Tags: []string{"x"}}}}
+	r := entitlement.NewResource(ds)
+	assert.Equal(t, &entitlement.Resource{ID: 3, Tags: []string{"PII"}, ColumnTags: []string{"x", "y"},
+		Server: "h", Database: "d", Schema: "s", Table: "t"}, r)
+	assert.Equal(t, &entitlement.Resource{ColumnTags: []string(nil)}, entitlement.NewResource(nil))
+}
