@@ -123,7 +123,8 @@ func (e *Engine) DeleteDataSource(a Actor, id int64) error {
 	return nil
 }
 
-// PutUser inserts or replaces a user (GOVERNANCE or USER_ADMIN).
+// PutUser inserts or replaces a user (GOVERNANCE or USER_ADMIN). A user without an
+// API key gets key-<id>, as in bundles.
 func (e *Engine) PutUser(a Actor, u *model.User) error { return e.PutUsers(a, []*model.User{u}) }
 
 // PutUsers puts many users in one atomic write.
@@ -152,7 +153,7 @@ func (t *txn) putUsers(ai actorInfo, list []*model.User) error {
 		p := model.NewPath("users").Index(i)
 		errs = append(errs, model.ValidateUser(u, p)...)
 		if u.APIKey == "" {
-			continue
+			u = &model.User{ID: u.ID, APIKey: defaultKey(u.ID)}
 		}
 		if other, ok := keys[u.APIKey]; ok && other != u.ID {
 			errs = append(errs, model.Invalid(p.Child("apiKey"), nil, fmt.Sprintf("is also the key of user %d in this call", other)))
@@ -184,8 +185,14 @@ func cloneUser(u *model.User) *model.User {
 	return &c
 }
 
+// defaultKey is the API key of a user who names none, as in bundles.
+func defaultKey(id int64) string { return fmt.Sprintf("key-%d", id) }
+
 func (t *txn) putUser(in *model.User) {
 	u := cloneUser(in)
+	if u.APIKey == "" {
+		u.APIKey = defaultKey(u.ID)
+	}
 	t.dirty = true
 	if old, ok := t.users.get(u.ID); ok {
 		for _, g := range old.u.Groups {

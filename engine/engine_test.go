@@ -298,6 +298,7 @@ func TestPolicyCRUDAndErrors(t *testing.T) {
 
 	// Update moves policy one from Marketing to Finance.
 	upd := v2("", model.Action{Type: model.ActionAnyone, AutomaticSubscription: true}, tag("Finance"))
+	upd.Name = "one, moved"
 	got, imp, err := e.UpdatePolicy(engine.As(gov), 1, upd, engine.WriteOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, "one", got.Key, "PUT keeps the key")

@@ -61,6 +61,13 @@ func (s *Snapshot) actorName(ai actorInfo) string {
 func clonePolicy(p *model.Policy) *model.Policy {
 	c := *p
 	c.Circumstances = append([]model.Circumstance(nil), p.Circumstances...)
+	// Defaults for policies built in Go, as the decoders apply them.
+	if c.CircumstanceOperator == "" {
+		c.CircumstanceOperator = model.Any
+	}
+	if c.Type == model.PolicySubscription && c.Action.AccessGrant == "" {
+		c.Action.AccessGrant = model.Read
+	}
 	return &c
 }
 
