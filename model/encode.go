@@ -172,7 +172,10 @@ var actionToV1 = map[ActionType]string{ActionAnyone: "automatic", ActionApproval
 // others: it is rendered as an element {"operator": ..., "type": null}, which
 // DecodePolicy accepts in both dialects. v1 carries the circumstance operator on
 // each circumstance, so with no circumstances or owner-selected only it decodes
-// back as Any. A data policy's actions are rendered verbatim in both dialects.
+// back as Any. A data policy's actions are rendered verbatim, except that a v2
+// object is wrapped in a list for v1 and a v1 list of one object is unwrapped for
+// v2; other v1 lists cannot be expressed in v2 and are rendered verbatim (such a
+// v2 response does not decode back).
 func PolicyResponse(p *Policy, d Dialect) any {
 	if d == DialectV1 {
 		return policyV1(p)
@@ -221,11 +224,27 @@ func certificationOf(c *Certification) *certificationJSON {
 	return &certificationJSON{Text: c.Text, Label: c.Label, Tags: tags, Recertify: c.Recertify}
 }
 
-func dataActions(p *Policy, empty string) json.RawMessage {
-	if len(p.DataActions) == 0 {
-		return json.RawMessage(empty)
+// dataActions renders a data policy's actions in dialect d: verbatim, except that
+// an object (v2) is wrapped in a list for v1 and a list of exactly one object (v1)
+// is unwrapped for v2, so that the response reads back in its own dialect.
+func dataActions(p *Policy, d Dialect) json.RawMessage {
+	raw := bytes.TrimSpace(p.DataActions)
+	switch {
+	case len(raw) == 0 && d == DialectV1:
+		return json.RawMessage("[]")
+	case len(raw) == 0:
+		return json.RawMessage("{}")
+	case d == DialectV1 && raw[0] == '{':
+		return json.RawMessage("[" + string(raw) + "]")
+	case d == DialectV2 && raw[0] == '[':
+		var elems []json.RawMessage
+		if json.Unmarshal(raw, &elems) == nil && len(elems) == 1 {
+			if e := bytes.TrimSpace(elems[0]); len(e) > 0 && e[0] == '{' {
+				return e
+			}
+		}
 	}
-	return p.DataActions
+	return raw
 }
 
 func policyV1(p *Policy) *PolicyJSONV1 {
@@ -252,7 +271,7 @@ func policyV1(p *Policy) *PolicyJSONV1 {
 		}
 	}
 	if p.Type == PolicyData {
-		r.Actions = dataActions(p, "[]")
+		r.Actions = dataActions(p, DialectV1)
 		return r
 	}
 	a := &p.Action
@@ -300,7 +319,7 @@ func policyV2(p *Policy) *PolicyJSONV2 {
 		r.Circumstances[i] = circumstanceOf(&p.Circumstances[i], DialectV2)
 	}
 	if p.Type == PolicyData {
-		r.Actions = dataActions(p, "{}")
+		r.Actions = dataActions(p, DialectV2)
 		return r
 	}
 	a := &p.Action
