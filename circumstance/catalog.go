@@ -112,10 +112,11 @@ func (c *CatalogIndex) cost(cd *cond) int {
 
 // Applicable calls visit for every data source on which m Applies or is
 // Indeterminate, in ascending data source id order, and returns how many data
-// sources it evaluated. selected are the ids of the data sources where owners
-// applied this policy (what an owner-selected circumstance asks about), in any
-// order; ids not in the index are ignored. visit must not call back into the
-// index. A nil m evaluates nothing.
+// sources it evaluated (a policy whose circumstances are all decided by keys is
+// decided by the postings alone, without Match). selected are the ids of the data
+// sources where owners applied this policy (what an owner-selected circumstance
+// asks about), in any order; ids not in the index are ignored. visit must not call
+// back into the index. A nil m evaluates nothing.
 func (c *CatalogIndex) Applicable(m *Matcher, selected []int64, visit func(dataSourceID int64, r Result, err error)) (evaluated int) {
 	if m == nil {
 		return 0
@@ -137,6 +138,12 @@ func (c *CatalogIndex) Applicable(m *Matcher, selected []int64, visit func(dataS
 			break
 		}
 		last, started = id, true
+		if m.byKeys {
+			// Found through one of m's keys: applies, no Target needed.
+			evaluated++
+			visit(id, Applies, nil)
+			continue
+		}
 		t := c.targets[id]
 		if t == nil {
 			continue

@@ -140,8 +140,13 @@ func (c *cond) exact() bool {
 type Matcher struct {
 	all           bool
 	ownerSelected bool
-	timeout       time.Duration
-	conds         []cond // sorted by kind (cost), stable
+	// byKeys: every circumstance is exact and the operator is any (or there is
+	// only one), so the policy applies exactly on the data sources having one of
+	// its keys; an index that found a data source through those keys needs no
+	// Match.
+	byKeys  bool
+	timeout time.Duration
+	conds   []cond // sorted by kind (cost), stable
 }
 
 // Compile compiles the circumstances of p. The returned error is a model.ErrorList:
@@ -238,6 +243,10 @@ func Compile(p *model.Policy, opts ...Option) (*Matcher, error) {
 		return nil, errs
 	}
 	slices.SortStableFunc(m.conds, func(a, b cond) int { return cmp.Compare(a.kind, b.kind) })
+	m.byKeys = len(m.conds) > 0 && (!m.all || len(m.conds) == 1)
+	for i := range m.conds {
+		m.byKeys = m.byKeys && m.conds[i].exact()
+	}
 	return m, nil
 }
 

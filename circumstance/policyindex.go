@@ -138,7 +138,9 @@ func removeEntry(s []*pentry, e *pentry) []*pentry {
 
 // Applicable calls visit for every indexed policy whose result on t is Applies or
 // Indeterminate, in ascending policy id order, and returns how many candidate
-// policies it evaluated (the key-selected candidates plus the residual set).
+// policies it evaluated (the key-selected candidates plus the residual set; a
+// policy whose circumstances are all decided by keys — any of tags, column tags,
+// domains and servers — is decided by being found, without Match).
 // selected(policyID) tells whether an owner applied that policy on t's data
 // source; it is asked only about owner-selected policies, and a nil selected means
 // none. Apart from what Match and visit do (column regexes allocate), Applicable
@@ -170,6 +172,10 @@ func (ix *PolicyIndex) Applicable(t *Target, selected func(policyID int64) bool,
 			j++
 		}
 		evaluated++
+		if e.m.byKeys && !e.residual {
+			visit(e.id, Applies, nil) // found through one of its keys
+			continue
+		}
 		sel := e.m.ownerSelected && selected != nil && selected(e.id)
 		if r, err := e.m.Match(t, sel); r != NotApplies {
 			visit(e.id, r, err)
