@@ -60,7 +60,7 @@ func BenchmarkEntitlementParallel(b *testing.B) {
 
 // typicalAdvanced is a typical advanced expression: an attribute with variables and
 // a wildcard, a group test and a hierarchical tag test.
-const typicalAdvanced = "@hasAttribute('access', '@hostname.@database.*') AND NOT @isInGroups('contractors') " +
+const typicalAdvanced = "@hasAttribute('access', '@hostname.@database.@schema') AND NOT @isInGroups('contractors') " +
 	"AND (@hasTagAsAttribute('clearance', 'dataSource') OR @isInGroups('admins'))"
 
 func BenchmarkAdvanced(b *testing.B) {

@@ -88,6 +88,11 @@ func TestAdvancedFunctions(t *testing.T) {
 			subject(nil, "access", "db9.sales.*"), dsResource, false},
 		{"a literal star without a variable", "@hasAttribute('access', 'db9.*')",
 			subject(nil, "access", "db9.*"), dsResource, true},
+		{"a whole-value wildcard", "@hasAttribute('access', '@table')", subject(nil, "access", "*"), dsResource, true},
+		{"a star in the expected value is literal", "@hasAttribute('access', '@hostname.*')",
+			subject(nil, "access", "db9.x"), dsResource, false},
+		{"a star in the expected value matches a star", "@hasAttribute('access', '@hostname.*')",
+			subject(nil, "access", "db9.*"), dsResource, true},
 		{"a missing variable never matches", "@hasAttribute('access', '@hostname.@schema')",
 			subject(nil, "access", "db9.*"), bare, false},
 		{"a missing variable never matches a wildcard", "@hasAttribute('access', '@schema')",
@@ -241,7 +246,7 @@ func TestAdvancedTagCostGrowsWithTags(t *testing.T) {
 
 func TestAdvancedConcurrentEvaluate(t *testing.T) {
 	t.Parallel()
-	r, err := entitlement.Compile(advancedPolicy("@hasAttribute('access', '@hostname.@database.*') OR @hasTagAsGroup('dataSource')"))
+	r, err := entitlement.Compile(advancedPolicy("@hasAttribute('access', '@hostname.@database.@schema') OR @hasTagAsGroup('dataSource')"))
 	require.NoError(t, err)
 	yes := subject(nil, "access", "db9.sales.*")
 	no := subject(nil, "access", "db1.sales.*")
@@ -295,4 +300,17 @@ func FuzzParseAdvanced(f *testing.F) {
 			t.Fatalf("outcome %v for %q", v.Outcome, expr)
 		}
 	})
+}
+
+func TestAdvancedCEL(t *testing.T) {
+	t.Parallel()
+	r, err := entitlement.Compile(advancedPolicy(
+		`@isInGroups('a', 'b"') AND NOT (@hasAttribute('x', 'y') OR @hasAttribute('h', '@hostname')) OR @hasTagAsGroup('column')`))
+	require.NoError(t, err)
+	assert.Equal(t, `(((isInGroup(subject, "a") && isInGroup(subject, "b\"")) && `+
+		`!(hasAttribute(subject, "x", "y") || hasAttributeExpanded(subject, resource, "h", "@hostname"))) || `+
+		`hasTagAsGroup(subject, resource, "column"))`, r.CEL())
+	plain, err := entitlement.Compile(policy(1, model.Action{Type: model.ActionAnyone}))
+	require.NoError(t, err)
+	assert.Empty(t, plain.CEL())
 }

@@ -9,19 +9,20 @@ import (
 
 func Example() {
 	// An entitlements policy: members of finance, or holders of dept=finance, whose
-	// access attribute covers the data source's database.
+	// access attribute covers the data source's server, database and schema, and who
+	// are not contractors.
 	p := &model.Policy{ID: 1, Key: "finance", Name: "Finance", Type: model.PolicySubscription,
 		Action: model.Action{
 			Type:         model.ActionEntitlements,
 			Entitlements: &model.Entitlements{Operator: model.Any, Groups: []string{"finance"}, Attributes: []model.Attribute{{Name: "dept", Value: "finance"}}},
-			Advanced:     "@hasAttribute('access', '@hostname.@database.*') AND NOT @isInGroups('contractors')",
+			Advanced:     "@hasAttribute('access', '@hostname.@database.@schema') AND NOT @isInGroups('contractors')",
 		}}
 	rule, err := entitlement.Compile(p)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	groups := map[string]*model.Group{"finance": {Name: "finance", Attributes: map[string][]string{"access": {"db9.*.*"}}}}
+	groups := map[string]*model.Group{"finance": {Name: "finance", Attributes: map[string][]string{"access": {"db9.*.public"}}}}
 	alice := entitlement.NewSubject(&model.User{ID: 1, Groups: []string{"finance"}}, groups)
 	bob := entitlement.NewSubject(&model.User{ID: 2, Attributes: map[string][]string{"dept": {"finance"}}}, groups)
 	orders := entitlement.NewResource(&model.DataSource{ID: 9, Server: "db9", Database: "sales", Schema: "public", Table: "orders"})

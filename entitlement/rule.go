@@ -304,3 +304,12 @@ func (r *Rule) Item(o Outcome) Item {
 	return Item{PolicyID: r.policyID, Outcome: o, ShareResponsibility: r.share,
 		Automatic: r.automatic, Approvals: r.approvals}
 }
+
+// CEL returns the CEL program the advanced expression was translated to ("" when the
+// rule has none), for diagnostics; its exact form is not part of the API.
+func (r *Rule) CEL() string {
+	if r.adv == nil {
+		return ""
+	}
+	return r.adv.src
+}
