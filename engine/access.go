@@ -102,7 +102,7 @@ func replaceRecord(list []*model.AccessRecord, r *model.AccessRecord, existed bo
 }
 
 func (t *txn) request(ai actorInfo, d *dsState, level model.AccessGrant, req *model.AccessRequest) (*model.AccessRecord, bool, error) {
-	s := t.base
+	s := t.view()
 	var errs model.ErrorList
 	if req.ProfileID != nil && *req.ProfileID != ai.id {
 		errs = append(errs, model.Invalid("profileId", *req.ProfileID, "is not the caller: a request is made by the caller for themselves (a grant needs state)"))
@@ -159,7 +159,7 @@ func (t *txn) request(ai actorInfo, d *dsState, level model.AccessGrant, req *mo
 // approvers: one per slot that requires one, in slot order; each must exist, hold the
 // slot's permission and not be the requester.
 func (t *txn) slots(ai actorInfo, d *dsState, need []model.Approval, named []model.SpecificApprover) ([]model.ApprovalSlot, error) {
-	s := t.base
+	s := t.view()
 	var errs model.ErrorList
 	nSpecific := 0
 	for _, a := range need {
@@ -212,7 +212,7 @@ func (s *Snapshot) canFill(id int64, d *dsState, perm model.Permission) bool {
 }
 
 func (t *txn) grant(ai actorInfo, d *dsState, level model.AccessGrant, req *model.AccessRequest) (*model.AccessRecord, error) {
-	s := t.base
+	s := t.view()
 	if err := s.ownerOrGovernance(ai, d, "a manual grant"); err != nil {
 		return nil, err
 	}

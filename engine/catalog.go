@@ -39,7 +39,7 @@ func (t *txn) putDataSources(ai actorInfo, list []*model.DataSource) error {
 			continue
 		}
 		if old, ok := t.dataSources.get(ds.ID); ok {
-			if !t.base.owns(ai.id, old, t.now) {
+			if !t.view().owns(ai.id, old, t.now) {
 				return fmt.Errorf("%w: changing data source %d needs an owner or the GOVERNANCE permission", ErrForbidden, ds.ID)
 			}
 		} else if !ai.has(permCreateDataSource) {

@@ -471,3 +471,27 @@ func TestErrorsAreSentinels(t *testing.T) {
 	err = e.PutUser(engine.As(erin), &model.User{ID: 51, Name: "y", APIKey: "k50"})
 	assert.ErrorIs(t, err, model.ErrInvalid)
 }
+
+func TestLoadBundleGrantsNameUsersOfTheBundle(t *testing.T) {
+	t.Parallel()
+	b, err := model.DecodeBundle([]byte(`
+name: grants
+groups: [{id: 7, name: team}]
+users: [{id: 3, name: Three, groups: [team]}, {id: 4, name: Four}]
+dataSources: [{id: 6, name: six}]
+grants:
+  - {dataSourceId: 6, profileId: 4, state: subscribed, accessGrant: WRITE}
+  - {dataSourceId: 6, groupId: 7, state: subscribed}
+`), model.DefaultLimits())
+	require.NoError(t, err)
+	e := engine.New()
+	require.NoError(t, e.LoadBundle(b))
+	recs := e.Records()
+	require.Len(t, recs, 2)
+	assert.Equal(t, int64(1), recs[0].ID)
+	assert.Equal(t, engine.Write, e.Decide(4, 6).Grant)
+	assert.Equal(t, engine.Read, e.Decide(3, 6).Grant)
+	id, ok := e.UserByAPIKey("key-3")
+	assert.True(t, ok)
+	assert.Equal(t, int64(3), id)
+}
