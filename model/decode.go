@@ -212,16 +212,9 @@ func decodeCircumstancesV1(o *object, p *Policy) v1Paths {
 	return v1Paths{}
 }
 
-// circumstanceFields lists the fields of each circumstance type besides type.
-var circumstanceFields = map[CircumstanceType][]string{
-	CircumstanceTags:          {"tag"},
-	CircumstanceColumnTags:    {"columnTag"},
-	CircumstanceColumnRegex:   {"regex", "caseInsensitive"},
-	CircumstanceDomains:       {"domains"},
-	CircumstanceServer:        {"server"},
-	CircumstanceTime:          {"startDate", "endDate"},
-	CircumstanceOwnerSelected: nil,
-}
+// allCircumstanceFields are the fields of every circumstance type besides type;
+// when the type is missing or unknown they are not reported as unknown.
+var allCircumstanceFields = []string{"tag", "columnTag", "regex", "caseInsensitive", "domains", "server", "startDate", "endDate"}
 
 // decodeCircumstance reads one circumstance; fields of other types stay unread
 // (and so are reported as unknown by finish).
@@ -231,7 +224,7 @@ func decodeCircumstance(o *object, c *Circumstance, d Dialect) {
 	case nil:
 		if !present {
 			o.w.add(Required(o.at("type"), ""))
-			o.ignore("tag", "columnTag", "regex", "caseInsensitive", "domains", "server", "startDate", "endDate")
+			o.ignore(allCircumstanceFields...)
 			return
 		}
 		c.Type = CircumstanceOwnerSelected
@@ -239,13 +232,13 @@ func decodeCircumstance(o *object, c *Circumstance, d Dialect) {
 		ct, ok := circumstanceFor[t]
 		if !ok {
 			o.w.add(NotSupported(o.at("type"), t, circumstanceTypes))
-			o.ignore("tag", "columnTag", "regex", "caseInsensitive", "domains", "server", "startDate", "endDate")
+			o.ignore(allCircumstanceFields...)
 			return
 		}
 		c.Type = ct
 	default:
 		o.w.add(WrongType(o.at("type"), "a string or null", tv))
-		o.ignore("tag", "columnTag", "regex", "caseInsensitive", "domains", "server", "startDate", "endDate")
+		o.ignore(allCircumstanceFields...)
 		return
 	}
 	switch c.Type {

@@ -269,7 +269,8 @@ func validateAction(a *Action, paths policyPaths, add func(*FieldError)) {
 	}
 }
 
-// circumstanceFields names the canonical fields a circumstance may set, by type.
+// validateCircumstances checks the operator and each circumstance: its type, the
+// fields its type requires, and no field of another type.
 func validateCircumstances(p *Policy, paths policyPaths, add func(*FieldError)) {
 	switch {
 	case p.CircumstanceOperator == "":
