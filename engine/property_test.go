@@ -5,8 +5,8 @@ import (
 	"math/rand"
 	"sort"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/leanovate/gopter"
 	"github.com/leanovate/gopter/gen"
