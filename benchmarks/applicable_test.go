@@ -108,13 +108,21 @@ func BenchmarkCatalogScan(b *testing.B) {
 			runtime.GC()
 			runtime.ReadMemStats(&after)
 			heapPerDS := float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
+			tag := func(t string) model.Circumstance { return model.Circumstance{Type: model.CircumstanceTags, Tag: t} }
 			for _, tc := range []struct {
-				name, tag string
-				hits      int
-			}{{"narrow", "Discovered.Tag7", n / 1000}, {"broad", "Discovered", n}} {
+				name            string
+				op              model.Operator
+				cs              []model.Circumstance
+				hits, evaluated int
+			}{
+				{"narrow", model.Any, []model.Circumstance{tag("Discovered.Tag7")}, n / 1000, n / 1000},
+				{"broad", model.Any, []model.Circumstance{tag("Discovered")}, n, n},
+				{"tag+server", model.All, []model.Circumstance{tag("Discovered.Tag7"),
+					{Type: model.CircumstanceServer, Server: "HOST7.example.com"}}, n / 1000, n / 1000},
+				{"time", model.Any, []model.Circumstance{{Type: model.CircumstanceTime}}, n, n},
+			} {
 				b.Run(tc.name, func(b *testing.B) {
-					m, err := circumstance.Compile(&model.Policy{ID: 1, Circumstances: []model.Circumstance{
-						{Type: model.CircumstanceTags, Tag: tc.tag}}})
+					m, err := circumstance.Compile(&model.Policy{ID: 1, CircumstanceOperator: tc.op, Circumstances: tc.cs})
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -124,7 +132,7 @@ func BenchmarkCatalogScan(b *testing.B) {
 					for b.Loop() {
 						hits = 0
 						evaluated := cat.Applicable(m, nil, visit)
-						if hits != tc.hits || evaluated != tc.hits {
+						if hits != tc.hits || evaluated != tc.evaluated {
 							b.Fatalf("%d hits, %d evaluated", hits, evaluated)
 						}
 					}

@@ -21,10 +21,10 @@ import "slices"
 // value is not usable; call NewCatalogIndex.
 type CatalogIndex struct {
 	targets  map[int64]*Target
-	all      postings
+	all      sortedList[*Target] // every Target, for scans in id order
 	postings map[key]*postings
 	mg       merger
-	selected []int64
+	selected []dsID
 }
 
 // NewCatalogIndex returns an empty index.
@@ -45,9 +45,8 @@ func (c *CatalogIndex) Put(t *Target) {
 	}
 	if old := c.targets[t.id]; old != nil {
 		c.forKeys(old, c.unpost)
-	} else {
-		c.all.add(t.id)
 	}
+	c.all.add(t) // replaces an old Target with the same id
 	c.targets[t.id] = t
 	c.forKeys(t, c.post)
 }
@@ -85,7 +84,7 @@ func (c *CatalogIndex) post(k key, id int64) {
 		p = &postings{}
 		c.postings[k] = p
 	}
-	p.add(id)
+	p.add(dsID(id))
 }
 
 func (c *CatalogIndex) unpost(k key, id int64) {
@@ -121,15 +120,31 @@ func (c *CatalogIndex) Applicable(m *Matcher, selected []int64, visit func(dataS
 	if m == nil {
 		return 0
 	}
-	sel := selected
-	if m.ownerSelected && !slices.IsSorted(sel) {
-		c.selected = append(c.selected[:0], selected...)
-		slices.Sort(c.selected)
-		sel = c.selected
+	sel := c.selected[:0]
+	if m.ownerSelected {
+		for _, id := range selected {
+			sel = append(sel, dsID(id))
+		}
+		slices.Sort(sel)
+		sel = slices.Compact(sel)
+		c.selected = sel
+	}
+	eval := func(t *Target) {
+		evaluated++
+		os := false
+		if m.ownerSelected {
+			_, os = slices.BinarySearch(sel, dsID(t.id))
+		}
+		if r, err := m.Match(t, os); r != NotApplies {
+			visit(t.id, r, err)
+		}
 	}
 	mg := &c.mg
 	mg.reset()
-	c.candidates(m, sel, mg)
+	if !c.candidates(m, sel, mg) {
+		c.all.each(eval)
+		return evaluated
+	}
 	var last int64
 	started := false
 	for {
@@ -144,34 +159,24 @@ func (c *CatalogIndex) Applicable(m *Matcher, selected []int64, visit func(dataS
 			visit(id, Applies, nil)
 			continue
 		}
-		t := c.targets[id]
-		if t == nil {
-			continue
-		}
-		evaluated++
-		os := false
-		if m.ownerSelected {
-			_, os = slices.BinarySearch(sel, id)
-		}
-		if r, err := m.Match(t, os); r != NotApplies {
-			visit(id, r, err)
+		if t := c.targets[id]; t != nil {
+			eval(t)
 		}
 	}
 	mg.reset()
 	return evaluated
 }
 
-// candidates pushes the candidate id lists of m.
-func (c *CatalogIndex) candidates(m *Matcher, sel []int64, mg *merger) {
+// candidates pushes the candidate id lists of m, or returns false when every data
+// source is a candidate.
+func (c *CatalogIndex) candidates(m *Matcher, sel []dsID, mg *merger) bool {
 	if len(m.conds) == 0 {
-		mg.addPostings(&c.all)
-		return
+		return false
 	}
 	if !m.all {
 		for i := range m.conds {
 			if k := m.conds[i].kind; k == kindTime || k == kindColumnRegex {
-				mg.addPostings(&c.all)
-				return
+				return false
 			}
 		}
 		for i := range m.conds {
@@ -182,7 +187,7 @@ func (c *CatalogIndex) candidates(m *Matcher, sel []int64, mg *merger) {
 		if m.ownerSelected {
 			mg.push(sel)
 		}
-		return
+		return true
 	}
 	best, bestCost := -1, 0
 	for i := range m.conds {
@@ -193,13 +198,14 @@ func (c *CatalogIndex) candidates(m *Matcher, sel []int64, mg *merger) {
 		}
 	}
 	switch {
+	case m.ownerSelected && (best < 0 || len(sel) < bestCost):
+		mg.push(sel)
 	case best >= 0:
 		for _, k := range m.conds[best].keys {
 			mg.addPostings(c.postings[k])
 		}
-	case m.ownerSelected:
-		mg.push(sel)
 	default:
-		mg.addPostings(&c.all)
+		return false
 	}
+	return true
 }

@@ -470,3 +470,69 @@ func TestPolicyIndexKeyPathDoesNotAllocate(t *testing.T) {
 	assert.Zero(t, allocs)
 	assert.Equal(t, 3*20+3, n)
 }
+
+// TestCatalogIndexLargeRandomOrder loads thousands of data sources in random
+// order (so that postings take the out-of-order path and merge), replaces and
+// removes some, and compares every policy's answer with a naive scan.
+func TestCatalogIndexLargeRandomOrder(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewSource(1))
+	const n = 6000
+	byID := map[int64]*model.DataSource{}
+	cat := circumstance.NewCatalogIndex()
+	put := func(id int64) {
+		ds := &model.DataSource{ID: id, Tags: []string{tagVocab[rng.Intn(len(tagVocab))]},
+			Server: serverVocab[rng.Intn(len(serverVocab))], CreatedAt: createdAts[rng.Intn(len(createdAts))]}
+		byID[id] = ds
+		cat.Put(circumstance.NewTarget(ds))
+	}
+	for _, i := range rng.Perm(n) {
+		put(int64(i*7 + 1))
+	}
+	for range n / 4 {
+		id := int64(rng.Intn(n)*7 + 1)
+		if rng.Intn(2) == 0 {
+			put(id)
+		} else {
+			delete(byID, id)
+			cat.Remove(id)
+		}
+	}
+	require.Equal(t, len(byID), cat.Len())
+	ids := make([]int64, 0, len(byID))
+	for id := range byID {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	policies := []*model.Policy{
+		policy(model.Any, tags("A")), policy(model.Any, tags("A.B"), server("DB1")),
+		policy(model.All, tags("B"), server("db2")), policy(model.Any, timeRange(day(2024, 1, 1), time.Time{})),
+		policy(model.Any), policy(model.All, tags("A"), ownerSelected()),
+	}
+	for i, p := range policies {
+		m, err := circumstance.Compile(p)
+		require.NoError(t, err)
+		var want, got []int64
+		var selected []int64
+		for _, id := range ids {
+			if isSelected(int64(i), id) {
+				selected = append(selected, id)
+			}
+			if reference(p, byID[id], isSelected(int64(i), id)) == circumstance.Applies {
+				want = append(want, id)
+			}
+		}
+		rng.Shuffle(len(selected), func(a, b int) { selected[a], selected[b] = selected[b], selected[a] })
+		cat.Applicable(m, selected, func(id int64, r circumstance.Result, err error) {
+			require.NoError(t, err)
+			require.Equal(t, circumstance.Applies, r)
+			got = append(got, id)
+		})
+		assert.Equal(t, want, got, "policy %d", i)
+		if cat.Len() > 0 {
+			assert.Same(t, cat.Get(ids[0]), cat.Get(ids[0]))
+			assert.Equal(t, ids[0], cat.Get(ids[0]).ID())
+		}
+		assert.Nil(t, cat.Get(0))
+	}
+}

@@ -1,34 +1,60 @@
 package circumstance
 
-import "slices"
+import (
+	"cmp"
+	"slices"
+)
 
-// postings is a sorted set of data source ids. Ids added in ascending order are
-// appended to ids in O(1) amortised time. Others go to a small sorted tail that is
-// merged into ids (in place, from the back) once it outgrows about the square root
-// of len(ids), so that loading ids in any order costs O(sqrt n) per id instead of
-// O(n). ids and tail are disjoint.
-type postings struct {
-	ids  []int64
-	tail []int64
+// elem is an element of a sortedList: ordered by its key.
+type elem interface {
+	comparable
+	key() int64
 }
 
-func (p *postings) len() int { return len(p.ids) + len(p.tail) }
+// dsID is a data source id as a sortedList element.
+type dsID int64
 
-// add inserts id; adding a present id does nothing.
-func (p *postings) add(id int64) {
-	if len(p.tail) == 0 && (len(p.ids) == 0 || id > p.ids[len(p.ids)-1]) {
-		p.ids = append(p.ids, id)
+func (d dsID) key() int64 { return int64(d) }
+
+func (t *Target) key() int64 { return t.id }
+
+// postings is a sorted set of data source ids.
+type postings = sortedList[dsID]
+
+// sortedList is a set of elements sorted by key, with distinct keys. Elements added
+// in ascending key order are appended to items in O(1) amortised time. Others go
+// to a small sorted tail that is merged into items (in place, from the back) once
+// it outgrows about the square root of len(items), so that loading in any order
+// costs O(sqrt n) per element instead of O(n). items and tail are disjoint.
+type sortedList[E elem] struct {
+	items []E
+	tail  []E
+}
+
+func (p *sortedList[E]) len() int { return len(p.items) + len(p.tail) }
+
+func search[E elem](s []E, k int64) (int, bool) {
+	return slices.BinarySearchFunc(s, k, func(e E, k int64) int { return cmp.Compare(e.key(), k) })
+}
+
+// add inserts e, replacing an element with the same key.
+func (p *sortedList[E]) add(e E) {
+	k := e.key()
+	if len(p.tail) == 0 && (len(p.items) == 0 || k > p.items[len(p.items)-1].key()) {
+		p.items = append(p.items, e)
 		return
 	}
-	if _, ok := slices.BinarySearch(p.ids, id); ok {
+	if i, ok := search(p.items, k); ok {
+		p.items[i] = e
 		return
 	}
-	i, ok := slices.BinarySearch(p.tail, id)
+	i, ok := search(p.tail, k)
 	if ok {
+		p.tail[i] = e
 		return
 	}
-	p.tail = slices.Insert(p.tail, i, id)
-	if limit := tailLimit(len(p.ids)); len(p.tail) > limit {
+	p.tail = slices.Insert(p.tail, i, e)
+	if len(p.tail) > tailLimit(len(p.items)) {
 		p.merge()
 	}
 }
@@ -41,42 +67,49 @@ func tailLimit(n int) int {
 	return r
 }
 
-// merge moves the tail into ids.
-func (p *postings) merge() {
-	n, m := len(p.ids), len(p.tail)
-	p.ids = slices.Grow(p.ids, m)[:n+m]
+// merge moves the tail into items.
+func (p *sortedList[E]) merge() {
+	n, m := len(p.items), len(p.tail)
+	p.items = slices.Grow(p.items, m)[:n+m]
 	i, j, k := n-1, m-1, n+m-1
 	for j >= 0 {
-		if i >= 0 && p.ids[i] > p.tail[j] {
-			p.ids[k] = p.ids[i]
+		if i >= 0 && p.items[i].key() > p.tail[j].key() {
+			p.items[k] = p.items[i]
 			i--
 		} else {
-			p.ids[k] = p.tail[j]
+			p.items[k] = p.tail[j]
 			j--
 		}
 		k--
 	}
+	clear(p.tail)
 	p.tail = p.tail[:0]
 }
 
-// remove deletes id in O(len) time; removing an absent id does nothing.
-func (p *postings) remove(id int64) {
-	if i, ok := slices.BinarySearch(p.ids, id); ok {
-		p.ids = slices.Delete(p.ids, i, i+1)
+// remove deletes the element with key k in O(len) time; an absent key does
+// nothing.
+func (p *sortedList[E]) remove(k int64) {
+	if i, ok := search(p.items, k); ok {
+		p.items = slices.Delete(p.items, i, i+1)
 		return
 	}
-	if i, ok := slices.BinarySearch(p.tail, id); ok {
+	if i, ok := search(p.tail, k); ok {
 		p.tail = slices.Delete(p.tail, i, i+1)
 	}
 }
 
-// has reports whether id is in the set.
-func (p *postings) has(id int64) bool {
-	if _, ok := slices.BinarySearch(p.ids, id); ok {
-		return true
+// each calls f for every element in ascending key order.
+func (p *sortedList[E]) each(f func(E)) {
+	a, b := p.items, p.tail
+	for len(a) > 0 || len(b) > 0 {
+		if len(b) == 0 || len(a) > 0 && a[0].key() < b[0].key() {
+			f(a[0])
+			a = a[1:]
+		} else {
+			f(b[0])
+			b = b[1:]
+		}
 	}
-	_, ok := slices.BinarySearch(p.tail, id)
-	return ok
 }
 
 // merger yields the union of several sorted id lists in ascending order, without
@@ -87,11 +120,11 @@ type merger struct {
 }
 
 type cursor struct {
-	s []int64
+	s []dsID
 	i int
 }
 
-func (c cursor) head() int64 { return c.s[c.i] }
+func (c cursor) head() int64 { return int64(c.s[c.i]) }
 
 // reset empties the merger.
 func (mg *merger) reset() {
@@ -100,7 +133,7 @@ func (mg *merger) reset() {
 }
 
 // push adds a sorted list.
-func (mg *merger) push(s []int64) {
+func (mg *merger) push(s []dsID) {
 	if len(s) == 0 {
 		return
 	}
@@ -113,7 +146,7 @@ func (mg *merger) addPostings(p *postings) {
 	if p == nil {
 		return
 	}
-	mg.push(p.ids)
+	mg.push(p.items)
 	mg.push(p.tail)
 }
 
