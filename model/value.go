@@ -92,10 +92,10 @@ func parseDocumentOrder(data []byte, lim Limits, track bool) (*document, ErrorLi
 	}
 	js, err := yaml.YAMLToJSONStrict(data)
 	if err != nil {
-		if jsonErr != nil {
-			return nil, ErrorList{Invalid("", nil, "is not valid JSON: "+jsonErr.Error())}
-		}
 		msg := strings.Join(strings.Fields(err.Error()), " ")
+		if jsonErr != nil {
+			return nil, ErrorList{Invalid("", nil, "is not valid JSON ("+jsonErr.Error()+") or YAML ("+msg+")")}
+		}
 		if strings.Contains(msg, "already set in map") {
 			return nil, ErrorList{{Path: "", Code: CodeDuplicate, Detail: "is not valid YAML: " + msg}}
 		}
