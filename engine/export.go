@@ -127,11 +127,24 @@ func (s *Snapshot) Export() ([]byte, error) {
 // Import replaces the whole state with a bundle (an export, or any bundle), all or
 // nothing: on error the engine is unchanged.
 func (e *Engine) Import(data []byte) error {
-	b, err := model.DecodeBundle(data, e.cfg.limits)
+	b, err := model.DecodeBundle(data, BundleLimits(e.cfg.limits))
 	if err != nil {
 		return err
 	}
 	return e.LoadBundle(b)
+}
+
+// BundleLimits returns l with the payload and list limits raised for whole bundles
+// (exports of large engines): 4 GiB and 16,777,216 elements. String, depth and
+// per-policy limits stay as they are.
+func BundleLimits(l model.Limits) model.Limits {
+	if l.MaxPayloadBytes < 4<<30 {
+		l.MaxPayloadBytes = 4 << 30
+	}
+	if l.MaxListLen < 1<<24 {
+		l.MaxListLen = 1 << 24
+	}
+	return l
 }
 
 // LoadBundle replaces the whole state with a bundle, all or nothing. Without a state
