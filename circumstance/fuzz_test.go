@@ -1,6 +1,7 @@
 package circumstance_test
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -13,7 +14,9 @@ import (
 // column tag, server, domain and column name) and a circumstance type — compiles
 // it and matches it. Compile must return a Matcher or a model.ErrorList with
 // codes compile or notSupported, never panic; a compiled Matcher must agree with
-// the indexes.
+// the indexes. The same strings also go through a v2 payload and
+// model.DecodePolicy: what the decoder accepts, Compile accepts or rejects only
+// for its regex.
 func FuzzCompile(f *testing.F) {
 	f.Add(`(a+)+$`, "Discovered", "tags", false, true)
 	f.Add(`^(?=.*name)(?!.*_id).*$`, "Discovered.Healthcare NPI", "columnTags", true, false)
@@ -34,6 +37,7 @@ func FuzzCompile(f *testing.F) {
 				StartDate: time.Unix(int64(len(tag)), 0)},
 			columnRegex(regex, caseInsensitive),
 		)
+		compileDecoded(t, typ, tag, regex, caseInsensitive, op)
 		m, err := circumstance.Compile(p, circumstance.WithRegexTimeout(5*time.Millisecond))
 		if err != nil {
 			if m != nil {
@@ -82,4 +86,50 @@ func FuzzCompile(f *testing.F) {
 			t.Fatalf("Match says %v; policy index %v, catalog index %v", r, fromPolicies, fromCatalog)
 		}
 	})
+}
+
+// compileDecoded builds a v2 payload from the fuzzed strings, decodes it and
+// compiles what the decoder accepts.
+func compileDecoded(t *testing.T, typ, tag, regex string, caseInsensitive bool, op model.Operator) {
+	t.Helper()
+	c := map[string]any{"type": typ}
+	switch typ {
+	case "tags":
+		c["tag"] = tag
+	case "columnTags":
+		c["columnTag"] = tag
+	case "columnRegex":
+		c["regex"], c["caseInsensitive"] = regex, caseInsensitive
+	case "domains":
+		c["domains"] = []any{map[string]any{"name": tag}}
+	case "server":
+		c["server"] = tag
+	case "time":
+		c["startDate"] = "2024-01-01"
+	}
+	payload, err := json.Marshal(map[string]any{
+		"name": "fuzz", "policyKey": "fuzz", "type": "subscription", "actions": map[string]any{"type": "anyone"},
+		"circumstanceOperator": string(op),
+		"circumstances":        []any{c, map[string]any{"type": "columnRegex", "regex": regex, "caseInsensitive": caseInsensitive}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := model.DecodePolicy(payload, model.DefaultLimits())
+	if err != nil {
+		return
+	}
+	m, err := circumstance.Compile(p, circumstance.WithRegexTimeout(5*time.Millisecond))
+	if err != nil {
+		for _, fe := range model.Errors(err) {
+			if fe.Code != model.CodeCompile {
+				t.Fatalf("decoded policy rejected by Compile: %v", fe)
+			}
+		}
+		return
+	}
+	target := circumstance.NewTarget(&model.DataSource{ID: 1, Tags: []string{tag}, Columns: []model.Column{{Name: tag, Tags: []string{tag}}}})
+	if r, err := m.Match(target, false); (r == circumstance.Indeterminate) != (err != nil) {
+		t.Fatalf("result %v with error %v", r, err)
+	}
 }
