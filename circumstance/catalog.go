@@ -6,11 +6,14 @@ import "slices"
 // PolicyIndex. It holds the Target of every data source and, per exact-match key
 // (tag prefix, column-tag prefix, domain id, domain name, case-folded server), the
 // sorted set of ids of the data sources that have it. For a policy it unions the
-// sets of the policy's keys (operator any: every key; all: the keys of its most
-// selective exact circumstance, the one with the fewest postings now), or takes
-// every data source (no circumstances, or a regex or time circumstance the keys
-// cannot decide), or the owner-selected list, and evaluates the policy on each
-// candidate.
+// sets of the policy's keys (operator any: every key, plus the owner-selected list
+// if it has an owner-selected circumstance; all: the keys of its most selective
+// exact circumstance, the one with the fewest postings now, or the owner-selected
+// list when that is shorter), or takes every data source (no circumstances, or a
+// regex or time circumstance the keys cannot decide), and evaluates the policy on
+// each candidate. A policy decided by keys alone (operator any over tags, column
+// tags, domains and servers, or a single such circumstance) applies on exactly its
+// candidates and is not evaluated per data source.
 //
 // Memory per data source is its Target plus one 8-byte posting per key. Put and
 // Remove are incremental: a Put in ascending id order costs O(1) amortised per key,

@@ -132,11 +132,15 @@ func (c *cond) exact() bool {
 // operator. It holds copies of what it needs, never the model.Policy.
 //
 // A Matcher is immutable and safe for concurrent use by multiple goroutines. Its
-// column regexes are *regexp2.Regexp values whose MatchTimeout is set once, in
-// Compile, before the Matcher is returned, and never written again; regexp2
-// documents a Regexp as safe for concurrent use, and its only mutable state, a
-// cache of matching machines ("runners"), is guarded by a mutex inside the Regexp
-// (regexp2 v1.12.0 regexp.go and runner.go: getRunner/putRunner).
+// column regexes are *regexp2.Regexp values. regexp2 documents a Regexp as safe for
+// concurrent use: its only mutable state, a cache of matching machines
+// ("runners"), is guarded by a mutex inside the Regexp (regexp2 v1.12.0,
+// regexp.go and runner.go: getRunner/putRunner). MatchTimeout, however, is a plain
+// field read without synchronisation on every match, so Compile sets it once,
+// before the Matcher is returned, and nothing writes it again. Every match runs
+// under that timeout; a timeout makes the result Indeterminate. Matching a column
+// regex allocates (regexp2 converts the column name to runes); nothing else in
+// Match does.
 type Matcher struct {
 	all           bool
 	ownerSelected bool
