@@ -44,6 +44,30 @@ func BenchmarkEntitlement(b *testing.B) {
 	}
 }
 
+// BenchmarkEntitlementMixed judges a typical all-rule of two groups and two
+// attribute pairs, the second attribute inherited from a group.
+func BenchmarkEntitlementMixed(b *testing.B) {
+	p := &model.Policy{ID: 1, Key: "k", Name: "n", Type: model.PolicySubscription, Action: model.Action{
+		Type: model.ActionEntitlements,
+		Entitlements: &model.Entitlements{Operator: model.All, Groups: []string{"finance", "analysts"},
+			Attributes: []model.Attribute{{Name: "dept", Value: "finance"}, {Name: "region", Value: "emea"}}},
+	}}
+	r, err := entitlement.Compile(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := entitlement.NewSubject(&model.User{ID: 1, Groups: []string{"finance", "analysts", "staff"},
+		Attributes: map[string][]string{"dept": {"finance", "ops"}}},
+		map[string]*model.Group{"analysts": {Name: "analysts", Attributes: map[string][]string{"region": {"emea"}}}})
+	res := entitlement.NewResource(&model.DataSource{ID: 1})
+	b.ReportAllocs()
+	for b.Loop() {
+		if v := r.Evaluate(s, res); v.Outcome != entitlement.Satisfied {
+			b.Fatalf("outcome %v", v.Outcome)
+		}
+	}
+}
+
 func BenchmarkEntitlementParallel(b *testing.B) {
 	res := entitlement.NewResource(&model.DataSource{ID: 1})
 	r, s := groupsRule(b, 10)

@@ -46,7 +46,7 @@ func usesVariable(tmpl string) bool {
 	for i := 0; i < len(tmpl); i++ {
 		if tmpl[i] == '@' {
 			w := wordAt(tmpl, i+1)
-			if variables[w] {
+			if isVariable(w) {
 				return true
 			}
 		}
@@ -73,7 +73,7 @@ func expand(buf []byte, tmpl string, r *Resource) ([]byte, bool) {
 			continue
 		}
 		w := wordAt(tmpl, i+1)
-		if !variables[w] {
+		if !isVariable(w) {
 			buf = append(buf, tmpl[i:i+1+len(w)]...)
 			i += 1 + len(w)
 			continue

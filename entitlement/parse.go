@@ -199,8 +199,15 @@ const (
 	scopeColumn     = "column"
 )
 
-// variables are the names that expand inside strings (without @).
-var variables = map[string]bool{"hostname": true, "database": true, "schema": true, "table": true}
+// isVariable reports whether name (without @) is one of the variables that expand
+// inside strings.
+func isVariable(name string) bool {
+	switch name {
+	case "hostname", "database", "schema", "table":
+		return true
+	}
+	return false
+}
 
 type parser struct {
 	toks  []token
@@ -340,7 +347,7 @@ func (p *parser) call(fn token) (*node, *syntaxError) {
 	switch name {
 	case fnHasAttribute, fnIsInGroups, fnHasTagAsAttribute, fnHasTagAsGroup:
 	default:
-		if variables[name] {
+		if isVariable(name) {
 			return nil, errAt(fn.pos, "variable %s is only allowed inside a string", fn.text)
 		}
 		return nil, errAt(fn.pos, "unknown function %s", fn.text)

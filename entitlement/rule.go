@@ -69,6 +69,7 @@ const (
 type condition struct {
 	group       bool
 	name, value string
+	key         string // pairKey(name, value) of an attribute condition
 	// reason and reasonAdv are the verdict reasons when this condition is what
 	// satisfied an any-rule, without and with an advanced expression.
 	reason, reasonAdv string
@@ -78,7 +79,7 @@ func (c *condition) holds(s *Subject) bool {
 	if c.group {
 		return s.InGroup(c.name)
 	}
-	return s.HasAttribute(c.name, c.value)
+	return s.hasPair(c.key, c.name, c.value)
 }
 
 // Rule is a policy's compiled action: who is eligible under it. Rules are immutable
@@ -170,7 +171,8 @@ func Compile(p *model.Policy, opts ...Option) (*Rule, error) {
 				r.conds = append(r.conds, c)
 			}
 			for _, at := range e.Attributes {
-				c := condition{name: at.Name, value: at.Value, reason: "attribute " + at.Name + "=" + at.Value}
+				c := condition{name: at.Name, value: at.Value, key: pairKey(at.Name, at.Value),
+					reason: "attribute " + at.Name + "=" + at.Value}
 				r.conds = append(r.conds, c)
 			}
 		}

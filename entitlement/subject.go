@@ -2,6 +2,7 @@ package entitlement
 
 import (
 	"slices"
+	"strconv"
 
 	"github.com/tollgate-dev/tollgate/model"
 )
@@ -26,6 +27,15 @@ type Subject struct {
 	// values holds the values of each attribute as a sorted slice, for the
 	// advanced DSL's wildcard matching (iteration in a fixed order).
 	values map[string][]string
+	// pairs holds every attribute name=value pair under pairKey, so that a rule's
+	// attribute condition costs one map lookup.
+	pairs map[string]struct{}
+}
+
+// pairKey is the key of the attribute pair name=value in Subject.pairs; the length
+// prefix keeps it unambiguous whatever the strings hold.
+func pairKey(name, value string) string {
+	return strconv.Itoa(len(name)) + ":" + name + value
 }
 
 // NewSubject builds the Subject of u. groupsByName resolves the user's group names to
@@ -38,6 +48,7 @@ func NewSubject(u *model.User, groupsByName map[string]*model.Group) *Subject {
 		Attributes:  map[string]map[string]struct{}{},
 		Permissions: map[model.Permission]struct{}{},
 		values:      map[string][]string{},
+		pairs:       map[string]struct{}{},
 	}
 	if u == nil {
 		return s
@@ -75,6 +86,9 @@ func NewSubject(u *model.User, groupsByName map[string]*model.Group) *Subject {
 		}
 		slices.Sort(vals)
 		s.values[name] = vals
+		for _, v := range vals {
+			s.pairs[pairKey(name, v)] = struct{}{}
+		}
 	}
 	return s
 }
@@ -104,6 +118,19 @@ func (s *Subject) HasPermission(p model.Permission) bool {
 		return false
 	}
 	_, ok := s.Permissions[p]
+	return ok
+}
+
+// hasPair is HasAttribute(name, value) given key = pairKey(name, value).
+func (s *Subject) hasPair(key, name, value string) bool {
+	if s == nil {
+		return false
+	}
+	if s.pairs != nil {
+		_, ok := s.pairs[key]
+		return ok
+	}
+	_, ok := s.Attributes[name][value]
 	return ok
 }
 

@@ -59,3 +59,31 @@ func TestNewResource(t *testing.T) {
 		Server: "h", Database: "d", Schema: "s", Table: "t"}, r)
 	assert.Equal(t, &entitlement.Resource{ColumnTags: []string(nil)}, entitlement.NewResource(nil))
 }
+
+func TestLiteralSubject(t *testing.T) {
+	t.Parallel()
+	// A Subject built without NewSubject works too (slower paths).
+	s := &entitlement.Subject{
+		Groups:     map[string]struct{}{"eng": {}},
+		Attributes: map[string]map[string]struct{}{"dept": {"eng": {}}, "access": {"db9.*": {}}},
+	}
+	r, err := entitlement.Compile(entitled(model.All, []string{"eng"}, attrs("dept", "eng"), "@hasAttribute('access', '@hostname.@database')"))
+	assert.NoError(t, err)
+	v := r.Evaluate(s, entitlement.NewResource(&model.DataSource{Server: "db9", Database: "sales"}))
+	assert.Equal(t, entitlement.Satisfied, v.Outcome, v.Reason)
+	assert.True(t, s.HasAttribute("dept", "eng"))
+}
+
+func TestAttributePairsAreUnambiguous(t *testing.T) {
+	t.Parallel()
+	// name "a", value "bc" must not be confused with name "ab", value "c".
+	s := subject(nil, "a", "bc")
+	for _, tc := range []struct {
+		name, value string
+		want        bool
+	}{{"a", "bc", true}, {"ab", "c", false}, {"a", "b", false}, {"", "abc", false}} {
+		r, err := entitlement.Compile(entitled(model.All, nil, attrs(tc.name, tc.value), ""))
+		assert.NoError(t, err)
+		assert.Equal(t, tc.want, r.Evaluate(s, nil).Outcome == entitlement.Satisfied, "%s=%s", tc.name, tc.value)
+	}
+}
