@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dlclark/regexp2"
 	"github.com/tollgate-dev/tollgate/model"
@@ -355,8 +356,9 @@ func (c *cond) match(t *Target, ownerSelected bool, timeout time.Duration) (Resu
 			ok, err := matchString(c.re, col, timeout)
 			if err != nil {
 				if firstErr == nil {
-					firstErr = fmt.Errorf("%w: circumstances[%d].regex %q on column %q (timeout %v): %w",
-						ErrRegexTimeout, c.pos, c.re.String(), col, timeout, err)
+					// regexp2's own error only repeats the input; ours names the place.
+					firstErr = fmt.Errorf("%w: circumstances[%d].regex %q on column %q (timeout %v)",
+						ErrRegexTimeout, c.pos, clip(c.re.String()), clip(col), timeout)
 				}
 				continue
 			}
@@ -370,6 +372,20 @@ func (c *cond) match(t *Target, ownerSelected bool, timeout time.Duration) (Resu
 		return NotApplies, nil
 	}
 	return NotApplies, nil
+}
+
+// clip shortens s for an error message.
+func clip(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return s
+	}
+	for i := max; i > 0; i-- {
+		if utf8.RuneStart(s[i]) {
+			return s[:i] + "…"
+		}
+	}
+	return s[:max] + "…"
 }
 
 // matchString runs one unanchored search of re on s under re.MatchTimeout.
