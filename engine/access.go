@@ -86,6 +86,13 @@ func (t *txn) storeRecord(r *model.AccessRecord) {
 	k := pairKey(r.DataSourceID, r.Profile)
 	list, _ := t.userRecs.get(k)
 	t.userRecs.set(k, replaceRecord(list, r, existed))
+	if !existed {
+		if d, ok := t.dataSources.get(r.DataSourceID); ok {
+			nd := d.clone()
+			nd.userRecords++
+			t.dataSources.set(nd.ds.ID, nd)
+		}
+	}
 }
 
 func replaceRecord(list []*model.AccessRecord, r *model.AccessRecord, existed bool) []*model.AccessRecord {

@@ -69,9 +69,12 @@ func selectedHere(ds *model.DataSource, key string) bool {
 }
 
 // newDSState builds the state of a data source from scratch, running it through the
-// policy index. groupGrants carry over from the previous state.
-func (t *txn) newDSState(ds *model.DataSource, groupGrants []*model.AccessRecord) *dsState {
-	d := &dsState{ds: ds, target: circumstance.NewTarget(ds), res: entitlement.NewResource(ds), groupGrants: groupGrants}
+// policy index. The record bookkeeping carries over from the previous state, if any.
+func (t *txn) newDSState(ds *model.DataSource, prev *dsState) *dsState {
+	d := &dsState{ds: ds, target: circumstance.NewTarget(ds), res: entitlement.NewResource(ds)}
+	if prev != nil {
+		d.groupGrants, d.userRecords = prev.groupGrants, prev.userRecords
+	}
 	d.owners = append([]int64(nil), ds.Owners...)
 	sort.Slice(d.owners, func(i, j int) bool { return d.owners[i] < d.owners[j] })
 	t.applicability(d)

@@ -70,9 +70,8 @@ func (t *txn) putDS(in *model.DataSource) {
 		ds.CreatedAt = t.now
 	}
 	t.dirty = true
-	var grants []*model.AccessRecord
-	if old, ok := t.dataSources.get(ds.ID); ok {
-		grants = old.groupGrants
+	old, ok := t.dataSources.get(ds.ID)
+	if ok {
 		for _, k := range old.ds.SelectedPolicies {
 			delSet(t.e.selectedBy, k, ds.ID)
 		}
@@ -80,7 +79,7 @@ func (t *txn) putDS(in *model.DataSource) {
 	for _, k := range ds.SelectedPolicies {
 		addSet(t.e.selectedBy, k, ds.ID)
 	}
-	d := t.newDSState(ds, grants)
+	d := t.newDSState(ds, old)
 	t.e.cix.Put(d.target)
 	t.storeDS(d)
 }

@@ -98,10 +98,12 @@ func (s *Snapshot) Decide(userID, dataSourceID int64) (d Decision) {
 			}
 		}
 	}
-	recs, _ := s.userRecs.get(pairKey(dataSourceID, userID))
-	for _, r := range recs {
-		if r.Profile == userID && r.DataSourceID == dataSourceID {
-			consider(r)
+	if ds.userRecords > 0 {
+		recs, _ := s.userRecs.get(pairKey(dataSourceID, userID))
+		for _, r := range recs {
+			if r.Profile == userID && r.DataSourceID == dataSourceID {
+				consider(r)
+			}
 		}
 	}
 	for _, r := range ds.groupGrants {

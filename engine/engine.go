@@ -168,6 +168,7 @@ type dsState struct {
 	discovery bool
 
 	groupGrants []*model.AccessRecord // manual grants to groups on this data source
+	userRecords int                   // how many records for single users exist here
 }
 
 type indet struct {
@@ -176,6 +177,14 @@ type indet struct {
 }
 
 func (d *dsState) isOwner(id int64) bool {
+	if len(d.owners) <= 8 {
+		for _, o := range d.owners {
+			if o == id {
+				return true
+			}
+		}
+		return false
+	}
 	i := sort.Search(len(d.owners), func(i int) bool { return d.owners[i] >= id })
 	return i < len(d.owners) && d.owners[i] == id
 }
@@ -281,6 +290,9 @@ func (s *Snapshot) actor(a Actor) (actorInfo, error) {
 func (s *Snapshot) owns(id int64, d *dsState, now time.Time) bool {
 	if d.isOwner(id) {
 		return true
+	}
+	if d.userRecords == 0 && len(d.groupGrants) == 0 {
+		return false
 	}
 	recs, _ := s.userRecs.get(pairKey(d.ds.ID, id))
 	for _, r := range recs {

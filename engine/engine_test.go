@@ -495,3 +495,17 @@ grants:
 	assert.True(t, ok)
 	assert.Equal(t, int64(3), id)
 }
+
+func TestRecordsSurviveDataSourceChanges(t *testing.T) {
+	t.Parallel()
+	e, _ := world(t)
+	create(t, e, v2("anyone", model.Action{Type: model.ActionAnyone}))
+	_, err := e.Access(engine.As(bob), 12, &model.AccessRequest{})
+	require.NoError(t, err)
+	g := int64(1)
+	_, err = e.Access(engine.System, 12, &model.AccessRequest{GroupID: &g, State: model.StateSubscribed, AccessGrant: model.Write})
+	require.NoError(t, err)
+	require.NoError(t, e.PutDataSource(engine.System, &model.DataSource{ID: 12, Name: "renamed", Tags: []string{"New"}}))
+	assert.Equal(t, engine.StateSubscribed, e.Decide(bob, 12).Read, "the self-subscription holds while the outcome is satisfied")
+	assert.Equal(t, engine.Write, e.Decide(alice, 12).Grant, "the group grant holds")
+}
