@@ -232,9 +232,6 @@ Exit status 0 only when every scenario passed.`
 		}
 		failed++
 		fmt.Fprintf(c.stdout, "FAIL %s\n", r.Name)
-		if r.File != "" && r.File != r.Name {
-			fmt.Fprintf(c.stdout, "    file: %s\n", r.File)
-		}
 		for _, f := range r.Failures {
 			fmt.Fprintf(c.stdout, "    %s\n", strings.ReplaceAll(f, "\n", "\n      "))
 		}

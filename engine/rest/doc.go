@@ -18,7 +18,8 @@
 // The Authorization header carries an API key; an Authenticator maps it to a user
 // (EngineKeys uses the engine's directory). Bodies are JSON (application/json, also
 // assumed when a body comes without Content-Type) or YAML (application/yaml,
-// text/yaml); any other media type is 415. A JSON body must be valid JSON.
+// text/yaml); any other media type is 415. A JSON body must be valid JSON. A missing
+// or blank body counts as {} (the decoders then name every required field).
 //
 // Checks run in the order 401 (no or unknown key), 403 (what the caller's role alone
 // refuses: policy writes need GOVERNANCE, checked before the body is read), 404

@@ -13,6 +13,10 @@
 // (grant, states, discoverable) and ALL access records, matching each expected
 // record to a distinct actual one by a maximum bipartite matching.
 //
+// YAML is read with sigs.k8s.io/yaml, like every YAML input of Tollgate, and so
+// follows YAML 1.1: unquoted y, n, yes, no, on and off (any case) are booleans.
+// Quote such values ("no", "N") where a string is meant; the error names the field.
+//
 // RunFile and RunDir report a Result per scenario with every mismatch, each naming
 // the step (index and call) or the expectation with the wanted and got values.
 // LoadBundle reads a bundle from a file or from a directory of fragments, for the
