@@ -357,12 +357,12 @@ func (p *parser) step(path model.Path, v any) *Step {
 	} else if c, ok := p.str(path.Child("call"), call); ok {
 		st.Call = strings.TrimSpace(c)
 		method, target, found := strings.Cut(st.Call, " ")
-		target = strings.TrimSpace(target)
+		method, target = strings.ToUpper(method), strings.TrimSpace(target)
 		switch {
 		case !found || method == "" || target == "":
 			p.add(model.Invalid(path.Child("call"), c, `is not "METHOD /path"`))
 		case !validMethod(method):
-			p.add(model.Invalid(path.Child("call"), c, "does not start with an HTTP method in capitals"))
+			p.add(model.Invalid(path.Child("call"), c, "does not start with an HTTP method"))
 		case !strings.HasPrefix(target, "/") || strings.ContainsAny(target, " \t#"):
 			p.add(model.Invalid(path.Child("call"), c, "has no path starting with / (and no spaces)"))
 		default:

@@ -61,7 +61,7 @@ steps:
     body: {}
     expect: {status: 200, body: {state: subscribed, modelId: "1", profile: 2.0, approvals: []}}
   - as: 3
-    call: GET /policy/global/1
+    call: get /policy/global/1
     expect: {body: {policyKey: open, actions: [{subscriptionType: automatic}]}}
   - call: GET /policy/global/1
     expect: {status: 401, error: "Authorization"}
@@ -253,7 +253,8 @@ func TestMalformed(t *testing.T) {
 		{"bad grant", base + "expect: {decisions: [{user: 1, dataSource: 1, grant: ALL}]}\n", []string{`expect.decisions[0].grant: "ALL" is not one of`}},
 		{"bad state", base + "expect: {decisions: [{user: 1, dataSource: 1, grant: READ, read: reading}]}\n", []string{`expect.decisions[0].read: "reading" is not one of`}},
 		{"bad call", base + "steps: [{call: /x}]\n", []string{`steps[0].call: "/x" is not "METHOD /path"`}},
-		{"call without path", base + "steps: [{call: get x}]\n", []string{"steps[0].call"}},
+		{"call without path", base + "steps: [{call: GET x}]\n", []string{"steps[0].call"}},
+		{"call with a bad method", base + "steps: [{call: G3T /x}]\n", []string{"does not start with an HTTP method"}},
 		{"missing call", base + "steps: [{as: 1}]\n", []string{"steps[0].call: is required"}},
 		{"body and bodyText", base + "steps: [{call: POST /x, body: {}, bodyText: '{}'}]\n", []string{"steps[0].bodyText: give body or bodyText, not both"}},
 		{"bad status", base + "steps: [{call: GET /x, expect: {status: 42}}]\n", []string{"steps[0].expect.status"}},
