@@ -364,10 +364,15 @@ func writeReport(w io.Writer, snap *engine.Snapshot, r *reportJSON, description 
 	for _, ds := range r.DataSources {
 		header = append(header, strconv.FormatInt(ds.ID, 10))
 	}
+	width := len("user")
+	for _, u := range r.Users {
+		width = max(width, len(fmt.Sprintf("%d %s", u.ID, u.Name)))
+	}
+	header[0] = fmt.Sprintf("%-*s", width, "user")
 	fmt.Fprintln(tw, strings.Join(header, "\t")+"\t")
 	i := 0
 	for _, u := range r.Users {
-		row := []string{fmt.Sprintf("%d %s", u.ID, u.Name)}
+		row := []string{fmt.Sprintf("%-*s", width, fmt.Sprintf("%d %s", u.ID, u.Name))}
 		for range r.DataSources {
 			row = append(row, cellText(&r.Decisions[i]))
 			i++
