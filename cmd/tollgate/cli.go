@@ -173,16 +173,16 @@ type loaded struct {
 // load reads a bundle (file or directory) into a fresh engine on the bundle's clock
 // and runs its steps, if any. A step whose answer does not meet its expectation is
 // an input error.
-func load(path string) (*loaded, error) {
+func load(path string, opts ...engine.Option) (*loaded, error) {
 	s, err := scenario.LoadBundle(path)
 	if err != nil {
 		return nil, err
 	}
-	return setup(s)
+	return setup(s, opts...)
 }
 
-func setup(s *scenario.Scenario) (*loaded, error) {
-	e, h, err := s.Setup()
+func setup(s *scenario.Scenario, opts ...engine.Option) (*loaded, error) {
+	e, h, err := s.Setup(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: setup: %w", s.Name, err)
 	}

@@ -20,11 +20,12 @@ func (c *cli) serve(args []string) int {
 	const synopsis = "serve BUNDLE [--addr HOST:PORT] [--max-body BYTES]"
 	const text = `Serves the REST API (DESIGN.md section 6) over a bundle loaded into a fresh engine.
 Callers authenticate with the Authorization header: a user's apiKey (default
-key-<id>). Requests are logged to stderr (log/slog). Stops cleanly on SIGINT or
+key-<id>). The clock is the bundle's now, frozen, unless --clock system. Requests are logged to stderr (log/slog). Stops cleanly on SIGINT or
 SIGTERM, finishing the requests in flight.`
 	fs := newFlags("serve")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	maxBody := fs.Int64("max-body", rest.DefaultMaxBodyBytes, "largest request body in bytes (larger: 413)")
+	clock := fs.String("clock", "bundle", "bundle: the bundle's now, frozen (deterministic); system: the wall clock")
 	pos, err := c.parse(fs, synopsis, text, args)
 	if err != nil {
 		return exitParse(err)
@@ -35,7 +36,15 @@ SIGTERM, finishing the requests in flight.`
 	if *maxBody <= 0 {
 		return c.usageError("serve", "--max-body must be positive")
 	}
-	l, err := load(pos[0])
+	var opts []engine.Option
+	switch *clock {
+	case "bundle":
+	case "system":
+		opts = append(opts, engine.WithClock(time.Now))
+	default:
+		return c.usageError("serve", "--clock must be bundle or system, got %q", *clock)
+	}
+	l, err := load(pos[0], opts...)
 	if err != nil {
 		return c.inputError("serve", err)
 	}
