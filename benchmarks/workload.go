@@ -676,27 +676,39 @@ func (w *Workload) Requests(n int, seed int64) []Request {
 	return out
 }
 
-// Load puts the workload into e as engine.System: groups, users, policies (in
-// order), then data sources. It stops at the first error.
+// loadBatch is how many groups, users or data sources Load puts in one write.
+const loadBatch = 1 << 14
+
+// Load puts the workload into e as engine.System: groups, users, policies (one
+// CreatePolicy each, in order), then data sources, the catalog and directory in
+// batches through the engine's bulk calls. It stops at the first error.
 func (w *Workload) Load(e *engine.Engine) error {
-	for i := range w.Groups {
-		if err := e.PutGroup(engine.System, &w.Groups[i]); err != nil {
-			return fmt.Errorf("benchmarks: group %d: %w", w.Groups[i].ID, err)
-		}
+	if err := putBatches(w.Groups, func(list []*model.Group) error { return e.PutGroups(engine.System, list) }); err != nil {
+		return fmt.Errorf("benchmarks: groups: %w", err)
 	}
-	for i := range w.Users {
-		if err := e.PutUser(engine.System, &w.Users[i]); err != nil {
-			return fmt.Errorf("benchmarks: user %d: %w", w.Users[i].ID, err)
-		}
+	if err := putBatches(w.Users, func(list []*model.User) error { return e.PutUsers(engine.System, list) }); err != nil {
+		return fmt.Errorf("benchmarks: users: %w", err)
 	}
 	for _, p := range w.Policies {
 		if _, _, err := e.CreatePolicy(engine.System, p, engine.WriteOptions{}); err != nil {
 			return fmt.Errorf("benchmarks: policy %q: %w", p.Key, err)
 		}
 	}
-	for i := range w.DataSources {
-		if err := e.PutDataSource(engine.System, &w.DataSources[i]); err != nil {
-			return fmt.Errorf("benchmarks: data source %d: %w", w.DataSources[i].ID, err)
+	if err := putBatches(w.DataSources, func(list []*model.DataSource) error { return e.PutDataSources(engine.System, list) }); err != nil {
+		return fmt.Errorf("benchmarks: data sources: %w", err)
+	}
+	return nil
+}
+
+// putBatches calls put with pointers to the elements of all, loadBatch at a time.
+func putBatches[T any](all []T, put func([]*T) error) error {
+	for start := 0; start < len(all); start += loadBatch {
+		ptrs := make([]*T, 0, min(len(all)-start, loadBatch))
+		for i := start; i < min(start+loadBatch, len(all)); i++ {
+			ptrs = append(ptrs, &all[i])
+		}
+		if err := put(ptrs); err != nil {
+			return err
 		}
 	}
 	return nil

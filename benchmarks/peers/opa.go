@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+)
+
+// opaDecider evaluates a prepared query on pre-parsed inputs.
+type opaDecider struct {
+	pq     rego.PreparedEvalQuery
+	inputs []ast.Value
+}
+
+// opaInputs converts each request of the sample to an AST value once:
+// {"user": {"groups": [...]}, "resource": {"tagPrefixes": [...]}}.
+func opaInputs(w *workload) ([]ast.Value, error) {
+	out := make([]ast.Value, len(w.reqs))
+	for i, r := range w.reqs {
+		groups := make([]any, 0, len(w.userGroups[r[0]]))
+		for _, g := range w.userGroups[r[0]] {
+			groups = append(groups, groupName(g))
+		}
+		prefixes := make([]any, 0, 4)
+		for _, t := range w.tagPrefixes(r[1]) {
+			prefixes = append(prefixes, t)
+		}
+		v, err := ast.InterfaceToValue(map[string]any{
+			"user":     map[string]any{"groups": groups},
+			"resource": map[string]any{"tagPrefixes": prefixes},
+		})
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// newOPAIndexed writes one rule per policy in the shape OPA's rule index handles:
+// equality of a constant with an element of an input array (input.x[_] == "v"),
+// which v1/ast/index.go indexes as membership, so evaluation looks at the rules
+// whose group and tag prefix occur in the input rather than at all of them.
+func newOPAIndexed(w *workload, n int) (decider, error) {
+	var sb strings.Builder
+	sb.WriteString("package tollgate\n\ndefault allow := false\n")
+	for i := range n {
+		fmt.Fprintf(&sb, "\nallow if {\n\tinput.user.groups[_] == %q\n\tinput.resource.tagPrefixes[_] == %q\n}\n",
+			groupName(i), topicTag(i))
+	}
+	pq, err := rego.New(
+		rego.Query("data.tollgate.allow"),
+		rego.Module("indexed.rego", sb.String()),
+	).PrepareForEval(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	inputs, err := opaInputs(w)
+	if err != nil {
+		return nil, err
+	}
+	return &opaDecider{pq: pq, inputs: inputs}, nil
+}
+
+// opaDataModule is the policies-as-data encoding: one generic rule over
+// data.policies, a list of {group, tag}.
+const opaDataModule = `package tollgate
+
+default allow := false
+
+allow if {
+	some p in data.policies
+	p.group in input.user.groups
+	p.tag in input.resource.tagPrefixes
+}
+`
+
+func newOPAData(w *workload, n int) (decider, error) {
+	policies := make([]any, n)
+	for i := range policies {
+		policies[i] = map[string]any{"group": groupName(i), "tag": topicTag(i)}
+	}
+	store := inmem.NewFromObjectWithOpts(map[string]any{"policies": policies},
+		inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
+	pq, err := rego.New(
+		rego.Query("data.tollgate.allow"),
+		rego.Module("data.rego", opaDataModule),
+		rego.Store(store),
+	).PrepareForEval(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	inputs, err := opaInputs(w)
+	if err != nil {
+		return nil, err
+	}
+	return &opaDecider{pq: pq, inputs: inputs}, nil
+}
+
+func (o *opaDecider) decide(i int) (bool, error) {
+	rs, err := o.pq.Eval(context.Background(), rego.EvalParsedInput(o.inputs[i]))
+	if err != nil {
+		return false, err
+	}
+	if len(rs) != 1 {
+		return false, fmt.Errorf("opa: %d results", len(rs))
+	}
+	return rs.Allowed(), nil
+}
