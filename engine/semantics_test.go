@@ -7,6 +7,7 @@ package engine_test
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -153,6 +154,15 @@ func ownerSelected(p *model.Policy) {
 func dataPolicy(key string, circ ...model.Circumstance) *model.Policy {
 	return &model.Policy{Key: key, Name: key, Type: model.PolicyData, Circumstances: circ,
 		CircumstanceOperator: model.Any, DataActions: json.RawMessage(`{"type":"masking","rules":[]}`)}
+}
+
+// skipBug skips a test that shows an open bug of BUGS.md (entry "E<n>"), unless
+// TOLLGATE_RUN_BUGS is set.
+func skipBug(t *testing.T, id string) {
+	t.Helper()
+	if id != "" && os.Getenv("TOLLGATE_RUN_BUGS") == "" {
+		t.Skip("BUG " + id + ": see BUGS.md")
+	}
 }
 
 // ---- observing a merged outcome ----
@@ -842,6 +852,65 @@ func TestSemanticsRecompute(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			runSemSteps(t, tc.steps)
+		})
+	}
+}
+
+// Fail closed applies to subscription policies; a data policy never affects
+// subscription decisions (DESIGN.md section 2), a staged or disabled one applies
+// nowhere (section 3), even when its circumstance cannot be evaluated.
+func TestSemanticsIndeterminateOnlyFromPoliciesThatCount(t *testing.T) {
+	t.Parallel()
+	evil := model.Circumstance{Type: model.CircumstanceColumnRegex, Regex: "(a+)+$"}
+	long := strings.Repeat("a", 40000) + "!"
+	cases := []struct {
+		name  string
+		evil  func(e *engine.Engine) error
+		grant engine.Grant // bob's grant on data source 1 afterwards
+		bug   string
+	}{
+		{"a subscription policy: fail closed", func(e *engine.Engine) error {
+			_, _, err := e.CreatePolicy(engine.System, semPolicy("evil", aAnyone(true), func(p *model.Policy) {
+				p.Circumstances = []model.Circumstance{evil}
+			}), engine.WriteOptions{})
+			return err
+		}, engine.None, ""},
+		{"a staged subscription policy applies nowhere", func(e *engine.Engine) error {
+			_, _, err := e.CreatePolicy(engine.System, semPolicy("evil", aManual(), staged, func(p *model.Policy) {
+				p.Circumstances = []model.Circumstance{evil}
+			}), engine.WriteOptions{})
+			return err
+		}, engine.Read, ""},
+		{"a subscription policy disabled here applies nowhere here", func(e *engine.Engine) error {
+			if err := e.PutDataSource(engine.System, &model.DataSource{ID: 1, Name: "d", Owners: []int64{2},
+				Columns:          []model.Column{{Name: long}},
+				DisabledPolicies: []model.DisabledPolicy{{PolicyKey: "evil", Reason: "slow"}}}); err != nil {
+				return err
+			}
+			_, _, err := e.CreatePolicy(engine.System, semPolicy("evil", aManual(), func(p *model.Policy) {
+				p.Circumstances = []model.Circumstance{evil}
+			}), engine.WriteOptions{})
+			return err
+		}, engine.Read, ""},
+		{"a data policy never affects subscription decisions", func(e *engine.Engine) error {
+			_, _, err := e.CreatePolicy(engine.System, dataPolicy("evil", evil), engine.WriteOptions{})
+			return err
+		}, engine.Read, "E1"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			skipBug(t, tc.bug)
+			e := engine.New(engine.WithClock(func() time.Time { return t0 }), engine.WithRegexTimeout(time.Millisecond))
+			require.NoError(t, e.PutUsers(engine.System, []*model.User{{ID: bob, Name: "b"}, {ID: 2, Name: "owner"}}))
+			require.NoError(t, e.PutDataSource(engine.System, &model.DataSource{ID: 1, Name: "d", Owners: []int64{2},
+				Columns: []model.Column{{Name: long}}}))
+			_, _, err := e.CreatePolicy(engine.System, semPolicy("anyone", aAnyone(true)), engine.WriteOptions{})
+			require.NoError(t, err)
+			require.Equal(t, engine.Read, e.Decide(bob, 1).Grant)
+			require.NoError(t, tc.evil(e))
+			assert.Equal(t, tc.grant, e.Decide(bob, 1).Grant)
+			assert.Equal(t, engine.Read, e.Decide(2, 1).Grant, "the owner holds READ either way")
 		})
 	}
 }
