@@ -18,13 +18,17 @@
 // The Authorization header carries an API key; an Authenticator maps it to a user
 // (EngineKeys uses the engine's directory). Bodies are JSON (application/json, also
 // assumed when a body comes without Content-Type) or YAML (application/yaml,
-// text/yaml); any other media type is 415. A JSON body must be valid JSON. A missing
-// or blank body counts as {} (the decoders then name every required field).
+// text/yaml); any other media type is 415. A JSON body must be valid JSON and valid
+// UTF-8 (an invalid string is 400 naming its field, never stored as U+FFFD); a YAML
+// body is read strictly (a duplicate key is 400, as in JSON). A missing or blank
+// body counts as {} (the decoders then name every required field).
 //
 // Checks run in the order 401 (no or unknown key), 403 (what the caller's role alone
-// refuses: policy writes need GOVERNANCE, checked before the body is read), 404
-// (unknown policy or data source, and for calls on one data source before any
-// owner check), 415, 400 (query parameters, body), 409. A body larger than the
+// refuses: policy writes need GOVERNANCE, record changes and applyPolicy an owner of
+// the data source or GOVERNANCE, checked before the id and the body), 404 (unknown
+// policy, record or data source; an unknown data source comes before any owner
+// check), 415, 400 (query parameters, body), 409. applyPolicy names its ids in the
+// body, so a malformed body is 400 before its ids are looked up. A body larger than the
 // limit (WithMaxBodyBytes, default 1 MiB) is answered 413 Payload Too Large. Each
 // endpoint accepts exactly the query flags DESIGN.md lists for it (dryRun and
 // reCertify on POST /api/v2/policy, reCertify on PUT /policy/global/{policyId});

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tollgate-dev/tollgate/engine"
 	"github.com/tollgate-dev/tollgate/model"
@@ -293,11 +294,14 @@ func (h *handler) applyPolicy(w http.ResponseWriter, r *http.Request, actor engi
 	if err != nil {
 		return nil, err
 	}
-	if !h.e.HasPolicy(ap.PolicyID) {
-		return nil, statusError(http.StatusNotFound, "policyId: no policy %d", ap.PolicyID)
-	}
 	if !h.e.HasDataSource(ap.DataSourceID) {
 		return nil, statusError(http.StatusNotFound, "dataSourceId: no data source %d", ap.DataSourceID)
+	}
+	if err := h.ownerOrGovernance(actor, ap.DataSourceID, "applying a policy"); err != nil {
+		return nil, err
+	}
+	if !h.e.HasPolicy(ap.PolicyID) {
+		return nil, statusError(http.StatusNotFound, "policyId: no policy %d", ap.PolicyID)
 	}
 	if err := h.e.ApplyPolicy(actor, ap.PolicyID, ap.DataSourceID); err != nil {
 		return nil, err
@@ -331,6 +335,9 @@ func (h *handler) access(w http.ResponseWriter, r *http.Request, actor engine.Ac
 func (h *handler) changeRecord(w http.ResponseWriter, r *http.Request, actor engine.Actor) (any, error) {
 	ds, err := h.dataSourceID(r)
 	if err != nil {
+		return nil, err
+	}
+	if err := h.ownerOrGovernance(actor, ds, "changing an access record"); err != nil {
 		return nil, err
 	}
 	rid, ok := parseID(r.PathValue("recordId"))
@@ -431,6 +438,21 @@ func (h *handler) dataSourceID(r *http.Request) (int64, error) {
 		return 0, statusError(http.StatusNotFound, "no data source %s", raw)
 	}
 	return id, nil
+}
+
+// ownerOrGovernance refuses (403) a caller who is neither a GOVERNANCE user nor an
+// owner of data source ds: what the caller's role alone refuses comes before 404 and
+// 400 (DESIGN.md section 6). An owner is whoever the engine decides to be in state
+// owner at READ (listed in owners, or holding a live owner grant, also through a
+// group); GOVERNANCE is who may write policies. The engine checks again.
+func (h *handler) ownerOrGovernance(a engine.Actor, ds int64, what string) error {
+	if h.e.CanWritePolicies(a) == nil {
+		return nil
+	}
+	if d := h.e.Decide(a.ID, ds); d.Read == engine.StateOwner {
+		return nil
+	}
+	return fmt.Errorf("%w: %s on data source %d needs an owner of it or the GOVERNANCE permission", engine.ErrForbidden, what, ds)
 }
 
 // hasRecord reports whether record rid exists on data source ds (records are in
@@ -544,17 +566,107 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 		return []byte("{}"), nil
 	}
 	if yamlBody {
-		j, err := yaml.YAMLToJSON(data)
+		if !utf8.Valid(data) {
+			return nil, model.ErrorList{model.Invalid(model.Path(""), nil,
+				fmt.Sprintf("body is not valid YAML: not valid UTF-8 (invalid byte at offset %d)", invalidOffset(data)))}
+		}
+		// Strict: a duplicate key is an error, as it is in JSON bodies.
+		j, err := yaml.YAMLToJSONStrict(data)
 		if err != nil {
 			return nil, model.ErrorList{model.Invalid(model.Path(""), nil, "body is not valid YAML: "+err.Error())}
 		}
 		return j, nil
+	}
+	if !utf8.Valid(data) {
+		// encoding/json would silently replace invalid bytes with U+FFFD.
+		if p, found := invalidUTF8(data); found {
+			return nil, model.ErrorList{model.Invalid(p, nil, "is not valid UTF-8")}
+		}
 	}
 	var v any
 	if err := json.Unmarshal(data, &v); err != nil {
 		return nil, model.ErrorList{model.Invalid(model.Path(""), nil, "body is not valid JSON: "+err.Error())}
 	}
 	return data, nil
+}
+
+// invalidUTF8 finds the first JSON string (key or value) holding invalid UTF-8 and
+// returns the field path of its value (for a key: the path of that member). found is
+// false when the invalid bytes are not inside a well-formed string (the JSON parser
+// then reports them).
+func invalidUTF8(data []byte) (model.Path, bool) {
+	type frame struct {
+		path      model.Path
+		obj       bool
+		expectKey bool
+		key       string
+		idx       int
+	}
+	var stack []frame
+	valuePath := func() model.Path {
+		if len(stack) == 0 {
+			return ""
+		}
+		top := &stack[len(stack)-1]
+		if top.obj {
+			return top.path.Child(top.key)
+		}
+		return top.path.Index(top.idx)
+	}
+	advance := func() {
+		if len(stack) == 0 {
+			return
+		}
+		top := &stack[len(stack)-1]
+		if top.obj {
+			top.expectKey = true
+		} else {
+			top.idx++
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		start := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		raw := data[start:dec.InputOffset()]
+		if d, ok := tok.(json.Delim); ok {
+			switch d {
+			case '{', '[':
+				stack = append(stack, frame{path: valuePath(), obj: d == '{', expectKey: d == '{'})
+			default:
+				stack = stack[:len(stack)-1]
+				advance()
+			}
+			continue
+		}
+		if n := len(stack); n > 0 && stack[n-1].obj && stack[n-1].expectKey {
+			key, _ := tok.(string)
+			if !utf8.Valid(raw) {
+				return stack[n-1].path.Child(strings.ToValidUTF8(key, "\uFFFD")), true
+			}
+			stack[n-1].key, stack[n-1].expectKey = key, false
+			continue
+		}
+		if !utf8.Valid(raw) {
+			return valuePath(), true
+		}
+		advance()
+	}
+}
+
+// invalidOffset is the offset of the first byte of data that is not valid UTF-8.
+func invalidOffset(data []byte) int {
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return len(data)
 }
 
 // httpError is an error answered with a fixed status.
