@@ -1011,3 +1011,32 @@ func TestApprovalsRecordIDs(t *testing.T) {
 	}
 	assert.Equal(t, []int64{1, 2, 3, 4, 5}, ids)
 }
+
+// Only a live own record in state subscribed, or a pending one, answers a repeat
+// request; being an owner (here through an owner-state grant) or holding an
+// expert-state grant does not stop a request: it is judged as usual.
+func TestApprovalsRequestBesideOwnManualGrant(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		state model.RecordState
+		bug   string
+	}{
+		{model.StateExpert, "E4"},
+		{model.StateOwner, "E4"},
+	}
+	for _, tc := range cases {
+		t.Run(string(tc.state), func(t *testing.T) {
+			t.Parallel()
+			skipBug(t, tc.bug)
+			e, _ := semWorld(t)
+			create(t, e, semPolicy("a", aAnyone(false)))
+			semGrant(t, e, engine.As(gov), 12, bob, 0, tc.state, model.Read, time.Time{}) // record 1
+			r := semRequest(t, e, bob, 12, model.Read)
+			assert.Equal(t, int64(2), r.ID)
+			assert.Equal(t, model.StateSubscribed, r.State)
+			assert.True(t, r.Policy)
+			assert.False(t, r.IsSubscriptionOverride)
+			assert.Len(t, e.Records(), 2)
+		})
+	}
+}
