@@ -126,7 +126,7 @@ func toJSON(data []byte) ([]byte, error) {
 	if len(trimmed) > 0 && trimmed[0] == '{' && json.Valid(trimmed) {
 		return trimmed, nil
 	}
-	j, err := yaml.YAMLToJSON(data)
+	j, err := yaml.YAMLToJSONStrict(data) // a duplicate key is an error
 	if err != nil {
 		return nil, fmt.Errorf("not valid YAML or JSON: %w", err)
 	}

@@ -240,6 +240,7 @@ func TestMalformed(t *testing.T) {
 		want       []string
 	}{
 		{"not yaml", "name: [unclosed\n", []string{"not valid YAML"}},
+		{"duplicate key", base + "name: again\n", []string{"already set"}},
 		{"not a mapping", "- a\n- b\n", []string{"must be a mapping"}},
 		{"no name", "users: []\n", []string{"name: is required"}},
 		{"unknown top-level key", base + "stepz: []\n", []string{"stepz: unknown key"}},
