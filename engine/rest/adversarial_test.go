@@ -471,15 +471,6 @@ func TestBadInputCatalogue(t *testing.T) {
 	}
 }
 
-// skipBug skips a test that shows an open bug of BUGS.md, unless
-// TOLLGATE_RUN_BUGS is set (to re-check whether it got fixed).
-func skipBug(t *testing.T, n int) {
-	t.Helper()
-	if os.Getenv("TOLLGATE_RUN_BUGS") == "" {
-		t.Skipf("BUG: see BUGS.md #%d", n)
-	}
-}
-
 // refusedUnchanged sends each call, which must be refused with 400 and a message
 // containing msg, and checks the engine's Export is unchanged.
 func refusedUnchanged(t *testing.T, msg string, reqs ...advReq) {
@@ -498,12 +489,11 @@ func refusedUnchanged(t *testing.T, msg string, reqs ...advReq) {
 	assert.True(t, bytes.Equal(before, after), "Export differs")
 }
 
-// TestBadInputInvalidUTF8InStrings: a string holding invalid UTF-8 (a lone 0xff, a
+// TestBadInputInvalidUTF8InStrings (BUGS.md #1, fixed): a string holding invalid UTF-8 (a lone 0xff, a
 // truncated sequence, an overlong encoding, a UTF-16 surrogate) is refused with 400
 // naming UTF-8, and changes nothing (rather than being stored with U+FFFD).
 func TestBadInputInvalidUTF8InStrings(t *testing.T) {
 	t.Parallel()
-	skipBug(t, 1)
 	for name, bad := range map[string]string{
 		"lone 0xff":          "\xff",
 		"truncated sequence": "\xe2\x82",
@@ -521,11 +511,10 @@ func TestBadInputInvalidUTF8InStrings(t *testing.T) {
 	}
 }
 
-// TestBadInputYAMLDuplicateKeys: a YAML body with a duplicate key is refused with
+// TestBadInputYAMLDuplicateKeys (BUGS.md #2, fixed): a YAML body with a duplicate key is refused with
 // 400 naming the key, as a JSON body is (the last value must not silently win).
 func TestBadInputYAMLDuplicateKeys(t *testing.T) {
 	t.Parallel()
-	skipBug(t, 2)
 	refusedUnchanged(t, "already set",
 		advReq{method: "POST", path: "/api/v2/policy", key: kGov, ct: ctYAML,
 			body: []byte("name: a\nname: b\npolicyKey: k\ntype: subscription\nactions: {type: anyone}\n")},

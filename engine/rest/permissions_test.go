@@ -227,7 +227,6 @@ type orderCase struct {
 	name   string
 	req    advReq
 	status int
-	bug    int // BUGS.md entry this case shows, 0 for none
 }
 
 func TestPermissionCheckOrder(t *testing.T) {
@@ -235,32 +234,30 @@ func TestPermissionCheckOrder(t *testing.T) {
 	bodyV2 := `{"name":"N","policyKey":"new","type":"subscription","actions":{"type":"anyone"}}`
 	invalidTaken := `{"policyKey":"sensitive","type":"subscription","actions":{"type":"anyone"}}` // no name, key taken
 	cases := []orderCase{
-		{"401 before 403 and 415", withCT(jpost("/api/v2/policy", "k-nobody", "{"), "text/plain"), 401, 0},
-		{"401 before 404", jput("/policy/global/99", "", bodyV2), 401, 0},
-		{"401 before 400 on approve", jpost("/subscription/approve", "k-nobody", `{}`), 401, 0},
-		{"403 before 400 and 415", withCT(jpost("/api/v2/policy", kPlain, "{"), "text/plain"), 403, 0},
-		{"403 before 400 on a dry run", jpost("/api/v2/policy?dryRun=maybe", kOwn, `{}`), 403, 0},
-		{"403 before 404 on PUT policy", jput("/policy/global/99", kPlain, bodyV2), 403, 0},
-		{"403 before 404 on DELETE policy", advReq{method: "DELETE", path: "/policy/global/99", key: kAudit}, 403, 0},
-		{"404 before 400 on PUT policy", jput("/policy/global/99", kGov, "{"), 404, 0},
-		{"400 before 409 on create", jpost("/api/v2/policy", kGov, invalidTaken), 400, 0},
-		{"400 before 409 on PUT", jput("/policy/global/3", kGov, invalidTaken), 400, 0},
-		{"unknown data source 404 before the owner check (grant)", jpost("/dataSource/99/access", kPlain, `{"profileId":4,"state":"owner"}`), 404, 0},
-		{"unknown data source 404 before the owner check (change)", jput("/dataSource/99/access/1", kPlain, `{"state":"denied"}`), 404, 0},
-		{"unknown data source 404 before the owner check (apply)", jpost("/policy/global/applyPolicy", kPlain, `{"policyId":1,"dataSourceId":99}`), 404, 0},
-		{"owner: not owner-selected is 400", jpost("/policy/global/applyPolicy", kOwn, `{"policyId":2,"dataSourceId":10}`), 400, 0},
-		{"non-owner grant is 403", jpost("/dataSource/10/access", kPlain, `{"profileId":4,"state":"owner"}`), 403, 0},
-		{"non-owner changing an unknown record is 403", jput("/dataSource/10/access/999", kPlain, `{"state":"denied"}`), 403, 3},
-		{"non-owner changing with a malformed body is 403", jput("/dataSource/10/access/1", kPlain, `{`), 403, 3},
-		{"non-owner changing with an unknown media type is 403", withCT(jput("/dataSource/10/access/1", kPlain, `x`), "text/plain"), 403, 3},
-		{"non-owner applying an unknown policy is 403", jpost("/policy/global/applyPolicy", kPlain, `{"policyId":99,"dataSourceId":10}`), 403, 4},
+		{"401 before 403 and 415", withCT(jpost("/api/v2/policy", "k-nobody", "{"), "text/plain"), 401},
+		{"401 before 404", jput("/policy/global/99", "", bodyV2), 401},
+		{"401 before 400 on approve", jpost("/subscription/approve", "k-nobody", `{}`), 401},
+		{"403 before 400 and 415", withCT(jpost("/api/v2/policy", kPlain, "{"), "text/plain"), 403},
+		{"403 before 400 on a dry run", jpost("/api/v2/policy?dryRun=maybe", kOwn, `{}`), 403},
+		{"403 before 404 on PUT policy", jput("/policy/global/99", kPlain, bodyV2), 403},
+		{"403 before 404 on DELETE policy", advReq{method: "DELETE", path: "/policy/global/99", key: kAudit}, 403},
+		{"404 before 400 on PUT policy", jput("/policy/global/99", kGov, "{"), 404},
+		{"400 before 409 on create", jpost("/api/v2/policy", kGov, invalidTaken), 400},
+		{"400 before 409 on PUT", jput("/policy/global/3", kGov, invalidTaken), 400},
+		{"unknown data source 404 before the owner check (grant)", jpost("/dataSource/99/access", kPlain, `{"profileId":4,"state":"owner"}`), 404},
+		{"unknown data source 404 before the owner check (change)", jput("/dataSource/99/access/1", kPlain, `{"state":"denied"}`), 404},
+		{"unknown data source 404 before the owner check (apply)", jpost("/policy/global/applyPolicy", kPlain, `{"policyId":1,"dataSourceId":99}`), 404},
+		{"owner: not owner-selected is 400", jpost("/policy/global/applyPolicy", kOwn, `{"policyId":2,"dataSourceId":10}`), 400},
+		{"non-owner grant is 403", jpost("/dataSource/10/access", kPlain, `{"profileId":4,"state":"owner"}`), 403},
+		// BUGS.md #3 and #4 (fixed):
+		{"non-owner changing an unknown record is 403", jput("/dataSource/10/access/999", kPlain, `{"state":"denied"}`), 403},
+		{"non-owner changing with a malformed body is 403", jput("/dataSource/10/access/1", kPlain, `{`), 403},
+		{"non-owner changing with an unknown media type is 403", withCT(jput("/dataSource/10/access/1", kPlain, `x`), "text/plain"), 403},
+		{"non-owner applying an unknown policy is 403", jpost("/policy/global/applyPolicy", kPlain, `{"policyId":99,"dataSourceId":10}`), 403},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if tc.bug != 0 {
-				skipBug(t, tc.bug)
-			}
 			e := advEngine(t)
 			h := advHandler(e)
 			before, err := e.Export()
