@@ -39,6 +39,12 @@ func (e *Engine) Access(a Actor, dataSourceID int64, req *model.AccessRequest) (
 		t.abort()
 		return nil, fmt.Errorf("%w: no data source with id %d", ErrNotFound, dataSourceID)
 	}
+	if req.State != "" {
+		if err := s.ownerOrGovernance(ai, d, "a manual grant"); err != nil {
+			t.abort()
+			return nil, err
+		}
+	}
 	level := req.AccessGrant
 	if level == "" {
 		level = model.Read
@@ -130,7 +136,7 @@ func (t *txn) request(ai actorInfo, d *dsState, level model.AccessGrant, req *mo
 		if r.Profile != ai.id || r.DataSourceID != d.ds.ID || r.AccessGrant != level {
 			continue
 		}
-		if r.State == model.StatePending || (r.State != model.StateDenied && live(r, t.now)) {
+		if r.State == model.StatePending || (r.State == model.StateSubscribed && live(r, t.now)) {
 			return r, false, nil
 		}
 	}

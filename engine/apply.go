@@ -94,7 +94,11 @@ func (t *txn) applicability(d *dsState) {
 			return
 		}
 		if r == circumstance.Indeterminate {
-			d.indet = append(d.indet, indet{policyID: id, err: err})
+			// Data policies never affect subscription decisions (DESIGN.md 2): their
+			// indeterminacy does not make the data source indeterminate.
+			if p.sub {
+				d.indet = append(d.indet, indet{policyID: id, err: err})
+			}
 			return
 		}
 		d.applied = append(d.applied, p)

@@ -27,15 +27,8 @@ func (e *Engine) PutDataSources(a Actor, list []*model.DataSource) error {
 }
 
 func (t *txn) putDataSources(ai actorInfo, list []*model.DataSource) error {
-	var errs model.ErrorList
-	for i, ds := range list {
-		errs = append(errs, model.ValidateDataSource(ds, model.NewPath("dataSources").Index(i))...)
-	}
-	if len(errs) > 0 {
-		return errs
-	}
 	for _, ds := range list {
-		if ai.has(permGovernance) {
+		if ai.has(permGovernance) || ds == nil {
 			continue
 		}
 		if old, ok := t.dataSources.get(ds.ID); ok {
@@ -45,6 +38,13 @@ func (t *txn) putDataSources(ai actorInfo, list []*model.DataSource) error {
 		} else if !ai.has(permCreateDataSource) {
 			return fmt.Errorf("%w: creating a data source needs the CREATE_DATA_SOURCE or GOVERNANCE permission", ErrForbidden)
 		}
+	}
+	var errs model.ErrorList
+	for i, ds := range list {
+		errs = append(errs, model.ValidateDataSource(ds, model.NewPath("dataSources").Index(i))...)
+	}
+	if len(errs) > 0 {
+		return errs
 	}
 	for _, ds := range list {
 		t.putDS(ds)
@@ -399,7 +399,7 @@ func (e *Engine) ApplyPolicy(a Actor, policyID, dataSourceID int64) error {
 }
 
 // dsPolicyCall runs the checks of a call on one data source and one policy in the
-// order 401, 404 (data source, then policy), 403 (owner or GOVERNANCE).
+// order 401, 404 (data source), 403 (owner or GOVERNANCE), 404 (policy).
 func (t *txn) dsPolicyCall(a Actor, dsID, policyID int64, what string) (*dsState, *policyState, actorInfo, error) {
 	ai, err := t.base.actor(a)
 	if err != nil {
@@ -409,12 +409,12 @@ func (t *txn) dsPolicyCall(a Actor, dsID, policyID int64, what string) (*dsState
 	if !ok {
 		return nil, nil, ai, fmt.Errorf("%w: no data source with id %d", ErrNotFound, dsID)
 	}
+	if err := t.base.ownerOrGovernance(ai, d, what); err != nil {
+		return nil, nil, ai, err
+	}
 	p, ok := t.policies.get(policyID)
 	if !ok {
 		return nil, nil, ai, fmt.Errorf("%w: no policy with id %d", ErrNotFound, policyID)
-	}
-	if err := t.base.ownerOrGovernance(ai, d, what); err != nil {
-		return nil, nil, ai, err
 	}
 	return d, p, ai, nil
 }

@@ -127,6 +127,14 @@ func (s *Snapshot) Export() ([]byte, error) {
 // Import replaces the whole state with a bundle (an export, or any bundle), all or
 // nothing: on error the engine is unchanged.
 func (e *Engine) Import(data []byte) error {
+	// An export is JSON. A document that starts like JSON but is not valid JSON is
+	// refused rather than read as YAML, where a corrupted byte could turn the rest
+	// of a line into a comment and silently drop a field.
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && (t[0] == '{' || t[0] == '[') && !json.Valid(t) {
+		var v any
+		err := json.Unmarshal(t, &v)
+		return model.ErrorList{model.Invalid("", nil, "is not valid JSON: "+err.Error())}
+	}
 	b, err := model.DecodeBundle(data, BundleLimits(e.cfg.limits))
 	if err != nil {
 		return err
@@ -282,6 +290,9 @@ func (t *txn) restoreState(raw json.RawMessage) error {
 		if _, ok := t.dataSources.get(er.DataSourceID); !ok {
 			return fmt.Errorf("records[%d].dataSourceId: no data source with id %d", i, er.DataSourceID)
 		}
+		if err := validRecord(er, model.NewPath("records").Index(i)); err != nil {
+			return err
+		}
 		r := &model.AccessRecord{ID: er.ID, DataSourceID: er.DataSourceID, State: er.State, Profile: er.Profile,
 			Group: er.Group, Admin: er.Admin, Policy: er.Policy, IsSubscriptionOverride: er.IsSubscriptionOverride,
 			DenialReasoning: er.DenialReasoning, AccessGrant: er.AccessGrant, Approved: er.Approved,
@@ -322,4 +333,59 @@ func (t *txn) restoreState(raw json.RawMessage) error {
 		}
 	}
 	return nil
+}
+
+// validRecord checks an exported record as the API would have made it.
+func validRecord(er exportRecord, p model.Path) error {
+	var errs model.ErrorList
+	switch {
+	case er.IsSubscriptionOverride && er.Policy:
+		errs = append(errs, model.Invalid(p.Child("policy"), nil, "a record is either a manual grant (isSubscriptionOverride) or a request (policy), not both"))
+	case er.IsSubscriptionOverride:
+		switch er.State {
+		case model.StateSubscribed, model.StateExpert, model.StateOwner, model.StateDenied:
+		default:
+			errs = append(errs, model.NotSupported(p.Child("state"), string(er.State), []string{"subscribed", "expert", "owner", "denied"}))
+		}
+		if (er.Profile == 0) == (er.Group == 0) {
+			errs = append(errs, model.Invalid(p.Child("profile"), nil, "a manual grant names exactly one of profile and group"))
+		}
+		if len(er.Approvals) > 0 {
+			errs = append(errs, model.Forbidden(p.Child("approvals"), "a manual grant has no approval slots"))
+		}
+	case er.Policy:
+		switch er.State {
+		case model.StateSubscribed, model.StatePending, model.StateDenied:
+		default:
+			errs = append(errs, model.NotSupported(p.Child("state"), string(er.State), []string{"subscribed", "pending", "denied"}))
+		}
+		if er.Profile < 1 || er.Group != 0 {
+			errs = append(errs, model.Invalid(p.Child("profile"), nil, "a request names its requester's profile and no group"))
+		}
+	default:
+		errs = append(errs, model.Required(p.Child("policy"), "a record is a manual grant (isSubscriptionOverride) or a request (policy)"))
+	}
+	if er.Profile < 0 || er.Group < 0 {
+		errs = append(errs, model.Invalid(p.Child("profile"), nil, "ids are positive"))
+	}
+	if er.AccessGrant != model.Read && er.AccessGrant != model.Write {
+		errs = append(errs, model.NotSupported(p.Child("accessGrant"), string(er.AccessGrant), []string{"READ", "WRITE"}))
+	}
+	if er.CreatedAt.IsZero() {
+		errs = append(errs, model.Required(p.Child("createdAt"), ""))
+	}
+	for j, sl := range er.Approvals {
+		sp := p.Child("approvals").Index(j)
+		switch sl.RequiredPermission {
+		case model.Owner, model.UserAdmin, model.Governance, model.Audit:
+		default:
+			errs = append(errs, model.NotSupported(sp.Child("requiredPermission"), string(sl.RequiredPermission), []string{"OWNER", "USER_ADMIN", "GOVERNANCE", "AUDIT"}))
+		}
+		switch sl.State {
+		case model.SlotPending, model.SlotApproved:
+		default:
+			errs = append(errs, model.NotSupported(sp.Child("state"), string(sl.State), []string{"pending", "approved"}))
+		}
+	}
+	return errs.Err()
 }

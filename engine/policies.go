@@ -278,7 +278,9 @@ func (t *txn) rewire(oldID int64, old *policyState, np *policyState) impactWork 
 		now := false
 		if h, ok := hits[id]; ok && !disabledHere(cur.ds, np.p.Key) {
 			if h.r == circumstance.Indeterminate {
-				in = append(append([]indet(nil), in...), indet{policyID: np.p.ID, err: h.err})
+				if np.sub { // data policies never affect subscription decisions
+					in = append(append([]indet(nil), in...), indet{policyID: np.p.ID, err: h.err})
+				}
 			} else {
 				applied = insertPolicy(applied, np)
 				now = true

@@ -614,7 +614,6 @@ func TestSecurityImportRejectsCorruptExports(t *testing.T) {
 // access.
 func TestSecurityImportRejectsInvalidRecords(t *testing.T) {
 	t.Parallel()
-	secSkipBug(t, 5)
 	src, c := secRichEngine(t)
 	exp := secExport(t, src)
 	dst := engine.New(engine.WithClock(c.Now))
@@ -660,7 +659,6 @@ func TestSecurityImportRejectsInvalidRecords(t *testing.T) {
 // (state denied) comes back to life.
 func TestSecurityImportRejectsCommentedOutFields(t *testing.T) {
 	t.Parallel()
-	secSkipBug(t, 5)
 	src, c := secRichEngine(t)
 	revoked := secGrant(t, src, 10, secAlice, 0, model.StateSubscribed, model.Write, time.Time{})
 	_, err := src.ChangeRecord(engine.As(secGov), 10, revoked.ID, &model.RecordChange{State: model.StateDenied})

@@ -441,18 +441,16 @@ func (h *handler) dataSourceID(r *http.Request) (int64, error) {
 }
 
 // ownerOrGovernance refuses (403) a caller who is neither a GOVERNANCE user nor an
-// owner of data source ds: what the caller's role alone refuses comes before 404 and
-// 400 (DESIGN.md section 6). An owner is whoever the engine decides to be in state
-// owner at READ (listed in owners, or holding a live owner grant, also through a
-// group); GOVERNANCE is who may write policies. The engine checks again.
+// owner of data source ds (engine.CanManageDataSource): what the caller's role alone
+// refuses comes before 404 and 400 (DESIGN.md section 6). The engine checks again.
 func (h *handler) ownerOrGovernance(a engine.Actor, ds int64, what string) error {
-	if h.e.CanWritePolicies(a) == nil {
-		return nil
+	if err := h.e.CanManageDataSource(a, ds); err != nil {
+		if errors.Is(err, engine.ErrForbidden) {
+			return fmt.Errorf("%w: %s on data source %d needs an owner of it or the GOVERNANCE permission", engine.ErrForbidden, what, ds)
+		}
+		return err
 	}
-	if d := h.e.Decide(a.ID, ds); d.Read == engine.StateOwner {
-		return nil
-	}
-	return fmt.Errorf("%w: %s on data source %d needs an owner of it or the GOVERNANCE permission", engine.ErrForbidden, what, ds)
+	return nil
 }
 
 // hasRecord reports whether record rid exists on data source ds (records are in
