@@ -75,8 +75,7 @@ func (t *txn) newDSState(ds *model.DataSource, prev *dsState) *dsState {
 	if prev != nil {
 		d.groupGrants, d.userRecords = prev.groupGrants, prev.userRecords
 	}
-	d.owners = append([]int64(nil), ds.Owners...)
-	sort.Slice(d.owners, func(i, j int) bool { return d.owners[i] < d.owners[j] })
+	d.setOwners(ds.Owners)
 	t.applicability(d)
 	return d
 }

@@ -239,7 +239,7 @@ func (t *txn) userState(u *model.User) *userState {
 		}
 	}
 	sort.Slice(gids, func(i, j int) bool { return gids[i] < gids[j] })
-	us := &userState{u: u, subj: entitlement.NewSubject(u, byName), groupIDs: gids}
+	us := &userState{u: u, subj: *entitlement.NewSubject(u, byName), groupIDs: gids}
 	for _, p := range u.Permissions {
 		us.perms |= permBit(p)
 	}

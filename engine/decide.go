@@ -164,15 +164,16 @@ func levelState(owner, hold, pending bool, o entitlement.Outcome) State {
 }
 
 // level merges the policies of one level for one user.
-func (s *Snapshot) level(d *Decision, u *userState, ds *dsState, ps []*policyState, lv model.AccessGrant) (entitlement.Outcome, bool) {
+func (s *Snapshot) level(d *Decision, u *userState, ds *dsState, ps []levelPolicy, lv model.AccessGrant) (entitlement.Outcome, bool) {
 	if len(ps) == 0 {
 		return entitlement.Unsatisfied, false
 	}
 	var m entitlement.Merger
-	for _, p := range ps {
-		v := p.r.Evaluate(u.subj, ds.res)
+	for i := range ps {
+		p := &ps[i]
+		v := p.r.Evaluate(&u.subj, ds.res)
 		m.Add(v.Outcome, p.share, p.auto)
-		d.add(Reason{Kind: ReasonPolicy, Level: lv, PolicyID: p.p.ID, PolicyKey: p.p.Key,
+		d.add(Reason{Kind: ReasonPolicy, Level: lv, PolicyID: p.id, PolicyKey: p.key,
 			Outcome: v.Outcome.String(), Detail: v.Reason, Err: v.Err})
 	}
 	return m.Result()
@@ -184,11 +185,11 @@ func (s *Snapshot) levelResult(u *userState, ds *dsState, lv model.AccessGrant) 
 	if len(ds.indet) > 0 {
 		return entitlement.LevelResult{Outcome: entitlement.Unsatisfied}
 	}
-	items := func(ps []*policyState) []entitlement.Item {
+	items := func(ps []levelPolicy) []entitlement.Item {
 		out := make([]entitlement.Item, 0, len(ps))
 		for _, p := range ps {
-			v := p.r.Evaluate(u.subj, ds.res)
-			out = append(out, entitlement.Item{PolicyID: p.p.ID, Outcome: v.Outcome,
+			v := p.r.Evaluate(&u.subj, ds.res)
+			out = append(out, entitlement.Item{PolicyID: p.id, Outcome: v.Outcome,
 				ShareResponsibility: p.share, Automatic: p.auto, Approvals: p.r.Approvals()})
 		}
 		return out

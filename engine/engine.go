@@ -154,21 +154,32 @@ type policyState struct {
 
 func (p *policyState) active() bool { return !p.p.Staged }
 
-// dsState is a data source with everything derived from it.
+// dsState is a data source with everything derived from it. The fields Decide reads
+// come first and the per-level policies are held by value, so a decision touches as
+// few cache lines as possible.
 type dsState struct {
-	ds     *model.DataSource
-	target *circumstance.Target
-	res    *entitlement.Resource
-	owners []int64 // sorted
-
-	applied   []*policyState // active policies applied here, ascending id
-	indet     []indet        // policies whose circumstances could not be evaluated here
-	read      []*policyState // subscription policies at READ, ascending id
-	write     []*policyState // subscription policies at WRITE, ascending id
-	discovery bool
-
+	owner0      int64   // the first listed owner (0: none)
+	owners      []int64 // every listed owner, sorted (only when more than one)
+	read        []levelPolicy
+	write       []levelPolicy
 	groupGrants []*model.AccessRecord // manual grants to groups on this data source
 	userRecords int                   // how many records for single users exist here
+	indet       []indet               // policies whose circumstances could not be evaluated here
+	discovery   bool
+	res         *entitlement.Resource
+
+	ds      *model.DataSource
+	target  *circumstance.Target
+	applied []*policyState // active policies applied here, ascending id
+}
+
+// levelPolicy is what a decision needs of one subscription policy at one level.
+type levelPolicy struct {
+	r     *entitlement.Rule
+	key   string
+	id    int64
+	share bool
+	auto  bool
 }
 
 type indet struct {
@@ -177,16 +188,24 @@ type indet struct {
 }
 
 func (d *dsState) isOwner(id int64) bool {
-	if len(d.owners) <= 8 {
-		for _, o := range d.owners {
-			if o == id {
-				return true
-			}
-		}
-		return false
+	if d.owners == nil {
+		return d.owner0 != 0 && d.owner0 == id
 	}
 	i := sort.Search(len(d.owners), func(i int) bool { return d.owners[i] >= id })
 	return i < len(d.owners) && d.owners[i] == id
+}
+
+func (d *dsState) setOwners(owners []int64) {
+	d.owner0, d.owners = 0, nil
+	switch len(owners) {
+	case 0:
+	case 1:
+		d.owner0 = owners[0]
+	default:
+		d.owners = append([]int64(nil), owners...)
+		sort.Slice(d.owners, func(i, j int) bool { return d.owners[i] < d.owners[j] })
+		d.owner0 = d.owners[0]
+	}
 }
 
 // derive recomputes the per-level lists from applied.
@@ -196,10 +215,11 @@ func (d *dsState) derive() {
 		if !p.sub {
 			continue
 		}
+		lp := levelPolicy{r: p.r, key: p.p.Key, id: p.p.ID, share: p.share, auto: p.auto}
 		if p.write {
-			d.write = append(d.write, p)
+			d.write = append(d.write, lp)
 		} else {
-			d.read = append(d.read, p)
+			d.read = append(d.read, lp)
 		}
 		if p.discovery {
 			d.discovery = true
@@ -214,10 +234,10 @@ func (d *dsState) clone() *dsState {
 
 // userState is a user with the forms rules evaluate.
 type userState struct {
-	u        *model.User
-	subj     *entitlement.Subject
+	subj     entitlement.Subject // held by value: one cache line less per decision
+	groupIDs []int64             // ids of declared groups the user is in, sorted
 	perms    uint8
-	groupIDs []int64 // ids of declared groups the user is in, sorted
+	u        *model.User
 }
 
 const (
