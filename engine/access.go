@@ -242,7 +242,7 @@ func (t *txn) grant(ai actorInfo, d *dsState, level model.AccessGrant, req *mode
 	case req.ProfileID != nil && req.GroupID != nil:
 		return nil, model.ErrorList{model.Forbidden("groupId", "give profileId or groupId, not both")}
 	case req.GroupID != nil:
-		if _, ok := s.groups[*req.GroupID]; !ok {
+		if _, ok := s.groups.get(*req.GroupID); !ok {
 			return nil, model.ErrorList{model.Invalid("groupId", *req.GroupID, "is not a group")}
 		}
 		rec.Group = *req.GroupID

@@ -233,8 +233,8 @@ func (t *txn) userState(u *model.User) *userState {
 	byName := map[string]*model.Group{}
 	var gids []int64
 	for _, name := range u.Groups {
-		if id, ok := t.groupByName[name]; ok {
-			byName[name] = t.groups[id]
+		if id, ok := t.groupByName.get(name); ok {
+			byName[name], _ = t.groups.get(id)
 			gids = append(gids, id)
 		}
 	}
@@ -303,8 +303,9 @@ func (t *txn) putGroups(ai actorInfo, list []*model.Group) error {
 			errs = append(errs, model.Duplicate(p.Child("name"), g.Name))
 		}
 		names[g.Name] = g.ID
-		if other, ok := t.groupByName[g.Name]; ok && other != g.ID {
-			if _, renamed := names[t.groups[other].Name]; !renamed {
+		if other, ok := t.groupByName.get(g.Name); ok && other != g.ID {
+			og, _ := t.groups.get(other)
+			if _, renamed := names[og.Name]; !renamed {
 				errs = append(errs, model.Invalid(p.Child("name"), g.Name, fmt.Sprintf("is already the name of group %d", other)))
 			}
 		}
@@ -312,18 +313,17 @@ func (t *txn) putGroups(ai actorInfo, list []*model.Group) error {
 	if len(errs) > 0 {
 		return errs
 	}
-	t.copyGroups()
 	touched := map[int64]struct{}{}
 	for _, in := range list {
 		g := *in
-		if old, ok := t.groups[g.ID]; ok {
-			delete(t.groupByName, old.Name)
+		if old, ok := t.groups.get(g.ID); ok {
+			t.groupByName.del(old.Name)
 			for u := range t.e.members[old.Name] {
 				touched[u] = struct{}{}
 			}
 		}
-		t.groups[g.ID] = &g
-		t.groupByName[g.Name] = g.ID
+		t.groups.set(g.ID, &g)
+		t.groupByName.set(g.Name, g.ID)
 		for u := range t.e.members[g.Name] {
 			touched[u] = struct{}{}
 		}
@@ -352,14 +352,13 @@ func (e *Engine) DeleteGroup(a Actor, id int64) error {
 		t.abort()
 		return fmt.Errorf("%w: managing groups needs the USER_ADMIN or GOVERNANCE permission", ErrForbidden)
 	}
-	g, ok := t.groups[id]
+	g, ok := t.groups.get(id)
 	if !ok {
 		t.abort()
 		return fmt.Errorf("%w: no group with id %d", ErrNotFound, id)
 	}
-	t.copyGroups()
-	delete(t.groups, id)
-	delete(t.groupByName, g.Name)
+	t.groups.del(id)
+	t.groupByName.del(g.Name)
 	t.refreshUsers(t.e.members[g.Name])
 	t.commit(a, "deleteGroup")
 	return nil

@@ -117,3 +117,88 @@ func (e *cowEdit[V]) done() cowMap[V] {
 	}
 	return cowMap[V]{shards: e.shards, n: e.n}
 }
+
+// strEntry is one entry of a cowStr bucket.
+type strEntry[V any] struct {
+	k string
+	v V
+}
+
+// cowStr is a persistent map from strings, built on cowMap with hashed keys and
+// small collision buckets.
+type cowStr[V any] struct {
+	m cowMap[[]strEntry[V]]
+	n int
+}
+
+func (c cowStr[V]) get(k string) (V, bool) {
+	b, _ := c.m.get(strKey(k))
+	for _, e := range b {
+		if e.k == k {
+			return e.v, true
+		}
+	}
+	var zero V
+	return zero, false
+}
+
+func (c cowStr[V]) len() int { return c.n }
+
+func (c cowStr[V]) edit() *cowStrEdit[V] { return &cowStrEdit[V]{e: c.m.edit(), n: c.n} }
+
+// cowStrEdit is a pending edit of a cowStr.
+type cowStrEdit[V any] struct {
+	e *cowEdit[[]strEntry[V]]
+	n int
+}
+
+func (c *cowStrEdit[V]) get(k string) (V, bool) {
+	b, _ := c.e.get(strKey(k))
+	for _, e := range b {
+		if e.k == k {
+			return e.v, true
+		}
+	}
+	var zero V
+	return zero, false
+}
+
+func (c *cowStrEdit[V]) set(k string, v V) {
+	h := strKey(k)
+	b, _ := c.e.get(h)
+	out := make([]strEntry[V], 0, len(b)+1)
+	found := false
+	for _, e := range b {
+		if e.k == k {
+			e.v, found = v, true
+		}
+		out = append(out, e)
+	}
+	if !found {
+		out = append(out, strEntry[V]{k: k, v: v})
+		c.n++
+	}
+	c.e.set(h, out)
+}
+
+func (c *cowStrEdit[V]) del(k string) {
+	h := strKey(k)
+	b, _ := c.e.get(h)
+	out := make([]strEntry[V], 0, len(b))
+	for _, e := range b {
+		if e.k != k {
+			out = append(out, e)
+		}
+	}
+	if len(out) == len(b) {
+		return
+	}
+	c.n--
+	if len(out) == 0 {
+		c.e.del(h)
+	} else {
+		c.e.set(h, out)
+	}
+}
+
+func (c *cowStrEdit[V]) done() cowStr[V] { return cowStr[V]{m: c.e.done(), n: c.n} }

@@ -45,8 +45,7 @@ func New(opts ...Option) *Engine {
 	}
 	e := &Engine{cfg: cfg}
 	e.resetIndexes()
-	s := &Snapshot{cfg: &e.cfg, nextPolicyID: 1, nextRecordID: 1,
-		keys: map[string]int64{}, groups: map[int64]*model.Group{}, groupByName: map[string]int64{}}
+	s := &Snapshot{cfg: &e.cfg, nextPolicyID: 1, nextRecordID: 1}
 	e.cur.Store(s)
 	return e
 }
@@ -120,12 +119,12 @@ type Snapshot struct {
 	cfg *config
 
 	policies    cowMap[*policyState] // live policies (staged included)
-	keys        map[string]int64     // policy key -> id
+	keys        cowStr[int64]        // policy key -> id
 	dataSources cowMap[*dsState]
 	users       cowMap[*userState]
 	apiKeys     cowMap[[]int64] // hash(apiKey) -> user ids
-	groups      map[int64]*model.Group
-	groupByName map[string]int64
+	groups      cowMap[*model.Group]
+	groupByName cowStr[int64]
 	records     cowMap[*model.AccessRecord]
 	userRecs    cowMap[[]*model.AccessRecord] // pairKey(ds, user) -> that user's own records on ds
 	certs       map[int64]map[int64]string    // policy id -> data source id -> certification state
@@ -352,15 +351,13 @@ type txn struct {
 	apiKeys     *cowEdit[[]int64]
 	records     *cowEdit[*model.AccessRecord]
 	userRecs    *cowEdit[[]*model.AccessRecord]
-	keys        map[string]int64
-	groups      map[int64]*model.Group
-	groupByName map[string]int64
+	keys        *cowStrEdit[int64]
+	groups      *cowEdit[*model.Group]
+	groupByName *cowStrEdit[int64]
 	certs       map[int64]map[int64]string
 	nextPolicy  int64
 	nextRecord  int64
 	dirty       bool // writer-owned indexes were touched
-	ownKeys     bool // keys is the txn's own copy
-	ownGroups   bool // groups and groupByName are the txn's own copies
 	ownCerts    bool // certs is the txn's own copy
 }
 
@@ -370,7 +367,7 @@ func (e *Engine) begin() *txn {
 	return &txn{e: e, base: b, now: e.cfg.now(),
 		policies: b.policies.edit(), dataSources: b.dataSources.edit(), users: b.users.edit(),
 		apiKeys: b.apiKeys.edit(), records: b.records.edit(), userRecs: b.userRecs.edit(),
-		keys: b.keys, groups: b.groups, groupByName: b.groupByName, certs: b.certs,
+		keys: b.keys.edit(), groups: b.groups.edit(), groupByName: b.groupByName.edit(), certs: b.certs,
 		nextPolicy: b.nextPolicyID, nextRecord: b.nextRecordID}
 }
 
@@ -380,7 +377,7 @@ func (t *txn) view() *Snapshot {
 	return &Snapshot{cfg: t.base.cfg,
 		policies: t.policies.done(), dataSources: t.dataSources.done(), users: t.users.done(),
 		apiKeys: t.apiKeys.done(), records: t.records.done(), userRecs: t.userRecs.done(),
-		keys: t.keys, groups: t.groups, groupByName: t.groupByName, certs: t.certs,
+		keys: t.keys.done(), groups: t.groups.done(), groupByName: t.groupByName.done(), certs: t.certs,
 		nextPolicyID: t.nextPolicy, nextRecordID: t.nextRecord}
 }
 
@@ -411,32 +408,6 @@ func (t *txn) finish(a Actor, op string, err error) error {
 	}
 	t.commit(a, op)
 	return nil
-}
-
-func (t *txn) copyKeys() {
-	if !t.ownKeys {
-		t.ownKeys = true
-		m := make(map[string]int64, len(t.keys)+1)
-		for k, v := range t.keys {
-			m[k] = v
-		}
-		t.keys = m
-	}
-}
-
-func (t *txn) copyGroups() {
-	if !t.ownGroups {
-		t.ownGroups = true
-		g := make(map[int64]*model.Group, len(t.groups)+1)
-		for k, v := range t.groups {
-			g[k] = v
-		}
-		n := make(map[string]int64, len(t.groupByName)+1)
-		for k, v := range t.groupByName {
-			n[k] = v
-		}
-		t.groups, t.groupByName = g, n
-	}
 }
 
 func (t *txn) copyCerts() {

@@ -68,13 +68,11 @@ func (e *Engine) Export() ([]byte, error) { return e.cur.Load().Export() }
 // Export writes the snapshot as a bundle; see Engine.Export.
 func (s *Snapshot) Export() ([]byte, error) {
 	b := &model.Bundle{Name: "tollgate-export"}
-	gids := make([]int64, 0, len(s.groups))
-	for id := range s.groups {
-		gids = append(gids, id)
-	}
+	gids := s.groups.keys()
 	sort.Slice(gids, func(i, j int) bool { return gids[i] < gids[j] })
 	for _, id := range gids {
-		b.Groups = append(b.Groups, *s.groups[id])
+		g, _ := s.groups.get(id)
+		b.Groups = append(b.Groups, *g)
 	}
 	for _, id := range s.UserIDs() {
 		u, _ := s.users.get(id)
@@ -164,8 +162,7 @@ func (e *Engine) LoadBundle(b *model.Bundle) error {
 	n := New()
 	n.cfg = e.cfg
 	n.cfg.onChange = nil
-	n.cur.Store(&Snapshot{cfg: &e.cfg, nextPolicyID: 1, nextRecordID: 1,
-		keys: map[string]int64{}, groups: map[int64]*model.Group{}, groupByName: map[string]int64{}})
+	n.cur.Store(&Snapshot{cfg: &e.cfg, nextPolicyID: 1, nextRecordID: 1})
 	if err := n.load(b); err != nil {
 		return err
 	}

@@ -102,7 +102,7 @@ func (t *txn) createPolicy(ai actorInfo, p *model.Policy, id int64, dry bool) (*
 	if err != nil {
 		return nil, nil, err
 	}
-	if other, taken := t.keys[np.Key]; taken {
+	if other, taken := t.keys.get(np.Key); taken {
 		return nil, nil, fmt.Errorf("%w: policyKey %q is already used by policy %d", ErrConflict, np.Key, other)
 	}
 	if id == 0 {
@@ -119,8 +119,7 @@ func (t *txn) createPolicy(ai actorInfo, p *model.Policy, id int64, dry bool) (*
 		t.nextPolicy = id + 1
 	}
 	t.policies.set(id, ps)
-	t.copyKeys()
-	t.keys[np.Key] = id
+	t.keys.set(np.Key, id)
 	t.reindex(0, ps, imp.touched)
 	return np, &imp.Impact, nil
 }
@@ -179,7 +178,7 @@ func (e *Engine) UpdatePolicy(a Actor, id int64, p *model.Policy, o WriteOptions
 		t.abort()
 		return nil, nil, err
 	}
-	if other, taken := t.keys[np.Key]; taken && other != id {
+	if other, taken := t.keys.get(np.Key); taken && other != id {
 		t.abort()
 		return nil, nil, fmt.Errorf("%w: policyKey %q is already used by policy %d", ErrConflict, np.Key, other)
 	}
@@ -191,9 +190,8 @@ func (e *Engine) UpdatePolicy(a Actor, id int64, p *model.Policy, o WriteOptions
 	}
 	t.policies.set(id, ps)
 	if np.Key != old.p.Key {
-		t.copyKeys()
-		delete(t.keys, old.p.Key)
-		t.keys[np.Key] = id
+		t.keys.del(old.p.Key)
+		t.keys.set(np.Key, id)
 	}
 	t.reindex(id, ps, imp.touched)
 	if o.ReCertify && !reflect.DeepEqual(old.p.Certification, np.Certification) {
@@ -223,8 +221,7 @@ func (e *Engine) DeletePolicy(a Actor, id int64) (*model.Policy, error) {
 	}
 	imp := t.rewire(id, old, nil)
 	t.policies.del(id)
-	t.copyKeys()
-	delete(t.keys, old.p.Key)
+	t.keys.del(old.p.Key)
 	if _, ok := t.certs[id]; ok {
 		t.copyCerts()
 		delete(t.certs, id)
