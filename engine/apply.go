@@ -120,19 +120,6 @@ func (t *txn) selectedIDs(key string) []int64 {
 	return sortedSet(t.e.selectedBy[key])
 }
 
-// affected returns the data sources on which p applies or is indeterminate, with
-// the result, without changing anything.
-func (t *txn) affected(p *policyState) map[int64]hit {
-	out := map[int64]hit{}
-	if !p.active() {
-		return out
-	}
-	t.e.cix.Applicable(p.m, t.selectedIDs(p.p.Key), func(id int64, r circumstance.Result, err error) {
-		out[id] = hit{r: r, err: err}
-	})
-	return out
-}
-
 type hit struct {
 	r   circumstance.Result
 	err error

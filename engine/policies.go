@@ -244,23 +244,44 @@ type impactWork struct {
 // without touching the writer-owned indexes, and reports what changed.
 func (t *txn) rewire(oldID int64, old *policyState, np *policyState) impactWork {
 	var w impactWork
-	ids := map[int64]struct{}{}
+	// The data sources to visit, ascending: where the old policy applied (or was
+	// indeterminate) and where the new one applies or is indeterminate.
+	var oldIDs []int64
 	if old != nil && old.active() {
 		t.e.cix.Applicable(old.m, t.selectedIDs(old.p.Key), func(id int64, _ circumstance.Result, _ error) {
-			ids[id] = struct{}{}
+			oldIDs = append(oldIDs, id)
 		})
 		for id := range t.e.indet {
-			ids[id] = struct{}{}
+			oldIDs = append(oldIDs, id)
+		}
+		sort.Slice(oldIDs, func(i, j int) bool { return oldIDs[i] < oldIDs[j] })
+	}
+	var hits []idHit
+	if np != nil && np.active() {
+		t.e.cix.Applicable(np.m, t.selectedIDs(np.p.Key), func(id int64, r circumstance.Result, err error) {
+			hits = append(hits, idHit{id: id, hit: hit{r: r, err: err}})
+		})
+		sort.Slice(hits, func(i, j int) bool { return hits[i].id < hits[j].id })
+	}
+	ids := make([]int64, 0, len(oldIDs)+len(hits))
+	var hitOf []hit // parallel to ids; r == 0 (NotApplies) when the new policy has no hit
+	for i, j := 0, 0; i < len(oldIDs) || j < len(hits); {
+		switch {
+		case j == len(hits) || (i < len(oldIDs) && oldIDs[i] < hits[j].id):
+			if len(ids) == 0 || ids[len(ids)-1] != oldIDs[i] {
+				ids, hitOf = append(ids, oldIDs[i]), append(hitOf, hit{})
+			}
+			i++
+		case i == len(oldIDs) || hits[j].id < oldIDs[i]:
+			ids, hitOf = append(ids, hits[j].id), append(hitOf, hits[j].hit)
+			j++
+		default: // equal
+			ids, hitOf = append(ids, hits[j].id), append(hitOf, hits[j].hit)
+			i++
+			j++
 		}
 	}
-	hits := map[int64]hit{}
-	if np != nil {
-		hits = t.affected(np)
-		for id := range hits {
-			ids[id] = struct{}{}
-		}
-	}
-	for _, id := range sortedSet(ids) {
+	for k, id := range ids {
 		cur, ok := t.dataSources.get(id)
 		if !ok {
 			continue
@@ -273,7 +294,7 @@ func (t *txn) rewire(oldID int64, old *policyState, np *policyState) impactWork 
 			in = removeIndet(in, oldID)
 		}
 		now := false
-		if h, ok := hits[id]; ok && !disabledHere(cur.ds, np.p.Key) {
+		if h := hitOf[k]; h.r != circumstance.NotApplies && !disabledHere(cur.ds, np.p.Key) {
 			if h.r == circumstance.Indeterminate {
 				if np.sub { // data policies never affect subscription decisions
 					in = append(append([]indet(nil), in...), indet{policyID: np.p.ID, err: h.err})
@@ -306,6 +327,11 @@ func (t *txn) rewire(oldID int64, old *policyState, np *policyState) impactWork 
 		w.DataSourcesRemoved = []int64{}
 	}
 	return w
+}
+
+type idHit struct {
+	id  int64
+	hit hit
 }
 
 // reindex updates the writer-owned indexes for a policy write that rewire already
