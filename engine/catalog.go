@@ -17,13 +17,7 @@ func (e *Engine) PutDataSource(a Actor, ds *model.DataSource) error {
 
 // PutDataSources puts many data sources in one atomic write.
 func (e *Engine) PutDataSources(a Actor, list []*model.DataSource) error {
-	t := e.begin()
-	ai, err := t.base.actor(a)
-	if err != nil {
-		t.abort()
-		return err
-	}
-	return t.finish(a, "putDataSource", t.putDataSources(ai, list))
+	return e.write(a, "putDataSource", func(t *txn, ai actorInfo) error { return t.putDataSources(ai, list) })
 }
 
 func (t *txn) putDataSources(ai actorInfo, list []*model.DataSource) error {
@@ -87,39 +81,32 @@ func (t *txn) putDS(in *model.DataSource) {
 // DeleteDataSource removes a data source and every access record on it
 // (GOVERNANCE or an owner).
 func (e *Engine) DeleteDataSource(a Actor, id int64) error {
-	t := e.begin()
-	ai, err := t.base.actor(a)
-	if err != nil {
-		t.abort()
-		return err
-	}
-	d, ok := t.dataSources.get(id)
-	if !ok {
-		t.abort()
-		return fmt.Errorf("%w: no data source with id %d", ErrNotFound, id)
-	}
-	if err := t.base.ownerOrGovernance(ai, d, "deleting a data source"); err != nil {
-		t.abort()
-		return err
-	}
-	t.dirty = true
-	for _, k := range d.ds.SelectedPolicies {
-		delSet(t.e.selectedBy, k, id)
-	}
-	t.e.cix.Remove(id)
-	delete(t.e.indet, id)
-	t.dataSources.del(id)
-	t.base.records.each(func(rid int64, r *model.AccessRecord) bool {
-		if r.DataSourceID == id {
-			t.records.del(rid)
-			if r.Group == 0 {
-				t.userRecs.del(pairKey(id, r.Profile))
-			}
+	return e.write(a, "deleteDataSource", func(t *txn, ai actorInfo) error {
+		d, ok := t.dataSources.get(id)
+		if !ok {
+			return fmt.Errorf("%w: no data source with id %d", ErrNotFound, id)
 		}
-		return true
+		if err := t.base.ownerOrGovernance(ai, d, "deleting a data source"); err != nil {
+			return err
+		}
+		t.dirty = true
+		for _, k := range d.ds.SelectedPolicies {
+			delSet(t.e.selectedBy, k, id)
+		}
+		t.e.cix.Remove(id)
+		delete(t.e.indet, id)
+		t.dataSources.del(id)
+		t.base.records.each(func(rid int64, r *model.AccessRecord) bool {
+			if r.DataSourceID == id {
+				t.records.del(rid)
+				if r.Group == 0 {
+					t.userRecs.del(pairKey(id, r.Profile))
+				}
+			}
+			return true
+		})
+		return nil
 	})
-	t.commit(a, "deleteDataSource")
-	return nil
 }
 
 // PutUser inserts or replaces a user (GOVERNANCE or USER_ADMIN). A user without an
@@ -128,13 +115,7 @@ func (e *Engine) PutUser(a Actor, u *model.User) error { return e.PutUsers(a, []
 
 // PutUsers puts many users in one atomic write.
 func (e *Engine) PutUsers(a Actor, list []*model.User) error {
-	t := e.begin()
-	ai, err := t.base.actor(a)
-	if err != nil {
-		t.abort()
-		return err
-	}
-	return t.finish(a, "putUser", t.putUsers(ai, list))
+	return e.write(a, "putUser", func(t *txn, ai actorInfo) error { return t.putUsers(ai, list) })
 }
 
 func (t *txn) putUsers(ai actorInfo, list []*model.User) error {
@@ -248,31 +229,24 @@ func (t *txn) userState(u *model.User) *userState {
 
 // DeleteUser removes a user (GOVERNANCE or USER_ADMIN). Records naming the user stay.
 func (e *Engine) DeleteUser(a Actor, id int64) error {
-	t := e.begin()
-	ai, err := t.base.actor(a)
-	if err != nil {
-		t.abort()
-		return err
-	}
-	if !ai.has(permGovernance) && !ai.has(permUserAdmin) {
-		t.abort()
-		return fmt.Errorf("%w: managing users needs the USER_ADMIN or GOVERNANCE permission", ErrForbidden)
-	}
-	old, ok := t.users.get(id)
-	if !ok {
-		t.abort()
-		return fmt.Errorf("%w: no user with id %d", ErrNotFound, id)
-	}
-	t.dirty = true
-	for _, g := range old.u.Groups {
-		delSet(t.e.members, g, id)
-	}
-	if old.u.APIKey != "" {
-		t.dropKey(old.u.APIKey, id)
-	}
-	t.users.del(id)
-	t.commit(a, "deleteUser")
-	return nil
+	return e.write(a, "deleteUser", func(t *txn, ai actorInfo) error {
+		if !ai.has(permGovernance) && !ai.has(permUserAdmin) {
+			return fmt.Errorf("%w: managing users needs the USER_ADMIN or GOVERNANCE permission", ErrForbidden)
+		}
+		old, ok := t.users.get(id)
+		if !ok {
+			return fmt.Errorf("%w: no user with id %d", ErrNotFound, id)
+		}
+		t.dirty = true
+		for _, g := range old.u.Groups {
+			delSet(t.e.members, g, id)
+		}
+		if old.u.APIKey != "" {
+			t.dropKey(old.u.APIKey, id)
+		}
+		t.users.del(id)
+		return nil
+	})
 }
 
 // PutGroup inserts or replaces a group (GOVERNANCE or USER_ADMIN); its members'
@@ -281,13 +255,7 @@ func (e *Engine) PutGroup(a Actor, g *model.Group) error { return e.PutGroups(a,
 
 // PutGroups puts many groups in one atomic write.
 func (e *Engine) PutGroups(a Actor, list []*model.Group) error {
-	t := e.begin()
-	ai, err := t.base.actor(a)
-	if err != nil {
-		t.abort()
-		return err
-	}
-	return t.finish(a, "putGroup", t.putGroups(ai, list))
+	return e.write(a, "putGroup", func(t *txn, ai actorInfo) error { return t.putGroups(ai, list) })
 }
 
 func (t *txn) putGroups(ai actorInfo, list []*model.Group) error {
@@ -342,26 +310,19 @@ func (t *txn) refreshUsers(ids map[int64]struct{}) {
 
 // DeleteGroup removes a group (GOVERNANCE or USER_ADMIN); members lose its attributes.
 func (e *Engine) DeleteGroup(a Actor, id int64) error {
-	t := e.begin()
-	ai, err := t.base.actor(a)
-	if err != nil {
-		t.abort()
-		return err
-	}
-	if !ai.has(permGovernance) && !ai.has(permUserAdmin) {
-		t.abort()
-		return fmt.Errorf("%w: managing groups needs the USER_ADMIN or GOVERNANCE permission", ErrForbidden)
-	}
-	g, ok := t.groups.get(id)
-	if !ok {
-		t.abort()
-		return fmt.Errorf("%w: no group with id %d", ErrNotFound, id)
-	}
-	t.groups.del(id)
-	t.groupByName.del(g.Name)
-	t.refreshUsers(t.e.members[g.Name])
-	t.commit(a, "deleteGroup")
-	return nil
+	return e.write(a, "deleteGroup", func(t *txn, ai actorInfo) error {
+		if !ai.has(permGovernance) && !ai.has(permUserAdmin) {
+			return fmt.Errorf("%w: managing groups needs the USER_ADMIN or GOVERNANCE permission", ErrForbidden)
+		}
+		g, ok := t.groups.get(id)
+		if !ok {
+			return fmt.Errorf("%w: no group with id %d", ErrNotFound, id)
+		}
+		t.groups.del(id)
+		t.groupByName.del(g.Name)
+		t.refreshUsers(t.e.members[g.Name])
+		return nil
+	})
 }
 
 // UserByAPIKey finds the user an API key authenticates.

@@ -400,6 +400,16 @@ func (t *txn) abort() {
 	t.e.mu.Unlock()
 }
 
+// write runs f as one write by a: it commits when f returns nil, else aborts.
+func (e *Engine) write(a Actor, op string, f func(t *txn, ai actorInfo) error) error {
+	t := e.begin()
+	ai, err := t.base.actor(a)
+	if err == nil {
+		err = f(t, ai)
+	}
+	return t.finish(a, op, err)
+}
+
 // finish commits when err is nil, else aborts; it returns err.
 func (t *txn) finish(a Actor, op string, err error) error {
 	if err != nil {
