@@ -509,3 +509,17 @@ func TestRecordsSurviveDataSourceChanges(t *testing.T) {
 	assert.Equal(t, engine.StateSubscribed, e.Decide(bob, 12).Read, "the self-subscription holds while the outcome is satisfied")
 	assert.Equal(t, engine.Write, e.Decide(alice, 12).Grant, "the group grant holds")
 }
+
+func TestChangeCallbackSeesAppliedWritesOnly(t *testing.T) {
+	t.Parallel()
+	var ops []string
+	e := engine.New(engine.WithChangeCallback(func(c engine.Change) { ops = append(ops, c.Op) }))
+	require.NoError(t, e.PutUser(engine.System, &model.User{ID: 1, Name: "u"}))
+	_, _, err := e.CreatePolicy(engine.As(1), v2("p", model.Action{Type: model.ActionAnyone}), engine.WriteOptions{})
+	require.ErrorIs(t, err, engine.ErrForbidden)
+	_, _, err = e.CreatePolicy(engine.System, v2("p", model.Action{Type: model.ActionAnyone}), engine.WriteOptions{DryRun: true})
+	require.NoError(t, err)
+	_, _, err = e.CreatePolicy(engine.System, v2("p", model.Action{Type: model.ActionAnyone}), engine.WriteOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"putUser", "createPolicy"}, ops, "refused writes and dry runs are not changes")
+}
