@@ -1,30 +1,67 @@
 package engine
 
-// cowMap is a persistent map from int64 keys: a fixed array of shards, each a plain
-// Go map that is never modified once published. An edit copies only the shards it
-// touches, so a write costs O(shard size) and a read is one shard pick plus one map
-// lookup. A cowMap value is immutable; edits go through a cowEdit.
+// cowMap is a persistent map from int64 keys: a fixed array of shards, each a small
+// open-addressing hash table (linear probing) that is never modified once published.
+// An edit copies only the shards it touches, so a write costs O(shard size), and a
+// read is one shard pick plus, usually, one cache line: the key and the value sit
+// side by side in the slot. A cowMap value is immutable; edits go through a cowEdit.
 type cowMap[V any] struct {
-	shards *[cowShards]map[int64]V
+	shards *[cowShards]cowShard[V]
 	n      int
 }
 
 const cowShards = 1024
 
-func shardOf(k int64) int {
-	// Fibonacci hashing spreads dense ids over the shards.
-	return int((uint64(k) * 0x9E3779B97F4A7C15) >> (64 - 10))
+// cowShard is one open-addressing table; len(slots) is zero or a power of two.
+type cowShard[V any] struct {
+	slots []cowSlot[V]
+	n     int
+}
+
+type cowSlot[V any] struct {
+	k    int64
+	v    V
+	used bool
+}
+
+func hashOf(k int64) uint64 {
+	// Fibonacci hashing spreads dense ids; the top bits pick the shard, the mixed
+	// rest the slot.
+	h := uint64(k) * 0x9E3779B97F4A7C15
+	return h
+}
+
+func shardOf(h uint64) int { return int(h >> (64 - 10)) }
+
+func slotOf(h uint64, mask int) int { return int((h^(h>>29))&uint64(mask)) }
+
+func (sh *cowShard[V]) find(k int64, h uint64) int {
+	if len(sh.slots) == 0 {
+		return -1
+	}
+	mask := len(sh.slots) - 1
+	for i := slotOf(h, mask); ; i = (i + 1) & mask {
+		s := &sh.slots[i]
+		if !s.used {
+			return -1
+		}
+		if s.k == k {
+			return i
+		}
+	}
 }
 
 // get returns the value for k.
 func (m cowMap[V]) get(k int64) (V, bool) {
-	if m.shards == nil {
-		var zero V
-		return zero, false
+	if m.shards != nil {
+		h := hashOf(k)
+		sh := &m.shards[shardOf(h)]
+		if i := sh.find(k, h); i >= 0 {
+			return sh.slots[i].v, true
+		}
 	}
-	s := m.shards[shardOf(k)]
-	v, ok := s[k]
-	return v, ok
+	var zero V
+	return zero, false
 }
 
 // len returns the number of entries.
@@ -35,9 +72,9 @@ func (m cowMap[V]) each(f func(k int64, v V) bool) {
 	if m.shards == nil {
 		return
 	}
-	for _, s := range m.shards {
-		for k, v := range s {
-			if !f(k, v) {
+	for i := range m.shards {
+		for _, s := range m.shards[i].slots {
+			if s.used && !f(s.k, s.v) {
 				return
 			}
 		}
@@ -55,58 +92,103 @@ func (m cowMap[V]) keys() []int64 {
 // written. The base map is never changed.
 type cowEdit[V any] struct {
 	base   cowMap[V]
-	shards *[cowShards]map[int64]V
+	shards *[cowShards]cowShard[V]
 	copied *[cowShards]bool
 	n      int
 }
 
 func (m cowMap[V]) edit() *cowEdit[V] {
-	e := &cowEdit[V]{base: m, n: m.n}
-	return e
+	return &cowEdit[V]{base: m, n: m.n}
 }
 
-func (e *cowEdit[V]) ensure(i int) map[int64]V {
+// own returns shard i, copied for this edit, with room for one more entry.
+func (e *cowEdit[V]) own(i int) *cowShard[V] {
 	if e.shards == nil {
-		e.shards = new([cowShards]map[int64]V)
+		e.shards = new([cowShards]cowShard[V])
 		e.copied = new([cowShards]bool)
 		if e.base.shards != nil {
 			*e.shards = *e.base.shards
 		}
 	}
-	if !e.copied[i] {
-		old := e.shards[i]
-		nm := make(map[int64]V, len(old)+1)
-		for k, v := range old {
-			nm[k] = v
+	sh := &e.shards[i]
+	need := (sh.n + 1) * 4 / 3
+	if !e.copied[i] || need >= len(sh.slots) {
+		size := len(sh.slots)
+		if size < 8 {
+			size = 8
 		}
-		e.shards[i] = nm
+		for size <= need {
+			size *= 2
+		}
+		old := sh.slots
+		if e.copied[i] && size == len(old) {
+			return sh
+		}
+		sh.slots = make([]cowSlot[V], size)
+		mask := size - 1
+		for _, s := range old {
+			if !s.used {
+				continue
+			}
+			j := slotOf(hashOf(s.k), mask)
+			for sh.slots[j].used {
+				j = (j + 1) & mask
+			}
+			sh.slots[j] = s
+		}
 		e.copied[i] = true
 	}
-	return e.shards[i]
+	return sh
 }
 
 func (e *cowEdit[V]) get(k int64) (V, bool) {
 	if e.shards == nil {
 		return e.base.get(k)
 	}
-	v, ok := e.shards[shardOf(k)][k]
-	return v, ok
+	h := hashOf(k)
+	sh := &e.shards[shardOf(h)]
+	if i := sh.find(k, h); i >= 0 {
+		return sh.slots[i].v, true
+	}
+	var zero V
+	return zero, false
 }
 
 func (e *cowEdit[V]) set(k int64, v V) {
-	s := e.ensure(shardOf(k))
-	if _, ok := s[k]; !ok {
-		e.n++
+	h := hashOf(k)
+	sh := e.own(shardOf(h))
+	mask := len(sh.slots) - 1
+	i := slotOf(h, mask)
+	for ; sh.slots[i].used; i = (i + 1) & mask {
+		if sh.slots[i].k == k {
+			sh.slots[i].v = v
+			return
+		}
 	}
-	s[k] = v
+	sh.slots[i] = cowSlot[V]{k: k, v: v, used: true}
+	sh.n++
+	e.n++
 }
 
 func (e *cowEdit[V]) del(k int64) {
 	if _, ok := e.get(k); !ok {
 		return
 	}
-	s := e.ensure(shardOf(k))
-	delete(s, k)
+	h := hashOf(k)
+	sh := e.own(shardOf(h))
+	mask := len(sh.slots) - 1
+	i := sh.find(k, h)
+	// Backward-shift deletion keeps every probe sequence unbroken.
+	for j := (i + 1) & mask; sh.slots[j].used; j = (j + 1) & mask {
+		home := slotOf(hashOf(sh.slots[j].k), mask)
+		// Move j into the hole at i when its home is not in (i, j].
+		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
+			sh.slots[i] = sh.slots[j]
+			i = j
+		}
+	}
+	sh.slots[i] = cowSlot[V]{}
+	sh.n--
 	e.n--
 }
 

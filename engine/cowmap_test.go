@@ -1,0 +1,75 @@
+package engine
+
+import (
+	"math/rand"
+	"testing"
+)
+
+// TestCowMapMatchesMap drives random edits (dense and sparse keys, sets, deletes,
+// several edits) and checks every published map against a plain Go map, and that an
+// edit never changes the map it started from.
+func TestCowMapMatchesMap(t *testing.T) {
+	for seed := int64(0); seed < 20; seed++ {
+		r := rand.New(rand.NewSource(seed))
+		var m cowMap[int]
+		ref := map[int64]int{}
+		for round := 0; round < 30; round++ {
+			before := m
+			beforeRef := map[int64]int{}
+			for k, v := range ref {
+				beforeRef[k] = v
+			}
+			e := m.edit()
+			for op := 0; op < 200; op++ {
+				var k int64
+				if r.Intn(2) == 0 {
+					k = int64(r.Intn(3000))
+				} else {
+					k = r.Int63() - r.Int63()
+				}
+				if r.Intn(3) == 0 {
+					e.del(k)
+					delete(ref, k)
+				} else {
+					v := r.Int()
+					e.set(k, v)
+					ref[k] = v
+				}
+			}
+			m = e.done()
+			check(t, m, ref)
+			check(t, before, beforeRef)
+		}
+	}
+}
+
+func check(t *testing.T, m cowMap[int], ref map[int64]int) {
+	t.Helper()
+	if m.len() != len(ref) {
+		t.Fatalf("len %d, want %d", m.len(), len(ref))
+	}
+	for k, v := range ref {
+		if got, ok := m.get(k); !ok || got != v {
+			t.Fatalf("get(%d) = %d, %v; want %d", k, got, ok, v)
+		}
+	}
+	n := 0
+	m.each(func(k int64, v int) bool {
+		if ref[k] != v {
+			t.Fatalf("each: %d=%d, want %d", k, v, ref[k])
+		}
+		n++
+		return true
+	})
+	if n != len(ref) {
+		t.Fatalf("each visited %d, want %d", n, len(ref))
+	}
+	for i := 0; i < 50; i++ {
+		k := int64(-i - 1000000)
+		if _, ok := ref[k]; !ok {
+			if _, ok := m.get(k); ok {
+				t.Fatalf("get(%d) found a deleted or absent key", k)
+			}
+		}
+	}
+}
