@@ -33,7 +33,7 @@ func hashOf(k int64) uint64 {
 
 func shardOf(h uint64) int { return int(h >> (64 - 10)) }
 
-func slotOf(h uint64, mask int) int { return int((h^(h>>29))&uint64(mask)) }
+func slotOf(h uint64, mask int) int { return int((h ^ (h >> 29)) & uint64(mask)) }
 
 func (sh *cowShard[V]) find(k int64, h uint64) int {
 	if len(sh.slots) == 0 {
