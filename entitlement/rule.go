@@ -70,12 +70,16 @@ type condition struct {
 	group       bool
 	name, value string
 	key         string // pairKey(name, value) of an attribute condition
+	sym         uint32 // the interned symbol of the group or the attribute pair
 	// reason and reasonAdv are the verdict reasons when this condition is what
 	// satisfied an any-rule, without and with an advanced expression.
 	reason, reasonAdv string
 }
 
 func (c *condition) holds(s *Subject) bool {
+	if s != nil && s.interned {
+		return s.hasSym(c.sym)
+	}
 	if c.group {
 		return s.InGroup(c.name)
 	}
@@ -167,11 +171,12 @@ func Compile(p *model.Policy, opts ...Option) (*Rule, error) {
 					string(e.Operator), []string{string(model.All), string(model.Any)}))
 			}
 			for _, g := range e.Groups {
-				c := condition{group: true, name: g, reason: "group " + strconv.Quote(g)}
+				c := condition{group: true, name: g, sym: groupSymbol(g), reason: "group " + strconv.Quote(g)}
 				r.conds = append(r.conds, c)
 			}
 			for _, at := range e.Attributes {
 				c := condition{name: at.Name, value: at.Value, key: pairKey(at.Name, at.Value),
+					sym:    pairSymbol(pairKey(at.Name, at.Value)),
 					reason: "attribute " + at.Name + "=" + at.Value}
 				r.conds = append(r.conds, c)
 			}

@@ -3,6 +3,7 @@ package entitlement
 import (
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/tollgate-dev/tollgate/model"
 )
@@ -30,6 +31,48 @@ type Subject struct {
 	// pairs holds every attribute name=value pair under pairKey, so that a rule's
 	// attribute condition costs one map lookup.
 	pairs map[string]struct{}
+	// syms holds the interned symbols of every group and attribute pair, sorted, so
+	// that a rule's condition is a search in one small array (no hashing, no string
+	// compare); interned is true when NewSubject filled it.
+	syms     []uint32
+	interned bool
+}
+
+// symbols interns group names and attribute pairs process-wide, so that rules and
+// subjects compare small integers. It only grows; it is written when rules are
+// compiled and subjects built, never on the evaluation path.
+var symbols = struct {
+	sync.Mutex
+	ids map[string]uint32
+}{ids: map[string]uint32{}}
+
+func symbol(s string) uint32 {
+	symbols.Lock()
+	defer symbols.Unlock()
+	id, ok := symbols.ids[s]
+	if !ok {
+		id = uint32(len(symbols.ids) + 1)
+		symbols.ids[s] = id
+	}
+	return id
+}
+
+func groupSymbol(name string) uint32 { return symbol("g" + name) }
+
+func pairSymbol(key string) uint32 { return symbol("a" + key) }
+
+// hasSym reports whether the subject holds the interned symbol id.
+func (s *Subject) hasSym(id uint32) bool {
+	if len(s.syms) <= 16 {
+		for _, x := range s.syms {
+			if x == id {
+				return true
+			}
+		}
+		return false
+	}
+	_, ok := slices.BinarySearch(s.syms, id)
+	return ok
 }
 
 // pairKey is the key of the attribute pair name=value in Subject.pairs; the length
@@ -87,9 +130,16 @@ func NewSubject(u *model.User, groupsByName map[string]*model.Group) *Subject {
 		slices.Sort(vals)
 		s.values[name] = vals
 		for _, v := range vals {
-			s.pairs[pairKey(name, v)] = struct{}{}
+			k := pairKey(name, v)
+			s.pairs[k] = struct{}{}
+			s.syms = append(s.syms, pairSymbol(k))
 		}
 	}
+	for g := range s.Groups {
+		s.syms = append(s.syms, groupSymbol(g))
+	}
+	slices.Sort(s.syms)
+	s.interned = true
 	return s
 }
 
