@@ -150,6 +150,9 @@ func Compile(p *model.Policy, opts ...Option) (*Rule, error) {
 		return r, nil
 	}
 	actions := model.NewPath("actions")
+	if p.Dialect == model.DialectV1 {
+		actions = actions.Index(0) // v1 actions are a list of one element
+	}
 	var errs model.ErrorList
 	switch a.Type {
 	case model.ActionAnyone:
