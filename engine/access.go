@@ -389,61 +389,55 @@ func (t *txn) judge(ai actorInfo, id int64) (*model.AccessRecord, int, string) {
 // may fill; a request whose slots are all approved becomes subscribed. Entries are
 // applied one by one; refused entries are returned as failures.
 func (e *Engine) Approve(a Actor, entries []model.ApproveEntry) ([]Failure, error) {
-	t := e.begin()
-	ai, err := t.base.actor(a)
-	if err != nil {
-		t.abort()
-		return nil, err
-	}
-	failures := []Failure{}
-	for _, en := range entries {
-		r, slot, why := t.judge(ai, en.ID)
-		if r == nil {
-			failures = append(failures, Failure{ID: en.ID, Reason: why})
-			continue
-		}
-		r = cloneRecord(r)
-		r.Approvals[slot].State = model.SlotApproved
-		r.Approvals[slot].Approver = ai.id
-		all := true
-		for _, sl := range r.Approvals {
-			all = all && sl.State == model.SlotApproved
-		}
-		if all {
-			r.State, r.Approved = model.StateSubscribed, true
-		}
-		if !en.Expiration.IsZero() {
-			r.Expiration = en.Expiration
-		}
-		r.UpdatedAt = t.now
-		t.storeRecord(r)
-	}
-	t.commit(a, "approve")
-	return failures, nil
+	return e.perEntry(a, "approve", len(entries), func(i int) int64 { return entries[i].ID },
+		func(t *txn, ai actorInfo, i int, r *model.AccessRecord, slot int) {
+			r.Approvals[slot].State = model.SlotApproved
+			r.Approvals[slot].Approver = ai.id
+			all := true
+			for _, sl := range r.Approvals {
+				all = all && sl.State == model.SlotApproved
+			}
+			if all {
+				r.State, r.Approved = model.StateSubscribed, true
+			}
+			if x := entries[i].Expiration; !x.IsZero() {
+				r.Expiration = x
+			}
+		})
 }
 
 // Deny denies, for each entry, a pending request that a could approve a slot of.
 // Entries are applied one by one; refused entries are returned as failures.
 func (e *Engine) Deny(a Actor, entries []model.DenyEntry) ([]Failure, error) {
-	t := e.begin()
-	ai, err := t.base.actor(a)
+	return e.perEntry(a, "deny", len(entries), func(i int) int64 { return entries[i].ID },
+		func(t *txn, ai actorInfo, i int, r *model.AccessRecord, _ int) {
+			r.State, r.Approved, r.DenialReasoning = model.StateDenied, false, entries[i].DenialReasoning
+		})
+}
+
+// perEntry applies n approve or deny entries one by one in one write: an entry
+// whose request a may not judge is a failure; the others change a copy of the
+// request (with the slot a may fill) that is then stored.
+func (e *Engine) perEntry(a Actor, op string, n int, id func(int) int64,
+	change func(t *txn, ai actorInfo, i int, r *model.AccessRecord, slot int)) ([]Failure, error) {
+	failures := []Failure{}
+	err := e.write(a, op, func(t *txn, ai actorInfo) error {
+		for i := 0; i < n; i++ {
+			r, slot, why := t.judge(ai, id(i))
+			if r == nil {
+				failures = append(failures, Failure{ID: id(i), Reason: why})
+				continue
+			}
+			r = cloneRecord(r)
+			change(t, ai, i, r, slot)
+			r.UpdatedAt = t.now
+			t.storeRecord(r)
+		}
+		return nil
+	})
 	if err != nil {
-		t.abort()
 		return nil, err
 	}
-	failures := []Failure{}
-	for _, en := range entries {
-		r, _, why := t.judge(ai, en.ID)
-		if r == nil {
-			failures = append(failures, Failure{ID: en.ID, Reason: why})
-			continue
-		}
-		r = cloneRecord(r)
-		r.State, r.Approved, r.DenialReasoning = model.StateDenied, false, en.DenialReasoning
-		r.UpdatedAt = t.now
-		t.storeRecord(r)
-	}
-	t.commit(a, "deny")
 	return failures, nil
 }
 

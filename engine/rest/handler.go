@@ -380,25 +380,18 @@ func failures(fs []engine.Failure) failuresResponse {
 }
 
 func (h *handler) approve(w http.ResponseWriter, r *http.Request, actor engine.Actor) (any, error) {
-	if _, err := queryFlags(r); err != nil {
-		return nil, err
-	}
-	body, err := h.readBody(w, r)
-	if err != nil {
-		return nil, err
-	}
-	entries, err := model.DecodeApprove(body, h.cfg.limits)
-	if err != nil {
-		return nil, err
-	}
-	fs, err := h.e.Approve(actor, entries)
-	if err != nil {
-		return nil, err
-	}
-	return failures(fs), nil
+	return perEntry(h, w, r, actor, model.DecodeApprove, h.e.Approve)
 }
 
 func (h *handler) deny(w http.ResponseWriter, r *http.Request, actor engine.Actor) (any, error) {
+	return perEntry(h, w, r, actor, model.DecodeDeny, h.e.Deny)
+}
+
+// perEntry serves approve and deny: a malformed body is 400 and changes nothing;
+// otherwise the entries apply one by one and the refused ones are listed.
+func perEntry[E any](h *handler, w http.ResponseWriter, r *http.Request, actor engine.Actor,
+	decode func([]byte, model.Limits) ([]E, error),
+	apply func(engine.Actor, []E) ([]engine.Failure, error)) (any, error) {
 	if _, err := queryFlags(r); err != nil {
 		return nil, err
 	}
@@ -406,11 +399,11 @@ func (h *handler) deny(w http.ResponseWriter, r *http.Request, actor engine.Acto
 	if err != nil {
 		return nil, err
 	}
-	entries, err := model.DecodeDeny(body, h.cfg.limits)
+	entries, err := decode(body, h.cfg.limits)
 	if err != nil {
 		return nil, err
 	}
-	fs, err := h.e.Deny(actor, entries)
+	fs, err := apply(actor, entries)
 	if err != nil {
 		return nil, err
 	}
