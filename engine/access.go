@@ -454,3 +454,6 @@ func (s *Snapshot) Records() []*model.AccessRecord {
 	}
 	return out
 }
+
+// Record returns an access record by id.
+func (s *Snapshot) Record(id int64) (*model.AccessRecord, bool) { return s.records.get(id) }

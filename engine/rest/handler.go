@@ -446,27 +446,10 @@ func (h *handler) ownerOrGovernance(a engine.Actor, ds int64, what string) error
 	return nil
 }
 
-// hasRecord reports whether record rid exists on data source ds (records are in
-// id order).
+// hasRecord reports whether record rid exists on data source ds.
 func (h *handler) hasRecord(ds, rid int64) bool {
-	recs := h.e.Records()
-	i, found := slices.BinarySearchFunc(recs, rid, func(r *model.AccessRecord, id int64) int {
-		switch {
-		case r.ID < id:
-			return -1
-		case r.ID > id:
-			return 1
-		}
-		return 0
-	})
-	if !found {
-		// Records should be in id order; fall back to a scan if they are not.
-		i = slices.IndexFunc(recs, func(r *model.AccessRecord) bool { return r.ID == rid })
-		if i < 0 {
-			return false
-		}
-	}
-	return recs[i].DataSourceID == ds
+	r, ok := h.e.Snapshot().Record(rid)
+	return ok && r.DataSourceID == ds
 }
 
 func parseID(s string) (int64, bool) {
