@@ -119,8 +119,8 @@ func (e *Engine) PutUsers(a Actor, list []*model.User) error {
 }
 
 func (t *txn) putUsers(ai actorInfo, list []*model.User) error {
-	if !ai.has(permGovernance) && !ai.has(permUserAdmin) {
-		return fmt.Errorf("%w: managing users needs the USER_ADMIN or GOVERNANCE permission", ErrForbidden)
+	if err := directoryAdmin(ai, "users"); err != nil {
+		return err
 	}
 	var errs model.ErrorList
 	inList := map[int64]bool{}
@@ -175,12 +175,7 @@ func (t *txn) putUser(in *model.User) {
 	}
 	t.dirty = true
 	if old, ok := t.users.get(u.ID); ok {
-		for _, g := range old.u.Groups {
-			delSet(t.e.members, g, u.ID)
-		}
-		if old.u.APIKey != "" {
-			t.dropKey(old.u.APIKey, u.ID)
-		}
+		t.unindexUser(old)
 	}
 	for _, g := range u.Groups {
 		addSet(t.e.members, g, u.ID)
@@ -191,6 +186,24 @@ func (t *txn) putUser(in *model.User) {
 		t.apiKeys.set(k, append(append([]int64(nil), ids...), u.ID))
 	}
 	t.users.set(u.ID, t.userState(u))
+}
+
+// directoryAdmin is the permission of user and group writes: USER_ADMIN or GOVERNANCE.
+func directoryAdmin(ai actorInfo, what string) error {
+	if ai.has(permGovernance) || ai.has(permUserAdmin) {
+		return nil
+	}
+	return fmt.Errorf("%w: managing %s needs the USER_ADMIN or GOVERNANCE permission", ErrForbidden, what)
+}
+
+// unindexUser drops a stored user from the group-member and API-key indexes.
+func (t *txn) unindexUser(old *userState) {
+	for _, g := range old.u.Groups {
+		delSet(t.e.members, g, old.u.ID)
+	}
+	if old.u.APIKey != "" {
+		t.dropKey(old.u.APIKey, old.u.ID)
+	}
 }
 
 func (t *txn) dropKey(key string, id int64) {
@@ -230,20 +243,15 @@ func (t *txn) userState(u *model.User) *userState {
 // DeleteUser removes a user (GOVERNANCE or USER_ADMIN). Records naming the user stay.
 func (e *Engine) DeleteUser(a Actor, id int64) error {
 	return e.write(a, "deleteUser", func(t *txn, ai actorInfo) error {
-		if !ai.has(permGovernance) && !ai.has(permUserAdmin) {
-			return fmt.Errorf("%w: managing users needs the USER_ADMIN or GOVERNANCE permission", ErrForbidden)
+		if err := directoryAdmin(ai, "users"); err != nil {
+			return err
 		}
 		old, ok := t.users.get(id)
 		if !ok {
 			return fmt.Errorf("%w: no user with id %d", ErrNotFound, id)
 		}
 		t.dirty = true
-		for _, g := range old.u.Groups {
-			delSet(t.e.members, g, id)
-		}
-		if old.u.APIKey != "" {
-			t.dropKey(old.u.APIKey, id)
-		}
+		t.unindexUser(old)
 		t.users.del(id)
 		return nil
 	})
@@ -259,8 +267,8 @@ func (e *Engine) PutGroups(a Actor, list []*model.Group) error {
 }
 
 func (t *txn) putGroups(ai actorInfo, list []*model.Group) error {
-	if !ai.has(permGovernance) && !ai.has(permUserAdmin) {
-		return fmt.Errorf("%w: managing groups needs the USER_ADMIN or GOVERNANCE permission", ErrForbidden)
+	if err := directoryAdmin(ai, "groups"); err != nil {
+		return err
 	}
 	var errs model.ErrorList
 	names := map[string]int64{}
@@ -311,8 +319,8 @@ func (t *txn) refreshUsers(ids map[int64]struct{}) {
 // DeleteGroup removes a group (GOVERNANCE or USER_ADMIN); members lose its attributes.
 func (e *Engine) DeleteGroup(a Actor, id int64) error {
 	return e.write(a, "deleteGroup", func(t *txn, ai actorInfo) error {
-		if !ai.has(permGovernance) && !ai.has(permUserAdmin) {
-			return fmt.Errorf("%w: managing groups needs the USER_ADMIN or GOVERNANCE permission", ErrForbidden)
+		if err := directoryAdmin(ai, "groups"); err != nil {
+			return err
 		}
 		g, ok := t.groups.get(id)
 		if !ok {
