@@ -136,7 +136,9 @@ func (t *txn) request(ai actorInfo, d *dsState, level model.AccessGrant, req *mo
 		if r.Profile != ai.id || r.DataSourceID != d.ds.ID || r.AccessGrant != level {
 			continue
 		}
-		if r.State == model.StatePending || (r.State == model.StateSubscribed && live(r, t.now)) {
+		// A pending request past its expiration is no longer pending: a new request
+		// makes a new record (see docs/semantics.md, Expirations).
+		if (r.State == model.StatePending || r.State == model.StateSubscribed) && live(r, t.now) {
 			return r, false, nil
 		}
 	}
@@ -145,6 +147,10 @@ func (t *txn) request(ai actorInfo, d *dsState, level model.AccessGrant, req *mo
 		AccessGrant: level, CreatedAt: t.now, UpdatedAt: t.now, Expiration: req.Expiration}
 	switch res.Outcome {
 	case entitlement.Satisfied:
+		if len(req.Approvals) > 0 {
+			return nil, false, model.ErrorList{model.Invalid("approvals", nil,
+				fmt.Sprintf("names %d specific approvers; the request needs none (its outcome needs no approval)", len(req.Approvals)))}
+		}
 		rec.State, rec.Approved = model.StateSubscribed, true
 	case entitlement.NeedsApproval:
 		slots, err := t.slots(ai, d, res.Slots, req.Approvals)
@@ -293,6 +299,11 @@ func (e *Engine) ChangeRecord(a Actor, dataSourceID, recordID int64, ch *model.R
 	case model.StateDenied:
 		r.State, r.Approved = model.StateDenied, false
 	case model.StateSubscribed, model.StateExpert, model.StateOwner:
+		if r.State == model.StatePending && !live(r, t.now) {
+			t.abort()
+			return nil, model.ErrorList{model.Invalid("state", string(ch.State),
+				fmt.Sprintf("the request expired at %s: it is no longer pending and cannot be approved", model.FormatDate(r.Expiration)))}
+		}
 		if r.State == model.StatePending {
 			for i := range r.Approvals {
 				if r.Approvals[i].State != model.SlotApproved {
@@ -370,6 +381,9 @@ func (t *txn) judge(ai actorInfo, id int64) (*model.AccessRecord, int, string) {
 	}
 	if r.State != model.StatePending {
 		return nil, -1, fmt.Sprintf("access record %d is not pending (state %s)", id, r.State)
+	}
+	if !live(r, t.now) {
+		return nil, -1, fmt.Sprintf("access record %d is no longer pending: it expired at %s", id, model.FormatDate(r.Expiration))
 	}
 	if r.Profile == ai.id && !ai.system {
 		return nil, -1, "a requester cannot approve or deny their own request"

@@ -1040,3 +1040,82 @@ func TestApprovalsRequestBesideOwnManualGrant(t *testing.T) {
 		})
 	}
 }
+
+// Naming specific approvers when the outcome needs none (satisfied) is a 400 and
+// stores nothing; an empty list is fine. A refused outcome stays a 403 whatever the
+// list names.
+func TestApprovalsNamedApproversWithoutSlots(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name     string
+		policies []*model.Policy
+		level    model.AccessGrant
+		named    []model.SpecificApprover
+		want     error // nil: a subscribed record
+	}{
+		{"satisfied, one named", []*model.Policy{semPolicy("a", aAnyone(false))}, model.Read,
+			[]model.SpecificApprover{{SpecificApprover: gov}}, model.ErrInvalid},
+		{"satisfied through WRITE, one named", []*model.Policy{semPolicy("w", atWrite(aAnyone(false)))}, model.Read,
+			[]model.SpecificApprover{{SpecificApprover: gov}}, model.ErrInvalid},
+		{"satisfied, empty list", []*model.Policy{semPolicy("a", aAnyone(false))}, model.Read,
+			[]model.SpecificApprover{}, nil},
+		{"approval without specific slots, one named", []*model.Policy{semPolicy("p", aApproval(model.Governance))}, model.Read,
+			[]model.SpecificApprover{{SpecificApprover: gov}}, model.ErrInvalid},
+		{"unsatisfied, one named", []*model.Policy{semPolicy("u", aNobody(false))}, model.Read,
+			[]model.SpecificApprover{{SpecificApprover: gov}}, engine.ErrForbidden},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e, _ := semWorld(t)
+			for _, p := range tc.policies {
+				create(t, e, p)
+			}
+			before := mustExport(t, e)
+			r, err := e.Access(engine.As(bob), 12, &model.AccessRequest{AccessGrant: tc.level, Approvals: tc.named})
+			if tc.want == nil {
+				require.NoError(t, err)
+				assert.Equal(t, model.StateSubscribed, r.State)
+				return
+			}
+			require.ErrorIs(t, err, tc.want)
+			if tc.want == model.ErrInvalid {
+				var list model.ErrorList
+				require.True(t, errors.As(err, &list))
+				require.Len(t, list, 1)
+				assert.Equal(t, model.Path("approvals"), list[0].Path)
+			}
+			assert.Equal(t, before, mustExport(t, e), "nothing stored")
+		})
+	}
+}
+
+// A pending request past its expiration is no longer pending: it does not make the
+// level pending, cannot be approved or denied, and a new request makes a new record.
+func TestApprovalsExpiredPendingRequest(t *testing.T) {
+	t.Parallel()
+	e, c := semWorld(t)
+	create(t, e, semPolicy("p", aApproval(model.Governance)))
+	r, err := e.Access(engine.As(bob), 12, &model.AccessRequest{Expiration: t0.Add(time.Hour)})
+	require.NoError(t, err)
+	require.Equal(t, int64(1), r.ID)
+	assert.Equal(t, int64(1), semRequest(t, e, bob, 12, model.Read).ID, "a live pending record answers a repeat")
+	assert.Equal(t, engine.StatePending, e.Decide(bob, 12).Read)
+
+	c.now = t0.Add(time.Hour) // at the expiration: expired
+	assert.Equal(t, engine.StateRequestable, e.Decide(bob, 12).Read)
+	assert.Equal(t, []int64{1}, failedIDs(approve(t, e, gov, 1)), "an expired request cannot be approved")
+	assert.Equal(t, []int64{1}, failedIDs(deny(t, e, gov, 1)), "nor denied")
+	_, err = e.ChangeRecord(engine.As(gov), 12, 1, &model.RecordChange{State: model.StateSubscribed})
+	require.ErrorIs(t, err, model.ErrInvalid, "nor approved outright")
+	assert.Equal(t, model.StatePending, record(t, e, 1).State)
+
+	r = semRequest(t, e, bob, 12, model.Read)
+	assert.Equal(t, int64(2), r.ID, "a new request makes a new record")
+	assert.Equal(t, model.StatePending, r.State)
+	assert.True(t, r.Expiration.IsZero())
+	assert.Len(t, e.Records(), 2)
+	assert.Equal(t, engine.StatePending, e.Decide(bob, 12).Read)
+	assert.Empty(t, approve(t, e, gov, 2))
+	assert.Equal(t, engine.Read, e.Decide(bob, 12).Grant)
+}

@@ -124,6 +124,10 @@ func TestParseDate(t *testing.T) {
 		"2024-02-29":                  time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC),
 		"2024-02-29T10:11:12Z":        time.Date(2024, 2, 29, 10, 11, 12, 0, time.UTC),
 		"2024-02-29T10:11:12.5-01:00": time.Date(2024, 2, 29, 11, 11, 12, 5e8, time.UTC),
+		// RFC 3339 section 5.6: "T" and "Z" may be lower case.
+		"2025-06-01t00:00:00z":      time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC),
+		"2025-06-01t10:00:00+02:00": time.Date(2025, 6, 1, 8, 0, 0, 0, time.UTC),
+		"2025-06-01T10:00:00.25z":   time.Date(2025, 6, 1, 10, 0, 0, 25e7, time.UTC),
 	} {
 		got, err := model.ParseDate(in)
 		require.NoError(t, err, in)
@@ -132,8 +136,38 @@ func TestParseDate(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, got, back)
 	}
-	for _, in := range []string{"", "2024-02-30", "2024-2-1", "yesterday", "2024-01-01 10:00:00", "2024-01-01T10:00:00"} {
+	for _, in := range []string{"", "2024-02-30", "2024-2-1", "yesterday", "2024-01-01 10:00:00", "2024-01-01T10:00:00",
+		"2025-06-01t10:00:00", "2025-06-01x10:00:00z", "2025-06-01z", "2025-06-01t"} {
 		_, err := model.ParseDate(in)
 		assert.Error(t, err, in)
 	}
+}
+
+// TestLowerCaseRFC3339Fields checks that every date field a payload carries accepts
+// RFC 3339 with a lower-case "t" and "z" (RFC 3339 section 5.6).
+func TestLowerCaseRFC3339Fields(t *testing.T) {
+	t.Parallel()
+	jun1 := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	jul1 := time.Date(2025, 7, 1, 12, 30, 0, 0, time.UTC)
+
+	p, err := model.DecodePolicy([]byte(`{"name": "t", "policyKey": "t", "type": "subscription",
+		"actions": {"type": "anyone"},
+		"circumstances": [{"type": "time", "startDate": "2025-06-01t00:00:00z", "endDate": "2025-07-01t12:30:00z"}]}`), model.Limits{})
+	require.NoError(t, err)
+	require.Len(t, p.Circumstances, 1)
+	assert.Equal(t, jun1, p.Circumstances[0].StartDate)
+	assert.Equal(t, jul1, p.Circumstances[0].EndDate)
+
+	r, err := model.DecodeAccessRequest([]byte(`{"expiration": "2025-06-01t00:00:00z"}`), model.Limits{})
+	require.NoError(t, err)
+	assert.Equal(t, jun1, r.Expiration)
+
+	ch, err := model.DecodeRecordChange([]byte(`{"expiration": "2025-07-01t12:30:00z"}`), model.Limits{})
+	require.NoError(t, err)
+	assert.Equal(t, jul1, ch.Expiration)
+
+	a, err := model.DecodeApprove([]byte(`{"requests": [{"id": 1, "expiration": "2025-06-01t00:00:00z"}]}`), model.Limits{})
+	require.NoError(t, err)
+	require.Len(t, a, 1)
+	assert.Equal(t, jun1, a[0].Expiration)
 }
