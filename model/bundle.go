@@ -62,9 +62,11 @@ var bundleKeys = []string{"name", "description", "now", "groups", "users", "data
 // describes it; steps and expect are unknown keys here (a scenario runner strips
 // them first). Policies and state are kept verbatim and not validated. Every
 // problem is returned, with its path, as an ErrorList. Large bundles need larger
-// limits than DefaultLimits.
+// limits than DefaultLimits. A YAML bundle may expand (through aliases) to at most
+// BundleBudget(len(data)) bytes, and never more than lim.MaxPayloadBytes.
 func DecodeBundle(data []byte, lim Limits) (*Bundle, error) {
-	doc, errs := parseDocumentOrder(data, lim, false)
+	lim = lim.withDefaults()
+	doc, errs := parseDocumentBudget(data, lim, false, min(lim.MaxPayloadBytes, BundleBudget(len(data))))
 	if errs != nil {
 		return nil, errs
 	}

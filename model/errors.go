@@ -63,6 +63,9 @@ const (
 	CodeTooLong ErrorCode = "tooLong"
 	// CodeCompile: a regex or an advanced expression does not compile.
 	CodeCompile ErrorCode = "compile"
+	// CodeTooLarge: a whole payload, or what its YAML expands to, exceeds the payload
+	// limit (the REST API answers 413).
+	CodeTooLarge ErrorCode = "tooLarge"
 )
 
 // FieldError is one problem with one field of an input.
@@ -125,6 +128,28 @@ func TooLong(p Path, size, limit int, unit string) *FieldError {
 	return &FieldError{Path: p, Code: CodeTooLong, Detail: fmt.Sprintf("has %d %s, more than the limit of %d", size, unit, limit)}
 }
 
+// TooLarge reports a whole payload larger than limit (CodeTooLarge).
+func TooLarge(size, limit int, unit string) *FieldError {
+	return &FieldError{Path: "", Code: CodeTooLarge, Detail: fmt.Sprintf("has %d %s, more than the limit of %d", size, unit, limit)}
+}
+
+// MaxQuotedInput is how many characters of an input an error message quotes at
+// most (see docs/security.md, Limits).
+const MaxQuotedInput = 200
+
+// ClipInput returns s cut to its first MaxQuotedInput characters, followed by
+// "..." and the number of bytes left out when cut, for quoting in error messages.
+func ClipInput(s string) string {
+	n := 0
+	for i := range s {
+		if n == MaxQuotedInput {
+			return s[:i] + fmt.Sprintf("...(%d more bytes)", len(s)-i)
+		}
+		n++
+	}
+	return s
+}
+
 // CompileError reports a regex or an expression that does not compile.
 func CompileError(p Path, detail string) *FieldError {
 	return &FieldError{Path: p, Code: CodeCompile, Detail: detail}
@@ -133,9 +158,9 @@ func CompileError(p Path, detail string) *FieldError {
 func quote(v any) string {
 	switch x := v.(type) {
 	case string:
-		return strconv.Quote(x)
+		return strconv.Quote(ClipInput(x))
 	default:
-		return fmt.Sprint(x)
+		return ClipInput(fmt.Sprint(x))
 	}
 }
 

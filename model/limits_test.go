@@ -30,9 +30,9 @@ func TestLimits(t *testing.T) {
 		want   []problem
 		detail string
 	}{
-		{"payload", v2(anyone2), model.Limits{MaxPayloadBytes: 20}, []problem{{"", tlong}}, "more than the limit of 20"},
+		{"payload", v2(anyone2), model.Limits{MaxPayloadBytes: 20}, []problem{{"", model.CodeTooLarge}}, "more than the limit of 20"},
 		{"default payload", v2(anyone2, `"metadata": "`+strings.Repeat("x", 1<<20)+`"`), model.Limits{},
-			[]problem{{"", tlong}}, "more than the limit of 1048576"},
+			[]problem{{"", model.CodeTooLarge}}, "more than the limit of 1048576"},
 		{"list", groups(11), model.Limits{MaxListLen: 10}, []problem{{"actions.entitlements.groups", tlong}}, "has 11 elements, more than the limit of 10"},
 		{"default list", groups(1001), model.Limits{}, []problem{{"actions.entitlements.groups", tlong}}, "limit of 1000"},
 		{"string", v2(`{"type": "anyone", "description": "` + strings.Repeat("d", 65) + `"}`), model.Limits{MaxStringLen: 64},

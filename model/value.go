@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"sigs.k8s.io/yaml"
 )
 
 // Limits bound the size of inputs. The zero value of a field (or a negative one)
@@ -73,37 +71,39 @@ func parseDocument(data []byte, lim Limits) (any, ErrorList) {
 
 // parseDocumentOrder is parseDocument that returns the whole document and, when
 // track is set, the document position of every value by path (see sortByDocument).
+// A payload that starts with { or [ is JSON and must parse as JSON (it is never
+// retried as YAML: a broken JSON body must not decode as something else); any
+// other payload is one YAML document, expanded under the payload limit (see
+// YAMLToJSON).
 func parseDocumentOrder(data []byte, lim Limits, track bool) (*document, ErrorList) {
 	lim = lim.withDefaults()
+	return parseDocumentBudget(data, lim, track, lim.MaxPayloadBytes)
+}
+
+// parseDocumentBudget is parseDocumentOrder with lim defaulted and the budget of
+// what a YAML payload may expand to.
+func parseDocumentBudget(data []byte, lim Limits, track bool, budget int) (*document, ErrorList) {
 	if len(data) > lim.MaxPayloadBytes {
-		return nil, ErrorList{TooLong("", len(data), lim.MaxPayloadBytes, "bytes")}
+		return nil, ErrorList{TooLarge(len(data), lim.MaxPayloadBytes, "bytes")}
 	}
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
-	var jsonErr error
 	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
 		v, order, errs, err := parseJSON(trimmed, lim, track)
-		if err == nil {
-			if len(errs) > 0 {
-				return nil, errs
-			}
-			return &document{value: v, json: trimmed, order: order}, nil
+		if err != nil {
+			return nil, ErrorList{Invalid("", nil, "is not valid JSON: "+ClipInput(err.Error()))}
 		}
-		jsonErr = err
+		if len(errs) > 0 {
+			return nil, errs
+		}
+		return &document{value: v, json: trimmed, order: order}, nil
 	}
-	js, err := yaml.YAMLToJSONStrict(data)
+	js, err := YAMLToJSON(data, budget)
 	if err != nil {
-		msg := strings.Join(strings.Fields(err.Error()), " ")
-		if jsonErr != nil {
-			return nil, ErrorList{Invalid("", nil, "is not valid JSON ("+jsonErr.Error()+") or YAML ("+msg+")")}
-		}
-		if strings.Contains(msg, "already set in map") {
-			return nil, ErrorList{{Path: "", Code: CodeDuplicate, Detail: "is not valid YAML: " + msg}}
-		}
-		return nil, ErrorList{Invalid("", nil, "is not valid JSON or YAML: "+msg)}
+		return nil, Errors(err)
 	}
 	v, order, errs, err := parseJSON(js, lim, track)
 	if err != nil {
-		return nil, ErrorList{Invalid("", nil, "is not valid YAML: "+err.Error())}
+		return nil, ErrorList{Invalid("", nil, "is not valid YAML: "+ClipInput(err.Error()))}
 	}
 	if len(errs) > 0 {
 		return nil, errs

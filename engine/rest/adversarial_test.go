@@ -256,7 +256,7 @@ func inlineBadInputs() []badInput {
 		{"v2 yaml nested 200 deep", advReq{method: "POST", path: pv2, key: kGov, ct: ctYAML, body: []byte("name: n\npolicyKey: k\ntype: subscription\nactions: {type: anyone}\nmetadata: " + nested("[", "1", "]", 200) + "\n")}, 400, "nested deeper"},
 		{"v2 name over 64 KiB", jpost(pv2, kGov, `{"name":"`+strings.Repeat("n", 70<<10)+`","policyKey":"k","type":"subscription","actions":{"type":"anyone"}}`), 400, "name"},
 		{"v2 advanced over 4096 characters", jpost(pv2, kGov, `{"name":"n","policyKey":"k","type":"subscription","actions":{"type":"entitlements","advanced":"`+strings.Repeat("@hasAttribute('a','b') OR ", 200)+`@hasAttribute('a','b')"}}`), 400, "actions.advanced"},
-		{"v2 yaml alias bomb", advReq{method: "POST", path: pv2, key: kGov, ct: ctYAML, body: []byte(billionLaughs())}, 400, "YAML"},
+		{"v2 yaml alias bomb", advReq{method: "POST", path: pv2, key: kGov, ct: ctYAML, body: []byte(billionLaughs())}, 413, "expands (YAML aliases) to more than the limit"},
 		{"v2 body over the size limit", advReq{method: "POST", path: pv2, key: kGov, ct: ctJSON, body: hugeBody(`{"name":"n",`)}, 413, "bytes"},
 		// ---- syntax, encodings, duplicates
 		{"v2 raw 0xff byte", jpost(pv2, kGov, "{\"name\":\xff}"), 400, "JSON"},
@@ -388,7 +388,7 @@ func inlineBadInputs() []badInput {
 		{"deny denialReasoning a number", jpost(deny, kAppr, `{"requests":[{"id":2,"denialReasoning":5}]}`), 400, "requests[0].denialReasoning"},
 		{"deny id zero", jpost(deny, kAppr, `{"requests":[{"id":0,"denialReasoning":"no"}]}`), 400, "requests[0].id"},
 		{"deny good entry then bad entry", jpost(deny, kAppr, `{"requests":[{"id":2,"denialReasoning":"no"},{"id":"y"}]}`), 400, "requests[1].id"},
-		{"deny yaml alias bomb", advReq{method: "POST", path: deny, key: kAppr, ct: ctYAML, body: []byte(billionLaughs())}, 400, "YAML"},
+		{"deny yaml alias bomb", advReq{method: "POST", path: deny, key: kAppr, ct: ctYAML, body: []byte(billionLaughs())}, 413, "expands (YAML aliases) to more than the limit"},
 	}
 }
 

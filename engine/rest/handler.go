@@ -18,7 +18,6 @@ import (
 
 	"github.com/tollgate-dev/tollgate/engine"
 	"github.com/tollgate-dev/tollgate/model"
-	"sigs.k8s.io/yaml"
 )
 
 // DefaultMaxBodyBytes is the default limit on a request body (1 MiB).
@@ -510,20 +509,24 @@ func urlQuery(r *http.Request) (map[string][]string, error) {
 }
 
 // readBody checks the media type (415) and reads at most the body limit (413). A
-// YAML body is converted to JSON; a JSON body must be valid JSON (400).
+// YAML body is converted to JSON under the body limit (what it expands to, aliases
+// included: 413 beyond); a JSON body must be valid JSON (400). A body without a
+// Content-Type must be JSON: one starting with { or [ that does not parse is 400,
+// anything else that is not JSON is 415 (see docs/api.md, Errors).
 func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	yamlBody := false
+	yamlBody, declared := false, false
 	if ct := r.Header.Get("Content-Type"); ct != "" {
+		declared = true
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil {
-			return nil, statusError(http.StatusUnsupportedMediaType, "Content-Type %q is malformed; use application/json, application/yaml or text/yaml", ct)
+			return nil, statusError(http.StatusUnsupportedMediaType, "Content-Type %q is malformed; use application/json, application/yaml or text/yaml", model.ClipInput(ct))
 		}
 		switch mt {
 		case "application/json":
 		case "application/yaml", "text/yaml":
 			yamlBody = true
 		default:
-			return nil, statusError(http.StatusUnsupportedMediaType, "Content-Type %q is not supported; use application/json, application/yaml or text/yaml", mt)
+			return nil, statusError(http.StatusUnsupportedMediaType, "Content-Type %q is not supported; use application/json, application/yaml or text/yaml", model.ClipInput(mt))
 		}
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.maxBody))
@@ -534,7 +537,8 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 		}
 		return nil, statusError(http.StatusBadRequest, "reading the request body: %v", err)
 	}
-	if len(bytes.TrimSpace(data)) == 0 {
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 {
 		// No body is an empty object: the decoders then name every required field
 		// (and a request to POST /dataSource/{id}/access needs none).
 		return []byte("{}"), nil
@@ -545,9 +549,9 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 				fmt.Sprintf("body is not valid YAML: not valid UTF-8 (invalid byte at offset %d)", invalidOffset(data)))}
 		}
 		// Strict: a duplicate key is an error, as it is in JSON bodies.
-		j, err := yaml.YAMLToJSONStrict(data)
+		j, err := model.YAMLToJSON(data, int(h.cfg.maxBody))
 		if err != nil {
-			return nil, model.ErrorList{model.Invalid(model.Path(""), nil, "body is not valid YAML: "+err.Error())}
+			return nil, err
 		}
 		return j, nil
 	}
@@ -559,7 +563,10 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, erro
 	}
 	var v any
 	if err := json.Unmarshal(data, &v); err != nil {
-		return nil, model.ErrorList{model.Invalid(model.Path(""), nil, "body is not valid JSON: "+err.Error())}
+		if !declared && trimmed[0] != '{' && trimmed[0] != '[' {
+			return nil, statusError(http.StatusUnsupportedMediaType, "body without a Content-Type is not JSON; send JSON, or YAML declared as application/yaml or text/yaml")
+		}
+		return nil, model.ErrorList{model.Invalid(model.Path(""), nil, "body is not valid JSON: "+model.ClipInput(err.Error()))}
 	}
 	return data, nil
 }
@@ -663,6 +670,9 @@ func (h *handler) classify(err error) (int, string) {
 		return he.status, he.msg
 	case errors.Is(err, model.ErrInvalid):
 		if l := model.Errors(err); len(l) > 0 {
+			if slices.ContainsFunc(l, func(e *model.FieldError) bool { return e.Code == model.CodeTooLarge }) {
+				return http.StatusRequestEntityTooLarge, l.Error()
+			}
 			return http.StatusBadRequest, l.Error()
 		}
 		return http.StatusBadRequest, err.Error()

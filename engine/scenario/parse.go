@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/tollgate-dev/tollgate/model"
-	"sigs.k8s.io/yaml"
 )
 
 // Scenario is one parsed scenario file: a bundle, the steps and the expectations.
@@ -120,17 +119,19 @@ func ParseFile(path string) (*Scenario, error) {
 	return s, nil
 }
 
-// toJSON converts a YAML or JSON document to JSON.
+// toJSON converts a YAML or JSON document to JSON. A document starting with { or [
+// is JSON; anything else is one YAML document, which may expand (through aliases)
+// to at most model.BundleBudget of its size (see docs/security.md, Limits).
 func toJSON(data []byte) ([]byte, error) {
 	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) > 0 && trimmed[0] == '{' && json.Valid(trimmed) {
+	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
+		var v any
+		if err := json.Unmarshal(trimmed, &v); err != nil {
+			return nil, fmt.Errorf("not valid JSON: %w", err)
+		}
 		return trimmed, nil
 	}
-	j, err := yaml.YAMLToJSONStrict(data) // a duplicate key is an error
-	if err != nil {
-		return nil, fmt.Errorf("not valid YAML or JSON: %w", err)
-	}
-	return j, nil
+	return model.YAMLToJSON(data, model.BundleBudget(len(data))) // a duplicate key is an error
 }
 
 // decodeAny decodes JSON keeping numbers as json.Number.
