@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/tollgate-dev/tollgate/circumstance"
@@ -31,6 +32,48 @@ func (e *Engine) compile(p *model.Policy) (*policyState, error) {
 		return nil, errs
 	}
 	return newPolicyState(p, m, r), nil
+}
+
+// DecodePolicy decodes a policy payload (JSON or YAML, either dialect) as
+// model.DecodePolicy does, within the limits lim. When the payload has structural
+// problems it also compiles what is sound in it (each regex, the advanced
+// expression), so the error lists every problem of the body at once: a structural
+// error does not hide a compile error (see docs/semantics.md, Validation). A
+// structurally valid policy is compiled by CreatePolicy and UpdatePolicy.
+func (e *Engine) DecodePolicy(data []byte, lim model.Limits) (*model.Policy, error) {
+	p, errs := model.DecodePolicyDraft(data, lim)
+	if len(errs) == 0 {
+		return p, nil
+	}
+	if p != nil {
+		errs = append(errs, e.compileProblems(p, errs)...)
+	}
+	return nil, errs
+}
+
+// compileProblems compiles a policy that has the structural problems known and
+// returns the compile problems (regex, advanced expression) at paths known does not
+// already name.
+func (e *Engine) compileProblems(p *model.Policy, known model.ErrorList) model.ErrorList {
+	var found model.ErrorList
+	if _, err := circumstance.Compile(p, circumstance.WithRegexTimeout(e.cfg.regexTimeout)); err != nil {
+		found = append(found, asList(err)...)
+	}
+	if p.Type == model.PolicySubscription {
+		if _, err := entitlement.Compile(p); err != nil {
+			found = append(found, asList(err)...)
+		}
+	}
+	var out model.ErrorList
+	for _, f := range found {
+		if f.Code != model.CodeCompile && f.Code != model.CodeTooLong {
+			continue // structural: the decoder's report covers it
+		}
+		if !slices.ContainsFunc(known, func(k *model.FieldError) bool { return k.Path == f.Path }) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func newPolicyState(p *model.Policy, m *circumstance.Matcher, r *entitlement.Rule) *policyState {

@@ -217,7 +217,7 @@ func (t *txn) load(b *model.Bundle) error {
 	}
 	restore := len(b.State) > 0
 	for i, raw := range b.Policies {
-		p, err := model.DecodePolicy(raw, t.e.cfg.limits)
+		p, err := t.e.DecodePolicy(raw, t.e.cfg.limits)
 		if err != nil {
 			return fmt.Errorf("policies[%d]: %w", i, err)
 		}

@@ -44,6 +44,20 @@ func init() {
 // is an error. Regexes are not compiled and advanced expressions not parsed here
 // (the circumstance and entitlement packages do that).
 func DecodePolicy(data []byte, lim Limits) (*Policy, error) {
+	p, errs := DecodePolicyDraft(data, lim)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return p, nil
+}
+
+// DecodePolicyDraft is DecodePolicy for callers that report every problem of a body
+// at once: besides the structural problems (nil when there are none) it returns the
+// policy as far as it decodes, so that a caller can still compile what is sound in it
+// (its regexes and its advanced expression; see docs/semantics.md, Validation). The
+// policy is nil only when the payload is not a readable object. A policy returned
+// with problems must not be stored.
+func DecodePolicyDraft(data []byte, lim Limits) (*Policy, ErrorList) {
 	doc, errs := parseDocumentOrder(data, lim, true)
 	if errs != nil {
 		return nil, errs
@@ -51,7 +65,7 @@ func DecodePolicy(data []byte, lim Limits) (*Policy, error) {
 	p, errs := decodePolicyValue(doc.value)
 	if len(errs) > 0 {
 		sortByDocument(errs, doc.order)
-		return nil, errs
+		return p, errs
 	}
 	if p.DataActions != nil {
 		// keep a data policy's actions as written (key order), compacted
@@ -65,7 +79,8 @@ func DecodePolicy(data []byte, lim Limits) (*Policy, error) {
 	return p, nil
 }
 
-// decodePolicyValue decodes and validates a generic policy value.
+// decodePolicyValue decodes and validates a generic policy value. It returns the
+// policy as far as it decodes (nil when v is not an object) and every problem.
 func decodePolicyValue(v any) (*Policy, ErrorList) {
 	w := &walker{}
 	o, ok := w.asObject("", v)
@@ -131,11 +146,7 @@ func decodePolicyValue(v any) (*Policy, ErrorList) {
 		// the v1 key defaults to the name: "name is required" says it all
 		later = slices.DeleteFunc(later, func(e *FieldError) bool { return e.Path == "policyKey" })
 	}
-	errs := mergeErrors(w.errs, later)
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	return p, nil
+	return p, mergeErrors(w.errs, later)
 }
 
 func decodeCertification(c *object) *Certification {

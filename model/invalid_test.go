@@ -256,3 +256,27 @@ func TestResponseOnlyFields(t *testing.T) {
 	_, err = model.DecodePolicy([]byte(v2(`{"type": "anyone", "id": 3}`)), model.Limits{})
 	assert.Equal(t, []problem{{"actions.id", unk}}, problems(err))
 }
+
+// DecodePolicyDraft returns the policy as far as it decodes beside the structural
+// problems, so that a caller can compile what is sound; DecodePolicy returns nil.
+func TestDecodePolicyDraft(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"name": "p", "policyKey": "p", "type": "subscription", "bogus": 1,
+		"actions": {"type": "entitlements", "advanced": "@isInGroups('a')"},
+		"circumstances": [{"type": "columnRegex", "regex": "(", "tag": "x"}]}`)
+	p, errs := model.DecodePolicyDraft(body, model.Limits{})
+	assert.ElementsMatch(t, []problem{{"bogus", unk}, {"circumstances[0].tag", unk}}, problems(errs))
+	require.NotNil(t, p)
+	require.Len(t, p.Circumstances, 1)
+	assert.Equal(t, "(", p.Circumstances[0].Regex)
+	assert.Equal(t, "@isInGroups('a')", p.Action.Advanced)
+	assert.Equal(t, model.DialectV2, p.Dialect)
+
+	got, err := model.DecodePolicy(body, model.Limits{})
+	assert.Nil(t, got)
+	assert.Equal(t, errs, model.Errors(err))
+
+	p, errs = model.DecodePolicyDraft([]byte(`[1, 2]`), model.Limits{})
+	assert.Nil(t, p, "not an object: nothing to compile")
+	assert.NotEmpty(t, errs)
+}

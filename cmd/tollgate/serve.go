@@ -123,7 +123,7 @@ the policy replaces the bundle's policy with that id instead of being created.`
 	if err != nil {
 		return c.inputError("impact", err)
 	}
-	p, err := model.DecodePolicy(data, model.DefaultLimits())
+	p, err := engine.New().DecodePolicy(data, model.DefaultLimits())
 	if err != nil {
 		return c.inputError("impact", fmt.Errorf("%s: %w", pos[0], err))
 	}

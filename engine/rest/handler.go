@@ -200,7 +200,7 @@ func (h *handler) createPolicy(d model.Dialect, flags ...string) endpointFunc {
 		if err != nil {
 			return nil, err
 		}
-		p, err := model.DecodePolicy(body, h.cfg.limits)
+		p, err := h.e.DecodePolicy(body, h.cfg.limits)
 		if err != nil {
 			return nil, err
 		}
@@ -247,7 +247,7 @@ func (h *handler) updatePolicy(w http.ResponseWriter, r *http.Request, actor eng
 	if err != nil {
 		return nil, err
 	}
-	p, err := model.DecodePolicy(body, h.cfg.limits)
+	p, err := h.e.DecodePolicy(body, h.cfg.limits)
 	if err != nil {
 		return nil, err
 	}
