@@ -26,8 +26,12 @@ func (s *Snapshot) ownerOrGovernance(ai actorInfo, d *dsState, what string) erro
 // manual grant to req.ProfileID or req.GroupID (default: a), allowed to owners and
 // GOVERNANCE users. A request when a already has a live record of their own at that
 // level returns that record and creates nothing.
-func (e *Engine) Access(a Actor, dataSourceID int64, req *model.AccessRequest) (*model.AccessRecord, error) {
+func (e *Engine) Access(a Actor, dataSourceID int64, req *model.AccessRequest) (_ *model.AccessRecord, err error) {
+	if req == nil {
+		req = &model.AccessRequest{}
+	}
 	t := e.begin()
+	defer t.end(&err)
 	s := t.base
 	ai, err := s.actor(a)
 	if err != nil {
@@ -271,8 +275,12 @@ func (t *txn) grant(ai actorInfo, d *dsState, level model.AccessGrant, req *mode
 // ChangeRecord is PUT /dataSource/{id}/access/{recordId} by an owner or a GOVERNANCE
 // user: state denied revokes the record; state subscribed on a pending request
 // approves it outright; expiration, when given, is set.
-func (e *Engine) ChangeRecord(a Actor, dataSourceID, recordID int64, ch *model.RecordChange) (*model.AccessRecord, error) {
+func (e *Engine) ChangeRecord(a Actor, dataSourceID, recordID int64, ch *model.RecordChange) (_ *model.AccessRecord, err error) {
+	if ch == nil {
+		ch = &model.RecordChange{}
+	}
 	t := e.begin()
+	defer t.end(&err)
 	s := t.base
 	ai, err := s.actor(a)
 	if err != nil {

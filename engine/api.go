@@ -17,6 +17,8 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict: a policyKey is already taken.
 	ErrConflict = errors.New("conflict")
+	// ErrInternal: a write failed on a bug (it panicked); nothing changed.
+	ErrInternal = errors.New("internal error")
 )
 
 // Actor is who performs a call: a user id of the directory, or System.

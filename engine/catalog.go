@@ -351,8 +351,9 @@ func (s *Snapshot) userByKey(key string) (int64, bool) {
 
 // ApplyPolicy applies an owner-selected policy on a data source (an owner of it or
 // GOVERNANCE). A policy that is not owner-selected is a validation error.
-func (e *Engine) ApplyPolicy(a Actor, policyID, dataSourceID int64) error {
+func (e *Engine) ApplyPolicy(a Actor, policyID, dataSourceID int64) (err error) {
 	t := e.begin()
+	defer t.end(&err)
 	d, p, ai, err := t.dsPolicyCall(a, dataSourceID, policyID, "applying a policy")
 	if err == nil && !p.p.OwnerSelected() {
 		err = model.ErrorList{model.Invalid("policyId", policyID, "is not an owner-selected policy (it has no circumstance of type null)")}
@@ -389,8 +390,9 @@ func (t *txn) dsPolicyCall(a Actor, dsID, policyID int64, what string) (*dsState
 
 // DisablePolicy disables a global policy on one data source, with a reason (an owner
 // of it or GOVERNANCE). The policy then does not apply there.
-func (e *Engine) DisablePolicy(a Actor, dataSourceID, policyID int64, reason string) error {
+func (e *Engine) DisablePolicy(a Actor, dataSourceID, policyID int64, reason string) (err error) {
 	t := e.begin()
+	defer t.end(&err)
 	d, p, _, err := t.dsPolicyCall(a, dataSourceID, policyID, "disabling a policy")
 	if err == nil && reason == "" {
 		err = model.ErrorList{model.Required("reason", "a reason is required to disable a policy")}
@@ -410,8 +412,9 @@ func (e *Engine) DisablePolicy(a Actor, dataSourceID, policyID int64, reason str
 }
 
 // EnablePolicy re-enables a global policy disabled on one data source.
-func (e *Engine) EnablePolicy(a Actor, dataSourceID, policyID int64) error {
+func (e *Engine) EnablePolicy(a Actor, dataSourceID, policyID int64) (err error) {
 	t := e.begin()
+	defer t.end(&err)
 	d, p, _, err := t.dsPolicyCall(a, dataSourceID, policyID, "enabling a policy")
 	if err == nil && disabledHere(d.ds, p.p.Key) {
 		ds := cloneDataSource(d.ds)

@@ -359,6 +359,7 @@ type txn struct {
 	nextRecord  int64
 	dirty       bool // writer-owned indexes were touched
 	ownCerts    bool // certs is the txn's own copy
+	done        bool // committed or aborted: the writer lock is released
 }
 
 func (e *Engine) begin() *txn {
@@ -381,8 +382,13 @@ func (t *txn) view() *Snapshot {
 		nextPolicyID: t.nextPolicy, nextRecordID: t.nextRecord}
 }
 
-// commit publishes the edits and releases the writer lock.
+// commit publishes the edits and releases the writer lock. It does nothing after
+// commit or abort.
 func (t *txn) commit(a Actor, op string) {
+	if t.done {
+		return
+	}
+	t.done = true
 	s := t.view()
 	// A fresh view aliases the edits' shard arrays; nothing writes them after commit.
 	t.e.cur.Store(s)
@@ -392,17 +398,41 @@ func (t *txn) commit(a Actor, op string) {
 	}
 }
 
-// abort discards the edits and releases the writer lock.
+// abort discards the edits and releases the writer lock. It does nothing after
+// commit or abort, so every write defers it (through end).
 func (t *txn) abort() {
+	if t.done {
+		return
+	}
+	t.done = true
+	defer t.e.mu.Unlock()
 	if t.dirty {
 		t.e.rebuildIndexes(t.base)
 	}
-	t.e.mu.Unlock()
+}
+
+// end is deferred by every write right after begin. A write that returns without
+// committing is aborted. A write that panics before it commits is aborted too (the
+// writer-owned indexes rebuilt, the state left as it was, the lock released) and
+// returns an error wrapping ErrInternal instead of panicking, so the engine keeps
+// serving; a panic after the commit (in the OnChange callback) goes on.
+func (t *txn) end(errp *error) {
+	if p := recover(); p != nil {
+		if t.done {
+			panic(p)
+		}
+		t.dirty = true // the panic may have left an index half-updated
+		t.abort()
+		*errp = fmt.Errorf("%w: a write panicked and changed nothing: %v", ErrInternal, p)
+		return
+	}
+	t.abort()
 }
 
 // write runs f as one write by a: it commits when f returns nil, else aborts.
-func (e *Engine) write(a Actor, op string, f func(t *txn, ai actorInfo) error) error {
+func (e *Engine) write(a Actor, op string, f func(t *txn, ai actorInfo) error) (err error) {
 	t := e.begin()
+	defer t.end(&err)
 	ai, err := t.base.actor(a)
 	if err == nil {
 		err = f(t, ai)

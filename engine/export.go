@@ -176,9 +176,10 @@ func (e *Engine) LoadBundle(b *model.Bundle) error {
 	return nil
 }
 
-func (e *Engine) load(b *model.Bundle) error {
+func (e *Engine) load(b *model.Bundle) (err error) {
 	t := e.begin()
-	err := t.load(b)
+	defer t.end(&err)
+	err = t.load(b)
 	if err != nil {
 		t.abort()
 		return err

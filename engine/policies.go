@@ -74,8 +74,9 @@ func clonePolicy(p *model.Policy) *model.Policy {
 // CreatePolicy validates, compiles and stores a policy as actor a (GOVERNANCE), or on
 // a dry run only computes its impact, storing nothing (the answer then has ID 0).
 // Errors: ErrUnauthenticated, ErrForbidden, a model.ErrorList, ErrConflict.
-func (e *Engine) CreatePolicy(a Actor, p *model.Policy, o WriteOptions) (*model.Policy, *Impact, error) {
+func (e *Engine) CreatePolicy(a Actor, p *model.Policy, o WriteOptions) (_ *model.Policy, _ *Impact, err error) {
 	t := e.begin()
+	defer t.end(&err)
 	ai, err := t.base.policyWriter(a)
 	if err != nil {
 		t.abort()
@@ -153,9 +154,10 @@ func (s *Snapshot) Policies() []*model.Policy {
 // keeps its policyKey unless p names another (p.Key empty or p.KeyDefaulted keeps it).
 // On a dry run nothing is stored. With o.ReCertify and a changed certification, the
 // certification is reset on every data source the policy applies to.
-func (e *Engine) UpdatePolicy(a Actor, id int64, p *model.Policy, o WriteOptions) (*model.Policy, *Impact, error) {
+func (e *Engine) UpdatePolicy(a Actor, id int64, p *model.Policy, o WriteOptions) (_ *model.Policy, _ *Impact, err error) {
 	t := e.begin()
-	_, err := t.base.policyWriter(a)
+	defer t.end(&err)
+	_, err = t.base.policyWriter(a)
 	if err != nil {
 		t.abort()
 		return nil, nil, err
@@ -208,8 +210,9 @@ func (e *Engine) UpdatePolicy(a Actor, id int64, p *model.Policy, o WriteOptions
 
 // DeletePolicy deletes policy id as actor a (GOVERNANCE) and returns it with Deleted
 // set. Its key may then be reused.
-func (e *Engine) DeletePolicy(a Actor, id int64) (*model.Policy, error) {
+func (e *Engine) DeletePolicy(a Actor, id int64) (_ *model.Policy, err error) {
 	t := e.begin()
+	defer t.end(&err)
 	if _, err := t.base.policyWriter(a); err != nil {
 		t.abort()
 		return nil, err
