@@ -362,7 +362,7 @@ func (w *Workload) group(id int64) model.Group {
 func (w *Workload) user(id int64, gs *slab[string]) model.User {
 	r := newRNG(w.Config.Seed, streamUser, id)
 	s := strconv.FormatInt(id, 10)
-	u := model.User{ID: id, Name: "user-" + s, APIKey: "key-" + s}
+	u := model.User{ID: id, Name: "user-" + s}
 	switch p := r.intn(1000); {
 	case p < 10:
 		u.Permissions = permGovernance

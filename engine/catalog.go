@@ -109,8 +109,9 @@ func (e *Engine) DeleteDataSource(a Actor, id int64) error {
 	})
 }
 
-// PutUser inserts or replaces a user (GOVERNANCE or USER_ADMIN). A user without an
-// API key gets key-<id>, as in bundles.
+// PutUser inserts or replaces a user (GOVERNANCE or USER_ADMIN). The engine keeps
+// the user's APIKeyHash as given and never derives one: API keys are checked by the
+// REST layer (see docs/security.md, Credentials).
 func (e *Engine) PutUser(a Actor, u *model.User) error { return e.PutUsers(a, []*model.User{u}) }
 
 // PutUsers puts many users in one atomic write.
@@ -123,25 +124,8 @@ func (t *txn) putUsers(ai actorInfo, list []*model.User) error {
 		return err
 	}
 	var errs model.ErrorList
-	inList := map[int64]bool{}
-	for _, u := range list {
-		inList[u.ID] = true
-	}
-	keys := map[string]int64{}
-	cur := t.view()
 	for i, u := range list {
-		p := model.NewPath("users").Index(i)
-		errs = append(errs, model.ValidateUser(u, p)...)
-		if u.APIKey == "" {
-			u = &model.User{ID: u.ID, APIKey: defaultKey(u.ID)}
-		}
-		if other, ok := keys[u.APIKey]; ok && other != u.ID {
-			errs = append(errs, model.Invalid(p.Child("apiKey"), nil, fmt.Sprintf("is also the key of user %d in this call", other)))
-		}
-		keys[u.APIKey] = u.ID
-		if other, ok := cur.userByKey(u.APIKey); ok && other != u.ID && !inList[other] {
-			errs = append(errs, model.Invalid(p.Child("apiKey"), nil, fmt.Sprintf("is already the key of user %d", other)))
-		}
+		errs = append(errs, model.ValidateUser(u, model.NewPath("users").Index(i))...)
 	}
 	if len(errs) > 0 {
 		return errs
@@ -165,25 +149,14 @@ func cloneUser(u *model.User) *model.User {
 	return &c
 }
 
-// defaultKey is the API key of a user who names none, as in bundles.
-func defaultKey(id int64) string { return fmt.Sprintf("key-%d", id) }
-
 func (t *txn) putUser(in *model.User) {
 	u := cloneUser(in)
-	if u.APIKey == "" {
-		u.APIKey = defaultKey(u.ID)
-	}
 	t.dirty = true
 	if old, ok := t.users.get(u.ID); ok {
 		t.unindexUser(old)
 	}
 	for _, g := range u.Groups {
 		addSet(t.e.members, g, u.ID)
-	}
-	if u.APIKey != "" {
-		k := strKey(u.APIKey)
-		ids, _ := t.apiKeys.get(k)
-		t.apiKeys.set(k, append(append([]int64(nil), ids...), u.ID))
 	}
 	t.users.set(u.ID, t.userState(u))
 }
@@ -196,29 +169,10 @@ func directoryAdmin(ai actorInfo, what string) error {
 	return fmt.Errorf("%w: managing %s needs the USER_ADMIN or GOVERNANCE permission", ErrForbidden, what)
 }
 
-// unindexUser drops a stored user from the group-member and API-key indexes.
+// unindexUser drops a stored user from the group-member index.
 func (t *txn) unindexUser(old *userState) {
 	for _, g := range old.u.Groups {
 		delSet(t.e.members, g, old.u.ID)
-	}
-	if old.u.APIKey != "" {
-		t.dropKey(old.u.APIKey, old.u.ID)
-	}
-}
-
-func (t *txn) dropKey(key string, id int64) {
-	k := strKey(key)
-	ids, _ := t.apiKeys.get(k)
-	var out []int64
-	for _, x := range ids {
-		if x != id {
-			out = append(out, x)
-		}
-	}
-	if len(out) == 0 {
-		t.apiKeys.del(k)
-	} else {
-		t.apiKeys.set(k, out)
 	}
 }
 
@@ -331,22 +285,6 @@ func (e *Engine) DeleteGroup(a Actor, id int64) error {
 		t.refreshUsers(t.e.members[g.Name])
 		return nil
 	})
-}
-
-// UserByAPIKey finds the user an API key authenticates.
-func (e *Engine) UserByAPIKey(key string) (int64, bool) { return e.cur.Load().userByKey(key) }
-
-func (s *Snapshot) userByKey(key string) (int64, bool) {
-	if key == "" {
-		return 0, false
-	}
-	ids, _ := s.apiKeys.get(strKey(key))
-	for _, id := range ids {
-		if u, ok := s.users.get(id); ok && u.u.APIKey == key {
-			return id, true
-		}
-	}
-	return 0, false
 }
 
 // ApplyPolicy applies an owner-selected policy on a data source (an owner of it or

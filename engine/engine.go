@@ -122,7 +122,6 @@ type Snapshot struct {
 	keys        cowStr[int64]        // policy key -> id
 	dataSources cowMap[*dsState]
 	users       cowMap[*userState]
-	apiKeys     cowMap[[]int64] // hash(apiKey) -> user ids
 	groups      cowMap[*model.Group]
 	groupByName cowStr[int64]
 	records     cowMap[*model.AccessRecord]
@@ -348,7 +347,6 @@ type txn struct {
 	policies    *cowEdit[*policyState]
 	dataSources *cowEdit[*dsState]
 	users       *cowEdit[*userState]
-	apiKeys     *cowEdit[[]int64]
 	records     *cowEdit[*model.AccessRecord]
 	userRecs    *cowEdit[[]*model.AccessRecord]
 	keys        *cowStrEdit[int64]
@@ -367,7 +365,7 @@ func (e *Engine) begin() *txn {
 	b := e.cur.Load()
 	return &txn{e: e, base: b, now: e.cfg.now(),
 		policies: b.policies.edit(), dataSources: b.dataSources.edit(), users: b.users.edit(),
-		apiKeys: b.apiKeys.edit(), records: b.records.edit(), userRecs: b.userRecs.edit(),
+		records: b.records.edit(), userRecs: b.userRecs.edit(),
 		keys: b.keys.edit(), groups: b.groups.edit(), groupByName: b.groupByName.edit(), certs: b.certs,
 		nextPolicy: b.nextPolicyID, nextRecord: b.nextRecordID}
 }
@@ -377,7 +375,7 @@ func (e *Engine) begin() *txn {
 func (t *txn) view() *Snapshot {
 	return &Snapshot{cfg: t.base.cfg,
 		policies: t.policies.done(), dataSources: t.dataSources.done(), users: t.users.done(),
-		apiKeys: t.apiKeys.done(), records: t.records.done(), userRecs: t.userRecs.done(),
+		records: t.records.done(), userRecs: t.userRecs.done(),
 		keys: t.keys.done(), groups: t.groups.done(), groupByName: t.groupByName.done(), certs: t.certs,
 		nextPolicyID: t.nextPolicy, nextRecordID: t.nextRecord}
 }

@@ -53,8 +53,8 @@ func permWorld(t testing.TB) *engine.Engine {
 	e, _ := semWorld(t)
 	require.NoError(t, e.PutGroup(engine.System, &model.Group{ID: 9, Name: "owners"}))
 	require.NoError(t, e.PutUsers(engine.System, []*model.User{
-		{ID: permGroupOwner, Name: "GroupOwner", APIKey: "k26", Groups: []string{"owners"}},
-		{ID: permExpiredOwner, Name: "ExpiredOwner", APIKey: "k27"},
+		{ID: permGroupOwner, Name: "GroupOwner", Groups: []string{"owners"}},
+		{ID: permExpiredOwner, Name: "ExpiredOwner"},
 	}))
 	create(t, e, semPolicy("os", aAnyone(false), ownerSelected))
 	create(t, e, semPolicy("all", aAnyone(false)))
@@ -193,10 +193,10 @@ func TestPermissions(t *testing.T) {
 		}, only(0, gov, semGovOwner), true, ""},
 		// Directory: GOVERNANCE or USER_ADMIN.
 		{"PutUser new", func(e *engine.Engine, a engine.Actor) error {
-			return e.PutUser(a, &model.User{ID: 30, Name: "New", APIKey: "k30"})
+			return e.PutUser(a, &model.User{ID: 30, Name: "New"})
 		}, only(userAdmins...), true, ""},
 		{"PutUser existing", func(e *engine.Engine, a engine.Actor) error {
-			return e.PutUser(a, &model.User{ID: bob, Name: "Bob", APIKey: "k3", Groups: []string{"finance"}})
+			return e.PutUser(a, &model.User{ID: bob, Name: "Bob", Groups: []string{"finance"}})
 		}, only(userAdmins...), true, ""},
 		{"PutGroup new", func(e *engine.Engine, a engine.Actor) error {
 			return e.PutGroup(a, &model.Group{ID: 5, Name: "new"})

@@ -33,11 +33,11 @@ func semWorld(t testing.TB) (*engine.Engine, *clock) {
 	t.Helper()
 	e, c := world(t)
 	require.NoError(t, e.PutUsers(engine.System, []*model.User{
-		{ID: semCreator, Name: "Creator", APIKey: "k21", Permissions: []model.Permission{model.CreateDataSource}},
-		{ID: semGov2, Name: "Gov2", APIKey: "k22", Permissions: []model.Permission{model.Governance}},
-		{ID: semGrantOwner, Name: "GrantOwner", APIKey: "k23"},
-		{ID: semGovOwner, Name: "GovOwner", APIKey: "k24", Permissions: []model.Permission{model.Governance}},
-		{ID: semNobody, Name: "Nobody", APIKey: "k25"},
+		{ID: semCreator, Name: "Creator", Permissions: []model.Permission{model.CreateDataSource}},
+		{ID: semGov2, Name: "Gov2", Permissions: []model.Permission{model.Governance}},
+		{ID: semGrantOwner, Name: "GrantOwner"},
+		{ID: semGovOwner, Name: "GovOwner", Permissions: []model.Permission{model.Governance}},
+		{ID: semNobody, Name: "Nobody"},
 	}))
 	require.NoError(t, e.PutDataSource(engine.System, &model.DataSource{ID: 13, Name: "govowned",
 		Owners: []int64{semGovOwner}, Server: "db3.example.com", CreatedAt: t0}))

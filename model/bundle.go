@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 )
 
@@ -120,10 +119,7 @@ func DecodeBundle(data []byte, lim Limits) (*Bundle, error) {
 			if uo, ok := w.asObject(p, uv); ok {
 				u.ID, _ = uo.integer("id")
 				u.Name, _ = uo.str("name")
-				u.APIKey, _ = uo.str("apiKey")
-				if _, given := uo.get("apiKey"); !given && u.ID > 0 {
-					u.APIKey = "key-" + strconv.FormatInt(u.ID, 10)
-				}
+				later = append(later, decodeCredential(uo, u, p)...)
 				if perms, ok := uo.strings("permissions"); ok && len(perms) > 0 {
 					u.Permissions = make([]Permission, len(perms))
 					for j, s := range perms {
@@ -140,10 +136,10 @@ func DecodeBundle(data []byte, lim Limits) (*Bundle, error) {
 			if u.ID != 0 && ids[u.ID] {
 				later = append(later, Duplicate(p.Child("id"), u.ID))
 			}
-			if u.APIKey != "" && keys[u.APIKey] {
-				later = append(later, Duplicate(p.Child("apiKey"), u.APIKey))
+			if u.APIKeyHash != "" && keys[u.APIKeyHash] {
+				later = append(later, Invalid(p.Child("apiKey"), nil, "authenticates another user of this bundle too"))
 			}
-			ids[u.ID], keys[u.APIKey] = true, true
+			ids[u.ID], keys[u.APIKeyHash] = true, true
 		}
 	}
 	if list, ok := o.list("dataSources"); ok && len(list) > 0 {
@@ -396,7 +392,7 @@ func ValidateDataSource(ds *DataSource, p Path) ErrorList {
 }
 
 // ValidateUser checks a user built in Go (p prefixes every path): id >= 1, name,
-// an optional apiKey (DecodeBundle defaults it to key-<id>), permissions from GOVERNANCE,
+// an optional apiKeyHash (64 lowercase hex digits), permissions from GOVERNANCE,
 // USER_ADMIN, AUDIT, CREATE_DATA_SOURCE, non-empty group names and attributes.
 func ValidateUser(u *User, p Path) ErrorList {
 	if u == nil {
@@ -406,6 +402,9 @@ func ValidateUser(u *User, p Path) ErrorList {
 	l = appendIf(l, validID(p.Child("id"), u.ID))
 	if u.Name == "" {
 		l = append(l, Required(p.Child("name"), ""))
+	}
+	if u.APIKeyHash != "" && !validKeyHash(u.APIKeyHash) {
+		l = append(l, Invalid(p.Child("apiKeyHash"), nil, "must be the lowercase hex SHA-256 of the key (64 characters 0-9, a-f)"))
 	}
 	for i, perm := range u.Permissions {
 		if !oneOf(perm, userPerms) {
@@ -481,7 +480,7 @@ type groupJSON struct {
 type userJSON struct {
 	ID          int64               `json:"id"`
 	Name        string              `json:"name"`
-	APIKey      string              `json:"apiKey,omitempty"`
+	APIKeyHash  string              `json:"apiKeyHash,omitempty"`
 	Permissions []Permission        `json:"permissions,omitempty"`
 	Groups      []string            `json:"groups,omitempty"`
 	Attributes  map[string][]string `json:"attributes,omitempty"`
@@ -544,7 +543,7 @@ func EncodeBundle(b *Bundle) ([]byte, error) {
 		out.Groups = append(out.Groups, groupJSON{ID: g.ID, Name: g.Name, Attributes: g.Attributes})
 	}
 	for _, u := range b.Users {
-		out.Users = append(out.Users, userJSON{ID: u.ID, Name: u.Name, APIKey: u.APIKey,
+		out.Users = append(out.Users, userJSON{ID: u.ID, Name: u.Name, APIKeyHash: u.APIKeyHash,
 			Permissions: u.Permissions, Groups: u.Groups, Attributes: u.Attributes})
 	}
 	for _, ds := range b.DataSources {

@@ -22,8 +22,10 @@ func TestDecodeBundleSeed(t *testing.T) {
 	require.Len(t, b.Groups, 1)
 	assert.Equal(t, model.Group{ID: 1, Name: "writers", Attributes: map[string][]string{"has": {"write"}}}, b.Groups[0])
 	require.Len(t, b.Users, 2)
-	assert.Equal(t, model.User{ID: 2, Name: "Taylor", APIKey: "key-2", Permissions: []model.Permission{model.Governance}}, b.Users[0])
-	assert.Equal(t, "casey-key", b.Users[1].APIKey)
+	assert.Equal(t, model.User{ID: 2, Name: "Taylor", Permissions: []model.Permission{model.Governance}}, b.Users[0],
+		"a user without apiKey has no key (no key-<id> default outside the scenario runner)")
+	// sha256("casey-key"), computed independently with sha256sum.
+	assert.Equal(t, "85cef948599effe1766bb45d71970b3cb8c80924820dbbb2072a5df4b50ac83a", b.Users[1].APIKeyHash)
 	require.Len(t, b.DataSources, 2)
 	ds := b.DataSources[0]
 	assert.Equal(t, []model.Domain{{ID: "12", Name: "Healthcare"}}, ds.Domains, "numeric ids are kept as strings")
@@ -97,12 +99,19 @@ func TestDecodeBundleInvalid(t *testing.T) {
 			{"groups[0].id", model.CodeRequired}, {"groups[1].name", model.CodeDuplicate},
 			{"groups[2].attributes[\"k\"]", model.CodeType}, {"groups[2].id", model.CodeDuplicate},
 			{"groups[3]", model.CodeType}}},
-		{"users", `{"name": "x", "users": [{"id": 1, "name": "a", "permissions": ["OWNER"], "groups": [""]},
-			{"id": 1, "apiKey": "key-1", "nick": "b"}, {"id": 2.5, "name": "c"}, {"id": -3, "name": "d"}]}`, []problem{
+		{"users", `{"name": "x", "users": [{"id": 1, "name": "a", "apiKey": "k", "permissions": ["OWNER"], "groups": [""]},
+			{"id": 1, "apiKey": "k", "nick": "b"}, {"id": 2.5, "name": "c"}, {"id": -3, "name": "d"}]}`, []problem{
 			{"users[0].permissions[0]", model.CodeNotSupported}, {"users[0].groups[0]", model.CodeRequired},
 			{"users[1].nick", model.CodeUnknownField}, {"users[1].name", model.CodeRequired},
-			{"users[1].id", model.CodeDuplicate}, {"users[1].apiKey", model.CodeDuplicate},
+			{"users[1].id", model.CodeDuplicate}, {"users[1].apiKey", model.CodeInvalid},
 			{"users[2].id", model.CodeInvalid}, {"users[3].id", model.CodeInvalid}}},
+		{"credentials", `{"name": "x", "users": [{"id": 1, "name": "a", "apiKey": ""},
+			{"id": 2, "name": "b", "apiKey": "k", "apiKeyHash": "` + strings.Repeat("a", 64) + `"},
+			{"id": 3, "name": "c", "apiKeyHash": "` + strings.Repeat("A", 64) + `"},
+			{"id": 4, "name": "d", "apiKeyHash": "abc"}, {"id": 5, "name": "e", "apiKey": 7}]}`, []problem{
+			{"users[0].apiKey", model.CodeRequired}, {"users[1].apiKeyHash", model.CodeForbidden},
+			{"users[2].apiKeyHash", model.CodeInvalid}, {"users[3].apiKeyHash", model.CodeInvalid},
+			{"users[4].apiKey", model.CodeType}}},
 		{"data sources", `{"name": "x", "dataSources": [
 			{"id": 1, "name": "a", "owners": [0, "x"], "tags": [""], "columns": [{"tags": ["t"]}], "domains": [{}, {"id": true}],
 			 "createdAt": "soon", "selectedPolicies": [""], "disabledPolicies": [{"reason": "r"}], "region": "eu"},
@@ -136,7 +145,7 @@ func TestDecodeBundleInvalid(t *testing.T) {
 
 func TestValidateGoBuilt(t *testing.T) {
 	t.Parallel()
-	assert.Nil(t, model.ValidateUser(&model.User{ID: 1, Name: "a", APIKey: "k", Permissions: []model.Permission{model.CreateDataSource}}, "u"))
+	assert.Nil(t, model.ValidateUser(&model.User{ID: 1, Name: "a", APIKeyHash: model.HashAPIKey("k"), Permissions: []model.Permission{model.CreateDataSource}}, "u"))
 	assert.Equal(t, []problem{{"u.id", model.CodeRequired}, {"u.name", model.CodeRequired},
 		{`u.attributes[""]`, model.CodeRequired}, {`u.attributes[""][0]`, model.CodeRequired}},
 		problems(model.ValidateUser(&model.User{Attributes: map[string][]string{"": {""}}}, "u")))

@@ -101,7 +101,7 @@ dataSources:
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(b.Now.Format("2006-01-02"), b.Users[0].APIKey, b.DataSources[0].CreatedAt.Format("2006-01-02"))
+	fmt.Println(b.Now.Format("2006-01-02"), b.Users[0].APIKeyHash == "", b.DataSources[0].CreatedAt.Format("2006-01-02"))
 	// Output:
-	// 2026-01-01 key-1 2025-06-01
+	// 2026-01-01 true 2025-06-01
 }

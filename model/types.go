@@ -269,9 +269,12 @@ type DataSource struct {
 
 // User is a profile of the directory.
 type User struct {
-	ID          int64
-	Name        string
-	APIKey      string
+	ID   int64
+	Name string
+	// APIKeyHash is the lowercase hex SHA-256 of the user's API key (HashAPIKey);
+	// empty, the user cannot authenticate with a key. The key itself is never
+	// stored (see docs/security.md, Credentials).
+	APIKeyHash  string
 	Permissions []Permission
 	Groups      []string
 	// Attributes maps an attribute name to its values (not including group attributes).

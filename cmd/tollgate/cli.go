@@ -12,7 +12,6 @@ import (
 	"syscall"
 
 	"github.com/tollgate-dev/tollgate/engine"
-	"github.com/tollgate-dev/tollgate/engine/rest"
 	"github.com/tollgate-dev/tollgate/engine/scenario"
 )
 
@@ -190,18 +189,6 @@ func setup(s *scenario.Scenario, opts ...engine.Option) (*loaded, error) {
 		return nil, fmt.Errorf("%s: steps failed:\n  %s", s.Name, strings.Join(fails, "\n  "))
 	}
 	return &loaded{s: s, e: e}, nil
-}
-
-// keys authenticates with the engine's API keys first, then with the bundle's
-// (which default to key-<id>).
-func (l *loaded) keys() rest.Authenticator {
-	bundle := l.s.Keys()
-	return rest.AuthenticatorFunc(func(k string) (int64, bool) {
-		if id, ok := l.e.UserByAPIKey(k); ok {
-			return id, true
-		}
-		return bundle.Authenticate(k)
-	})
 }
 
 func (c *cli) check(args []string) int {

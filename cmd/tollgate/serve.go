@@ -19,8 +19,8 @@ import (
 func (c *cli) serve(args []string) int {
 	const synopsis = "serve BUNDLE [--addr HOST:PORT] [--max-body BYTES]"
 	const text = `Serves the REST API (DESIGN.md section 6) over a bundle loaded into a fresh engine.
-Callers authenticate with the Authorization header: a user's apiKey (default
-key-<id>). The clock is the bundle's now, frozen, unless --clock system. Requests are logged to stderr (log/slog). Stops cleanly on SIGINT or
+Callers authenticate with the Authorization header: a user's apiKey, or Bearer and
+a token from POST /bim/apikey/authenticate (a user without apiKey cannot). The clock is the bundle's now, frozen, unless --clock system. Requests are logged to stderr (log/slog). Stops cleanly on SIGINT or
 SIGTERM, finishing the requests in flight.`
 	fs := newFlags("serve")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
@@ -49,7 +49,7 @@ SIGTERM, finishing the requests in flight.`
 		return c.inputError("serve", err)
 	}
 	logger := slog.New(slog.NewTextHandler(c.stderr, nil))
-	h := rest.NewHandler(l.e, l.keys(), rest.WithLogger(logger), rest.WithMaxBodyBytes(*maxBody))
+	h := rest.NewHandler(l.e, nil, rest.WithLogger(logger), rest.WithMaxBodyBytes(*maxBody))
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return c.inputError("serve", err)

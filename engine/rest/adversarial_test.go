@@ -582,7 +582,7 @@ func TestCostLimitFailsClosed(t *testing.T) {
 		"circumstances":[{"type":"tags","tag":"Costly"}]}`
 	run := func(opts ...engine.Option) (*engine.Engine, http.Handler) {
 		e := advEngine(t, opts...)
-		require.NoError(t, e.PutUser(engine.System, &model.User{ID: 9, Name: "Cleared", APIKey: "k-9",
+		require.NoError(t, e.PutUser(engine.System, &model.User{ID: 9, Name: "Cleared", APIKeyHash: model.HashAPIKey("k-9"),
 			Attributes: map[string][]string{"clearance": {"L39"}}}))
 		require.NoError(t, e.PutDataSource(engine.System, &model.DataSource{ID: 21, Name: "costly", Tags: []string{"Costly"}}))
 		h := advHandler(e)

@@ -14,9 +14,13 @@
 //	PUT    /dataSource/{id}/access/{recordId}  change or revoke a record
 //	POST   /subscription/approve               approve requests (per entry)
 //	POST   /subscription/deny                  deny requests (per entry)
+//	POST   /bim/apikey/authenticate            a token for an API key (no credentials)
 //
-// The Authorization header carries an API key; an Authenticator maps it to a user
-// (EngineKeys uses the engine's directory). Bodies are JSON (application/json, also
+// The Authorization header carries an API key, or "Bearer " and an API key or a
+// token from POST /bim/apikey/authenticate {"apikey": K} (random, 256 bits, valid
+// for WithTokenTTL, default one hour, kept in memory only). An Authenticator maps
+// keys to users: EngineKeys compares the key's SHA-256 with the users'
+// APIKeyHash in constant time; keys and tokens are never logged or answered. Bodies are JSON (application/json, also
 // assumed when a body comes without Content-Type) or YAML (application/yaml,
 // text/yaml); any other media type is 415. A JSON body must be valid JSON and valid
 // UTF-8 (an invalid string is 400 naming its field, never stored as U+FFFD); a YAML

@@ -58,5 +58,5 @@ circumstances:
 	fmt.Println(rec.Code, rec.Body.String())
 	// Output:
 	// 200 1 subscription anyone
-	// 401 {"statusCode":401,"error":"Unauthorized","message":"missing Authorization header (API key)"}
+	// 401 {"statusCode":401,"error":"Unauthorized","message":"missing Authorization header (an API key, or Bearer and a token or key)"}
 }

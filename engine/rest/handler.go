@@ -23,29 +23,34 @@ import (
 // DefaultMaxBodyBytes is the default limit on a request body (1 MiB).
 const DefaultMaxBodyBytes = 1 << 20
 
-// Authenticator maps the API key of a request's Authorization header to a user.
-type Authenticator interface {
-	// Authenticate returns the profile id the key authenticates, or ok false.
-	Authenticate(apiKey string) (userID int64, ok bool)
-}
-
-// AuthenticatorFunc adapts a function to an Authenticator.
-type AuthenticatorFunc func(apiKey string) (int64, bool)
-
-// Authenticate calls f.
-func (f AuthenticatorFunc) Authenticate(apiKey string) (int64, bool) { return f(apiKey) }
-
-// EngineKeys returns an Authenticator backed by the API keys of e's users
-// (engine.Engine.UserByAPIKey).
-func EngineKeys(e *engine.Engine) Authenticator { return AuthenticatorFunc(e.UserByAPIKey) }
-
 // Option configures a handler.
 type Option func(*config)
 
 type config struct {
-	maxBody int64
-	limits  model.Limits
-	logger  *slog.Logger
+	maxBody  int64
+	limits   model.Limits
+	logger   *slog.Logger
+	tokenTTL time.Duration
+	now      func() time.Time
+}
+
+// WithTokenTTL sets how long a token from POST /bim/apikey/authenticate is valid
+// (default DefaultTokenTTL). d <= 0 keeps the default.
+func WithTokenTTL(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.tokenTTL = d
+		}
+	}
+}
+
+// WithClock sets the clock tokens expire by (default time.Now).
+func WithClock(now func() time.Time) Option {
+	return func(c *config) {
+		if now != nil {
+			c.now = now
+		}
+	}
 }
 
 // WithMaxBodyBytes bounds a request body (default DefaultMaxBodyBytes); a larger
@@ -70,7 +75,7 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 // NewHandler returns the REST API over e. auth maps API keys to users; a nil auth
 // means EngineKeys(e). The handler is safe for concurrent use.
 func NewHandler(e *engine.Engine, auth Authenticator, opts ...Option) http.Handler {
-	cfg := config{maxBody: DefaultMaxBodyBytes}
+	cfg := config{maxBody: DefaultMaxBodyBytes, tokenTTL: DefaultTokenTTL, now: time.Now}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -81,7 +86,8 @@ func NewHandler(e *engine.Engine, auth Authenticator, opts ...Option) http.Handl
 	if auth == nil {
 		auth = EngineKeys(e)
 	}
-	h := &handler{e: e, auth: auth, cfg: cfg, mux: http.NewServeMux()}
+	h := &handler{e: e, auth: auth, cfg: cfg, mux: http.NewServeMux(), tokens: newTokenStore(cfg.tokenTTL, cfg.now)}
+	h.handlePublic("POST /bim/apikey/authenticate", h.authenticateKey)
 	h.handle("POST /api/v2/policy", h.createPolicy(model.DialectV2, "dryRun", "reCertify"))
 	h.handle("POST /policy/global", h.createPolicy(model.DialectV1))
 	h.handle("GET /policy/global/{policyId}", h.getPolicy)
@@ -96,28 +102,31 @@ func NewHandler(e *engine.Engine, auth Authenticator, opts ...Option) http.Handl
 }
 
 type handler struct {
-	e    *engine.Engine
-	auth Authenticator
-	cfg  config
-	mux  *http.ServeMux
+	e      *engine.Engine
+	auth   Authenticator
+	tokens *tokenStore
+	cfg    config
+	mux    *http.ServeMux
 }
 
 // endpointFunc serves one authenticated call and returns the response value.
 type endpointFunc func(w http.ResponseWriter, r *http.Request, actor engine.Actor) (any, error)
 
+// handle registers an endpoint that needs credentials.
 func (h *handler) handle(pattern string, fn endpointFunc) {
+	h.handlePublic(pattern, func(w http.ResponseWriter, r *http.Request) (any, error) {
+		id, err := h.authenticate(r)
+		if err != nil {
+			return nil, err
+		}
+		return fn(w, r, engine.As(id))
+	})
+}
+
+// handlePublic registers an endpoint anyone may call.
+func (h *handler) handlePublic(pattern string, fn func(w http.ResponseWriter, r *http.Request) (any, error)) {
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		key := strings.TrimSpace(r.Header.Get("Authorization"))
-		if key == "" {
-			writeError(w, http.StatusUnauthorized, "missing Authorization header (API key)")
-			return
-		}
-		id, ok := h.auth.Authenticate(key)
-		if !ok {
-			writeError(w, http.StatusUnauthorized, "unknown API key")
-			return
-		}
-		v, err := fn(w, r, engine.As(id))
+		v, err := fn(w, r)
 		if err != nil {
 			status, msg := h.classify(err)
 			if status >= 500 {

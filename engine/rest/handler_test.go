@@ -30,10 +30,10 @@ name: rest fixture
 now: 2026-01-01T00:00:00Z
 users:
   - {id: 1, name: Taylor, apiKey: ` + seedKey + `, permissions: [GOVERNANCE]}
-  - {id: 2, name: Olive}
-  - {id: 3, name: Casey, attributes: {has: [write]}}
-  - {id: 4, name: Una}
-  - {id: 5, name: Uma, permissions: [USER_ADMIN]}
+  - {id: 2, name: Olive, apiKey: key-2}
+  - {id: 3, name: Casey, apiKey: key-3, attributes: {has: [write]}}
+  - {id: 4, name: Una, apiKey: key-4}
+  - {id: 5, name: Uma, apiKey: key-5, permissions: [USER_ADMIN]}
 groups:
   - {id: 1, name: Analysts}
 dataSources:

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tollgate-dev/tollgate/engine"
+	"github.com/tollgate-dev/tollgate/engine/rest"
 	"github.com/tollgate-dev/tollgate/model"
 )
 
@@ -288,13 +289,13 @@ func TestPermissionMatrixIsComplete(t *testing.T) {
 		assert.True(t, have[route], "no matrix row for %s", route)
 	}
 	// The matrix's view of the roles matches the bundle.
-	e := advEngine(t)
+	keys := rest.EngineKeys(advEngine(t))
 	for _, r := range permRoles[2:] {
-		id, ok := e.UserByAPIKey(r.key)
+		id, ok := keys.Authenticate(r.key)
 		require.True(t, ok, r.name)
 		assert.Equal(t, r.id, id, r.name)
 	}
-	_, ok := e.UserByAPIKey(permRoles[1].key)
+	_, ok := keys.Authenticate(permRoles[1].key)
 	assert.False(t, ok, "the unknown key authenticates nobody")
 }
 

@@ -27,6 +27,13 @@ type Scenario struct {
 	Steps []Step
 	// Expect is what must hold after the last step; nil when absent.
 	Expect *Expect
+
+	// keys is the Authorization header each user's as: sends: the user's apiKey,
+	// or key-<id> for a user given neither apiKey nor apiKeyHash (the runner's
+	// default, accepted only by the steps' handler).
+	keys map[int64]string
+	// defaults are the key-<id> keys of users without credentials.
+	defaults map[string]int64
 }
 
 // Step is one API call of a scenario.
@@ -82,7 +89,7 @@ type DecisionExpect struct {
 var (
 	topKeys        = []string{"name", "description", "now", "groups", "users", "dataSources", "policies", "grants", "state", "steps", "expect"}
 	groupKeys      = []string{"id", "name", "attributes"}
-	userKeys       = []string{"id", "name", "apiKey", "permissions", "groups", "attributes"}
+	userKeys       = []string{"id", "name", "apiKey", "apiKeyHash", "permissions", "groups", "attributes"}
 	dataSourceKeys = []string{"id", "name", "owners", "tags", "columns", "domains", "server", "database", "schema", "table", "createdAt", "selectedPolicies", "disabledPolicies"}
 	columnKeys     = []string{"name", "tags"}
 	domainKeys     = []string{"id", "name"}
@@ -228,20 +235,49 @@ func Parse(data []byte) (*Scenario, error) {
 		b.Now = DefaultNow
 	}
 	s.Bundle = b
-	if err := checkKeys(b); err != nil {
+	s.stepKeys(top)
+	if err := s.checkKeys(); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
+// stepKeys records the key each user's as: sends: the plain apiKey of the
+// document (the bundle keeps only its hash), or the default key-<id>.
+func (s *Scenario) stepKeys(top map[string]any) {
+	s.keys, s.defaults = map[int64]string{}, map[string]int64{}
+	raw, _ := top["users"].([]any)
+	for i := range s.Bundle.Users {
+		u := &s.Bundle.Users[i]
+		var m map[string]any
+		if i < len(raw) {
+			m, _ = raw[i].(map[string]any)
+		}
+		if k, ok := m["apiKey"].(string); ok {
+			s.keys[u.ID] = k
+			continue
+		}
+		if u.APIKeyHash == "" {
+			k := defaultKey(u.ID)
+			s.keys[u.ID] = k
+			if _, dup := s.defaults[k]; !dup {
+				s.defaults[k] = u.ID
+			}
+		}
+	}
+}
+
 // checkKeys rejects API keys that would authenticate two users.
-func checkKeys(b *model.Bundle) error {
+func (s *Scenario) checkKeys() error {
 	seen := map[string]int64{}
 	var errs model.ErrorList
-	for i, u := range b.Users {
-		k := apiKey(&b.Users[i])
+	for i, u := range s.Bundle.Users {
+		k, ok := s.keys[u.ID]
+		if !ok {
+			continue
+		}
 		if other, dup := seen[k]; dup && other != u.ID {
-			errs = append(errs, model.Invalid(model.NewPath("users").Index(i).Child("apiKey"), k,
+			errs = append(errs, model.Invalid(model.NewPath("users").Index(i).Child("apiKey"), nil,
 				fmt.Sprintf("authenticates users %d and %d", other, u.ID)))
 		}
 		seen[k] = u.ID
@@ -249,12 +285,9 @@ func checkKeys(b *model.Bundle) error {
 	return errs.Err()
 }
 
-func apiKey(u *model.User) string {
-	if u.APIKey != "" {
-		return u.APIKey
-	}
-	return fmt.Sprintf("key-%d", u.ID)
-}
+// defaultKey is the key a scenario step's as: sends for a user without
+// credentials, and for an id that is no user (authenticating nobody).
+func defaultKey(id int64) string { return fmt.Sprintf("key-%d", id) }
 
 type parser struct{ errs model.ErrorList }
 

@@ -132,43 +132,42 @@ func (s *Scenario) Now() time.Time {
 	return DefaultNow
 }
 
-// Keys returns the authenticator of the scenario: each user's apiKey, default
-// key-<id>.
-func (s *Scenario) Keys() rest.Authenticator {
-	keys := map[string]int64{}
-	if s.Bundle != nil {
-		for i := range s.Bundle.Users {
-			u := &s.Bundle.Users[i]
-			if _, dup := keys[apiKey(u)]; !dup {
-				keys[apiKey(u)] = u.ID
-			}
-		}
-	}
+// auth is the authenticator of the steps: the engine's keys, then the runner's
+// default key-<id> of each bundle user given no credentials who still has none.
+func (s *Scenario) auth(e *engine.Engine) rest.Authenticator {
+	keys := rest.EngineKeys(e)
 	return rest.AuthenticatorFunc(func(k string) (int64, bool) {
-		id, ok := keys[k]
-		return id, ok
+		if id, ok := keys.Authenticate(k); ok {
+			return id, true
+		}
+		id, ok := s.defaults[k]
+		if !ok {
+			return 0, false
+		}
+		u, ok := e.Snapshot().User(id)
+		return id, ok && u.APIKeyHash == ""
 	})
 }
 
 // key is the Authorization header a step's as: sends.
 func (s *Scenario) key(id int64) string {
-	for i := range s.Bundle.Users {
-		if s.Bundle.Users[i].ID == id {
-			return apiKey(&s.Bundle.Users[i])
-		}
+	if k, ok := s.keys[id]; ok {
+		return k
 	}
-	return fmt.Sprintf("key-%d", id)
+	return defaultKey(id)
 }
 
 // Setup builds a fresh engine on the scenario clock, loads the bundle and returns
-// it with the REST handler the steps run through.
+// it with the REST handler the steps run through. Only that handler accepts the
+// runner's default keys (key-<id> for a user given neither apiKey nor apiKeyHash);
+// a handler built with rest.NewHandler over the engine does not.
 func (s *Scenario) Setup(opts ...engine.Option) (*engine.Engine, http.Handler, error) {
 	now := s.Now()
 	e := engine.New(append([]engine.Option{engine.WithClock(func() time.Time { return now })}, opts...)...)
 	if err := e.LoadBundle(s.Bundle); err != nil {
 		return nil, nil, err
 	}
-	return e, rest.NewHandler(e, s.Keys()), nil
+	return e, rest.NewHandler(e, s.auth(e)), nil
 }
 
 // Run runs the scenario on a fresh engine and checks every expectation.
