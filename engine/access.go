@@ -68,7 +68,9 @@ func (e *Engine) Access(a Actor, dataSourceID int64, req *model.AccessRequest) (
 		t.abort()
 		return rec, err
 	}
-	t.commit(a, "access")
+	if err := t.commit(a, "access"); err != nil {
+		return nil, err
+	}
 	return rec, nil
 }
 
@@ -336,7 +338,9 @@ func (e *Engine) ChangeRecord(a Actor, dataSourceID, recordID int64, ch *model.R
 	}
 	r.UpdatedAt = t.now
 	t.storeRecord(r)
-	t.commit(a, "changeRecord")
+	if err := t.commit(a, "changeRecord"); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 

@@ -151,14 +151,6 @@ type Failure struct {
 	Reason string
 }
 
-// Change describes one applied write, passed to the change callback.
-type Change struct {
-	// Op names the operation, e.g. "createPolicy".
-	Op string
-	// Actor made it.
-	Actor Actor
-}
-
 // Option configures an Engine.
 type Option func(*config)
 
@@ -168,6 +160,8 @@ type config struct {
 	costLimit    uint64
 	onChange     func(Change)
 	limits       model.Limits
+	retention    int
+	storeTimeout time.Duration
 }
 
 // WithClock sets the clock (default time.Now).
@@ -179,8 +173,18 @@ func WithRegexTimeout(d time.Duration) Option { return func(c *config) { c.regex
 // WithCostLimit bounds the evaluation cost of advanced expressions.
 func WithCostLimit(n uint64) Option { return func(c *config) { c.costLimit = n } }
 
-// WithChangeCallback is called after every applied write, outside the writer lock.
+// WithChangeCallback sets a function called with the change of every committed
+// write, after it was published, outside the writer lock (calls of concurrent
+// writes may arrive out of revision order; Watch delivers in order).
 func WithChangeCallback(f func(Change)) Option { return func(c *config) { c.onChange = f } }
 
 // WithLimits sets input size limits.
 func WithLimits(l model.Limits) Option { return func(c *config) { c.limits = l } }
+
+// WithRetention sets how many of the last change-log entries an engine without a
+// store keeps (default DefaultRetention); a store has its own bound.
+func WithRetention(n int) Option { return func(c *config) { c.retention = n } }
+
+// WithStoreTimeout bounds every store call (default 10s); a commit that takes longer
+// fails with ErrStore.
+func WithStoreTimeout(d time.Duration) Option { return func(c *config) { c.storeTimeout = d } }

@@ -95,6 +95,9 @@ type cowEdit[V any] struct {
 	shards *[cowShards]cowShard[V]
 	copied *[cowShards]bool
 	n      int
+	// touched holds every key set or deleted (the store's change log compares their
+	// values before and after the edit).
+	touched map[int64]struct{}
 }
 
 func (m cowMap[V]) edit() *cowEdit[V] {
@@ -155,6 +158,7 @@ func (e *cowEdit[V]) get(k int64) (V, bool) {
 }
 
 func (e *cowEdit[V]) set(k int64, v V) {
+	e.touch(k)
 	h := hashOf(k)
 	sh := e.own(shardOf(h))
 	mask := len(sh.slots) - 1
@@ -174,6 +178,7 @@ func (e *cowEdit[V]) del(k int64) {
 	if _, ok := e.get(k); !ok {
 		return
 	}
+	e.touch(k)
 	h := hashOf(k)
 	sh := e.own(shardOf(h))
 	mask := len(sh.slots) - 1
@@ -191,6 +196,16 @@ func (e *cowEdit[V]) del(k int64) {
 	sh.n--
 	e.n--
 }
+
+func (e *cowEdit[V]) touch(k int64) {
+	if e.touched == nil {
+		e.touched = map[int64]struct{}{}
+	}
+	e.touched[k] = struct{}{}
+}
+
+// touchedKeys returns every key set or deleted by the edit, ascending.
+func (e *cowEdit[V]) touchedKeys() []int64 { return sortedSet(e.touched) }
 
 // done returns the edited map; the edit must not be used afterwards.
 func (e *cowEdit[V]) done() cowMap[V] {

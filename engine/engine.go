@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"sync"
@@ -32,6 +33,9 @@ type Engine struct {
 	selectedBy map[string]map[int64]struct{} // policy key -> data sources selecting it
 	members    map[string]map[int64]struct{} // group name -> users listing it
 	indet      map[int64]struct{}            // data sources with an indeterminate policy
+	store      Store                         // nil: memory only
+
+	log changeLog
 }
 
 // New returns an empty engine.
@@ -43,10 +47,17 @@ func New(opts ...Option) *Engine {
 	if cfg.now == nil {
 		cfg.now = time.Now
 	}
+	if cfg.retention <= 0 {
+		cfg.retention = DefaultRetention
+	}
+	if cfg.storeTimeout <= 0 {
+		cfg.storeTimeout = 10 * time.Second
+	}
 	e := &Engine{cfg: cfg}
 	e.resetIndexes()
 	s := &Snapshot{cfg: &e.cfg, nextPolicyID: 1, nextRecordID: 1}
 	e.cur.Store(s)
+	e.log.reset(0, cfg.retention)
 	return e
 }
 
@@ -130,6 +141,7 @@ type Snapshot struct {
 
 	nextPolicyID int64
 	nextRecordID int64
+	revision     int64
 }
 
 // Snapshot returns the current state. It stays valid and unchanged forever.
@@ -355,9 +367,10 @@ type txn struct {
 	certs       map[int64]map[int64]string
 	nextPolicy  int64
 	nextRecord  int64
-	dirty       bool // writer-owned indexes were touched
-	ownCerts    bool // certs is the txn's own copy
-	done        bool // committed or aborted: the writer lock is released
+	dirty       bool  // writer-owned indexes were touched
+	ownCerts    bool  // certs is the txn's own copy
+	done        bool  // committed or aborted: the writer lock is released
+	loadRev     int64 // the revision of a loaded export's state section
 }
 
 func (e *Engine) begin() *txn {
@@ -380,19 +393,59 @@ func (t *txn) view() *Snapshot {
 		nextPolicyID: t.nextPolicy, nextRecordID: t.nextRecord}
 }
 
-// commit publishes the edits and releases the writer lock. It does nothing after
-// commit or abort.
-func (t *txn) commit(a Actor, op string) {
+// commit makes the edits the next state and releases the writer lock: it computes
+// what the write changed, has the store commit it (when the engine has one), and
+// only then publishes the snapshot and appends the change to the log. A write that
+// changed no stored value keeps the revision. When the store fails, the write is
+// aborted and the error wraps ErrStore. It does nothing after commit or abort.
+func (t *txn) commit(a Actor, op string) error {
 	if t.done {
-		return
+		return nil
+	}
+	s := t.view()
+	muts, err := mutations(t.base, s, t.touched())
+	if err != nil {
+		t.abort()
+		return fmt.Errorf("%w: encoding the change: %w", ErrStore, err)
+	}
+	ch := Change{Revision: t.base.revision + 1, Time: t.now.UTC(), Actor: a, Op: op, Changes: muts}
+	if err := t.e.commitLocked(t.base, s, ch); err != nil {
+		t.abort()
+		return err
 	}
 	t.done = true
-	s := t.view()
-	// A fresh view aliases the edits' shard arrays; nothing writes them after commit.
-	t.e.cur.Store(s)
 	t.e.mu.Unlock()
-	if t.e.cfg.onChange != nil {
-		t.e.cfg.onChange(Change{Op: op, Actor: a})
+	t.e.notify(ch)
+	return nil
+}
+
+// commitLocked commits ch (the change from base to next) to the store, then
+// publishes next and logs ch. The writer lock must be held.
+func (e *Engine) commitLocked(base, next *Snapshot, ch Change) error {
+	if len(ch.Changes) == 0 {
+		next.revision = base.revision
+		e.cur.Store(next)
+		return nil
+	}
+	next.revision = ch.Revision
+	if e.store != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), e.cfg.storeTimeout)
+		err := e.store.Commit(ctx, base.revision, &ch)
+		cancel()
+		if err != nil {
+			return storeErr(err)
+		}
+	}
+	// A fresh view aliases the edits' shard arrays; nothing writes them after commit.
+	e.cur.Store(next)
+	e.log.append(ch)
+	return nil
+}
+
+// notify calls the change callback for a committed change.
+func (e *Engine) notify(ch Change) {
+	if e.cfg.onChange != nil && len(ch.Changes) > 0 {
+		e.cfg.onChange(ch)
 	}
 }
 
@@ -444,8 +497,7 @@ func (t *txn) finish(a Actor, op string, err error) error {
 		t.abort()
 		return err
 	}
-	t.commit(a, op)
-	return nil
+	return t.commit(a, op)
 }
 
 func (t *txn) copyCerts() {

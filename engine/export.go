@@ -19,6 +19,7 @@ type exportState struct {
 	Version        int                          `json:"version"`
 	NextPolicyID   int64                        `json:"nextPolicyId"`
 	NextRecordID   int64                        `json:"nextRecordId"`
+	Revision       int64                        `json:"revision"`
 	Records        []exportRecord               `json:"records"`
 	Certifications map[string]map[string]string `json:"certifications,omitempty"`
 }
@@ -89,20 +90,10 @@ func (s *Snapshot) Export() ([]byte, error) {
 		}
 		b.Policies = append(b.Policies, raw)
 	}
-	st := exportState{Version: StateVersion, NextPolicyID: s.nextPolicyID, NextRecordID: s.nextRecordID, Records: []exportRecord{}}
+	st := exportState{Version: StateVersion, NextPolicyID: s.nextPolicyID, NextRecordID: s.nextRecordID,
+		Revision: s.revision, Records: []exportRecord{}}
 	for _, r := range s.Records() {
-		er := exportRecord{ID: r.ID, DataSourceID: r.DataSourceID, State: r.State, Profile: r.Profile, Group: r.Group,
-			Admin: r.Admin, Policy: r.Policy, IsSubscriptionOverride: r.IsSubscriptionOverride,
-			DenialReasoning: r.DenialReasoning, AccessGrant: r.AccessGrant, Approved: r.Approved,
-			CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
-		if !r.Expiration.IsZero() {
-			x := r.Expiration.UTC()
-			er.Expiration = &x
-		}
-		for _, sl := range r.Approvals {
-			er.Approvals = append(er.Approvals, exportSlot(sl))
-		}
-		st.Records = append(st.Records, er)
+		st.Records = append(st.Records, recordRow(r))
 	}
 	if len(s.certs) > 0 {
 		st.Certifications = map[string]map[string]string{}
@@ -120,6 +111,23 @@ func (s *Snapshot) Export() ([]byte, error) {
 	}
 	b.State = raw
 	return model.EncodeBundle(b)
+}
+
+// recordRow is an access record as the export's state section (and a store's
+// record rows) hold it.
+func recordRow(r *model.AccessRecord) exportRecord {
+	er := exportRecord{ID: r.ID, DataSourceID: r.DataSourceID, State: r.State, Profile: r.Profile, Group: r.Group,
+		Admin: r.Admin, Policy: r.Policy, IsSubscriptionOverride: r.IsSubscriptionOverride,
+		DenialReasoning: r.DenialReasoning, AccessGrant: r.AccessGrant, Approved: r.Approved,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+	if !r.Expiration.IsZero() {
+		x := r.Expiration.UTC()
+		er.Expiration = &x
+	}
+	for _, sl := range r.Approvals {
+		er.Approvals = append(er.Approvals, exportSlot(sl))
+	}
+	return er
 }
 
 // Import replaces the whole state with a bundle (an export, or any bundle), all or
@@ -157,35 +165,71 @@ func BundleLimits(l model.Limits) model.Limits {
 // section it is set up as a scenario is: groups, users, data sources, then the
 // policies created in order by System (ids 1, 2, ...), then the grants made by
 // System (record ids 1, 2, ...). With a state section (an export) the policies keep
-// their ids and the records, certifications and id counters are restored.
+// their ids and the records, certifications and id counters are restored. It is one
+// write (op "load"): its revision is the next one, or the export's revision when
+// that is higher.
 func (e *Engine) LoadBundle(b *model.Bundle) error {
-	n := New()
-	n.cfg = e.cfg
-	n.cfg.onChange = nil
-	n.cur.Store(&Snapshot{cfg: &e.cfg, nextPolicyID: 1, nextRecordID: 1})
-	if err := n.load(b); err != nil {
+	n, err := e.fresh(b)
+	if err != nil {
 		return err
 	}
-	e.mu.Lock()
-	e.pix, e.cix, e.selectedBy, e.members, e.indet = n.pix, n.cix, n.selectedBy, n.members, n.indet
-	e.cur.Store(n.cur.Load())
-	e.mu.Unlock()
-	if e.cfg.onChange != nil {
-		e.cfg.onChange(Change{Op: "load", Actor: System})
+	ch, err := e.swap(n)
+	if err != nil {
+		return err
 	}
+	e.notify(ch)
 	return nil
 }
 
-func (e *Engine) load(b *model.Bundle) (err error) {
-	t := e.begin()
-	defer t.end(&err)
-	err = t.load(b)
+// swap makes n's state e's as one write (op "load") and takes over n's indexes.
+func (e *Engine) swap(n *Engine) (ch Change, err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: a load panicked and changed nothing: %v", ErrInternal, p)
+		}
+	}()
+	base, next := e.cur.Load(), n.cur.Load()
+	rev := max(base.revision+1, next.revision)
+	muts, err := mutations(base, next, allKeys(base, next))
 	if err != nil {
-		t.abort()
-		return err
+		return ch, fmt.Errorf("%w: encoding the change: %w", ErrStore, err)
 	}
-	t.commit(System, "load")
-	return nil
+	ch = Change{Revision: rev, Time: e.cfg.now().UTC(), Actor: System, Op: "load", Changes: muts}
+	if err := e.commitLocked(base, next, ch); err != nil {
+		return ch, err
+	}
+	e.pix, e.cix, e.selectedBy, e.members, e.indet = n.pix, n.cix, n.selectedBy, n.members, n.indet
+	return ch, nil
+}
+
+// fresh returns a new engine with e's configuration holding bundle b; its snapshot
+// has the revision of b's state section (0 without one).
+func (e *Engine) fresh(b *model.Bundle) (n *Engine, err error) {
+	n = &Engine{cfg: e.cfg}
+	n.cfg.onChange = nil
+	n.resetIndexes()
+	n.cur.Store(&Snapshot{cfg: &e.cfg, nextPolicyID: 1, nextRecordID: 1})
+	t := n.begin()
+	defer t.end(&err)
+	if err = t.load(b); err != nil {
+		return nil, err
+	}
+	s := t.view()
+	s.revision = t.loadRev
+	n.cur.Store(s)
+	t.done = true
+	n.mu.Unlock()
+	return n, nil
+}
+
+// adopt takes over n's state and indexes (n must not be used afterwards).
+func (e *Engine) adopt(n *Engine) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.pix, e.cix, e.selectedBy, e.members, e.indet = n.pix, n.cix, n.selectedBy, n.members, n.indet
+	e.cur.Store(n.cur.Load())
 }
 
 func (t *txn) load(b *model.Bundle) error {
@@ -309,6 +353,10 @@ func (t *txn) restoreState(raw json.RawMessage) error {
 	if st.NextRecordID > t.nextRecord {
 		t.nextRecord = st.NextRecordID
 	}
+	if st.Revision < 0 {
+		return fmt.Errorf("revision: must be 0 or more")
+	}
+	t.loadRev = st.Revision
 	if st.NextPolicyID > t.nextPolicy {
 		t.nextPolicy = st.NextPolicyID
 	}

@@ -87,7 +87,9 @@ func (e *Engine) CreatePolicy(a Actor, p *model.Policy, o WriteOptions) (_ *mode
 		t.abort()
 		return np, imp, err
 	}
-	t.commit(a, "createPolicy")
+	if err := t.commit(a, "createPolicy"); err != nil {
+		return nil, nil, err
+	}
 	return np, imp, nil
 }
 
@@ -204,7 +206,9 @@ func (e *Engine) UpdatePolicy(a Actor, id int64, p *model.Policy, o WriteOptions
 		}
 		t.certs[id] = m
 	}
-	t.commit(a, "updatePolicy")
+	if err := t.commit(a, "updatePolicy"); err != nil {
+		return nil, nil, err
+	}
 	return np, &imp.Impact, nil
 }
 
@@ -230,7 +234,9 @@ func (e *Engine) DeletePolicy(a Actor, id int64) (_ *model.Policy, err error) {
 		delete(t.certs, id)
 	}
 	t.reindex(id, nil, imp.touched)
-	t.commit(a, "deletePolicy")
+	if err := t.commit(a, "deletePolicy"); err != nil {
+		return nil, err
+	}
 	dp := *old.p
 	dp.Deleted = true
 	return &dp, nil

@@ -1,0 +1,143 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"sort"
+	"sync"
+
+	"github.com/tollgate-dev/tollgate/model"
+)
+
+// DefaultRetention is how many of the last log entries are kept by default: by an
+// engine without a store, and by the stores of this module.
+const DefaultRetention = 100_000
+
+// MaxChanges is the most entries one call of Changes returns.
+const MaxChanges = 1000
+
+// memTail is how many entries an engine with a store keeps in memory; older ones
+// are read from the store.
+const memTail = 4096
+
+// changeLog is the engine's in-memory tail of the change log: it holds every entry
+// with a revision above floor, in revision order.
+type changeLog struct {
+	mu      sync.Mutex
+	floor   int64
+	entries []Change
+	max     int
+	wake    chan struct{} // closed and replaced on every append
+}
+
+func (l *changeLog) reset(floor int64, max int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.floor, l.entries, l.max = floor, nil, max
+	if l.wake == nil {
+		l.wake = make(chan struct{})
+	}
+}
+
+func (l *changeLog) append(c Change) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.entries = append(l.entries, c)
+	if len(l.entries) > 2*l.max {
+		drop := len(l.entries) - l.max
+		l.floor = l.entries[drop-1].Revision
+		l.entries = append([]Change(nil), l.entries[drop:]...)
+	}
+	close(l.wake)
+	l.wake = make(chan struct{})
+}
+
+// since returns up to limit entries after revision since, and false when the tail
+// does not reach back that far.
+func (l *changeLog) since(since int64, limit int) ([]Change, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if since < l.floor {
+		return nil, false
+	}
+	i := sort.Search(len(l.entries), func(i int) bool { return l.entries[i].Revision > since })
+	n := min(limit, len(l.entries)-i)
+	return append([]Change(nil), l.entries[i:i+n]...), true
+}
+
+func (l *changeLog) waiter() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.wake
+}
+
+// Changes returns up to limit entries of the change log with a revision above since,
+// in revision order (limit <= 0 or above MaxChanges: MaxChanges). An empty list means
+// nothing newer exists. Entries no longer in memory are read from the store; an
+// error wrapping ErrFellBehind means since is older than the retained log (the
+// caller reloads the whole state, e.g. from a Snapshot, and follows from its
+// revision).
+func (e *Engine) Changes(since int64, limit int) ([]Change, error) {
+	if since < 0 {
+		return nil, model.ErrorList{model.Invalid("since", since, "must be a revision (0 or more)")}
+	}
+	if limit <= 0 || limit > MaxChanges {
+		limit = MaxChanges
+	}
+	if out, ok := e.log.since(since, limit); ok {
+		return out, nil
+	}
+	if e.store == nil {
+		return nil, fmt.Errorf("%w: revision %d is older than the retained log", ErrFellBehind, since)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.storeTimeout)
+	defer cancel()
+	out, err := e.store.ChangesSince(ctx, since, limit)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	return out, nil
+}
+
+// WaitChanges is Changes, waiting until an entry above since exists or ctx ends
+// (then it returns ctx's error).
+func (e *Engine) WaitChanges(ctx context.Context, since int64, limit int) ([]Change, error) {
+	for {
+		w := e.log.waiter()
+		out, err := e.Changes(since, limit)
+		if err != nil || len(out) > 0 {
+			return out, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-w:
+		}
+	}
+}
+
+// Watch yields every entry of the change log with a revision above since, in
+// revision order, waiting for new ones, until ctx ends or the caller stops. A slow
+// watcher never holds up writes: it reads the log at its own pace (from memory, or
+// from the store for older entries). When it falls behind the retained log it gets
+// one error wrapping ErrFellBehind and the sequence ends; other errors end it too.
+func (e *Engine) Watch(ctx context.Context, since int64) iter.Seq2[Change, error] {
+	return func(yield func(Change, error) bool) {
+		for {
+			list, err := e.WaitChanges(ctx, since, 0)
+			if err != nil {
+				if ctx.Err() == nil {
+					yield(Change{}, err)
+				}
+				return
+			}
+			for _, c := range list {
+				if !yield(c, nil) {
+					return
+				}
+				since = c.Revision
+			}
+		}
+	}
+}

@@ -1,0 +1,218 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/tollgate-dev/tollgate/model"
+)
+
+// Errors of stores and the change log (wrapped with %w; test with errors.Is).
+var (
+	// ErrStore: the store could not commit (or read); the write changed nothing.
+	// REST answers 503.
+	ErrStore = errors.New("store unavailable")
+	// ErrRevisionConflict: the store's revision is not the one the write was made
+	// against (another instance wrote first). A store's Commit wraps it.
+	ErrRevisionConflict = errors.New("revision conflict")
+	// ErrFellBehind: the revision asked for is older than the retained change log.
+	ErrFellBehind = errors.New("fell behind the retained change log")
+)
+
+// Store makes an engine's state durable (see docs/operations.md, Stores). It keeps
+// the current rows — one JSON value per (Kind, ID), exactly the After of the last
+// Mutation that named it — and the change log, truncated to its retention bound.
+// Implementations must be safe for concurrent use; the engine commits one write at
+// a time.
+type Store interface {
+	// Load returns the current rows and the revision they are at, read consistently
+	// (one transaction). An empty store has revision 0 and no rows.
+	Load(ctx context.Context) (*StoredState, error)
+	// Commit durably applies one write (the write is acknowledged only once Commit
+	// returned nil): when the stored revision is expected it appends entry to the
+	// log, upserts each mutation's After as the row (Kind, ID) at entry.Revision,
+	// deletes the rows whose After is absent, sets the revision to entry.Revision
+	// and trims the log to the retention bound — all or nothing. When the stored
+	// revision is not expected it changes nothing and returns an error wrapping
+	// ErrRevisionConflict.
+	Commit(ctx context.Context, expected int64, entry *Change) error
+	// ChangesSince returns up to limit log entries with a revision above since, in
+	// order; an error wrapping ErrFellBehind when entries after since were trimmed.
+	ChangesSince(ctx context.Context, since int64, limit int) ([]Change, error)
+	// Close releases the store.
+	Close() error
+}
+
+// StoredState is what a store holds: the rows at one revision.
+type StoredState struct {
+	Revision int64
+	Rows     []Row
+}
+
+// Row is one stored value.
+type Row struct {
+	Kind  Kind
+	ID    string
+	Value json.RawMessage
+}
+
+// storeErr wraps a store's error with ErrStore (unless it already is).
+func storeErr(err error) error {
+	if errors.Is(err, ErrStore) || errors.Is(err, ErrFellBehind) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrStore, err)
+}
+
+// Open returns an engine on store st, restored to the state of its last committed
+// write (its rows are loaded, not the log replayed). Every write of the engine is
+// acknowledged only after st committed it; a write st refuses fails with an error
+// wrapping ErrStore and changes nothing. An empty store gives an empty engine at
+// revision 0 (seed it with LoadBundle). The engine owns st: Close closes it.
+func Open(ctx context.Context, st Store, opts ...Option) (*Engine, error) {
+	e := New(opts...)
+	state, err := st.Load(ctx)
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	if len(state.Rows) > 0 {
+		b, err := bundleOfRows(state, e.cfg.limits)
+		if err != nil {
+			return nil, fmt.Errorf("%w: the stored rows: %w", ErrStore, err)
+		}
+		n, err := e.fresh(b)
+		if err != nil {
+			return nil, fmt.Errorf("%w: the stored rows: %w", ErrStore, err)
+		}
+		e.adopt(n)
+	}
+	s := e.cur.Load()
+	s.revision = state.Revision
+	e.store = st
+	e.log.reset(state.Revision, min(memTail, e.cfg.retention))
+	return e, nil
+}
+
+// Close closes the engine's store (if any). Writes afterwards fail with ErrStore.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.store == nil {
+		return nil
+	}
+	err := e.store.Close()
+	e.store = closedStore{}
+	return err
+}
+
+// closedStore is the store of a closed engine: it refuses everything.
+type closedStore struct{}
+
+var errClosed = errors.New("the engine is closed")
+
+func (closedStore) Load(context.Context) (*StoredState, error)                 { return nil, errClosed }
+func (closedStore) Commit(context.Context, int64, *Change) error               { return errClosed }
+func (closedStore) ChangesSince(context.Context, int64, int) ([]Change, error) { return nil, errClosed }
+func (closedStore) Close() error                                               { return nil }
+
+// bundleOfRows assembles the stored rows into an export-shaped bundle.
+func bundleOfRows(st *StoredState, lim model.Limits) (*model.Bundle, error) {
+	byKind := map[Kind][]Row{}
+	for _, r := range st.Rows {
+		byKind[r.Kind] = append(byKind[r.Kind], r)
+	}
+	for k, l := range byKind {
+		for _, r := range l {
+			if _, err := strconv.ParseInt(r.ID, 10, 64); err != nil && k != KindCounter {
+				return nil, fmt.Errorf("%s row %q: the id is not an integer", k, r.ID)
+			}
+		}
+		sort.Slice(l, func(i, j int) bool { return idLess(l[i].ID, l[j].ID) })
+	}
+	disables := map[string]json.RawMessage{}
+	for _, r := range byKind[KindDisable] {
+		disables[r.ID] = r.Value
+	}
+	var buf bytes.Buffer
+	buf.WriteString(`{"name":"tollgate-store"`)
+	list := func(key string, rows []Row, value func(Row) []byte) {
+		if len(rows) == 0 {
+			return
+		}
+		buf.WriteString(`,"` + key + `":[`)
+		for i, r := range rows {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			buf.Write(value(r))
+		}
+		buf.WriteByte(']')
+	}
+	plain := func(r Row) []byte { return r.Value }
+	list("groups", byKind[KindGroup], plain)
+	list("users", byKind[KindUser], plain)
+	list("dataSources", byKind[KindDataSource], func(r Row) []byte {
+		d, ok := disables[r.ID]
+		v := bytes.TrimSpace(r.Value)
+		if !ok || len(v) < 2 || v[len(v)-1] != '}' {
+			return v
+		}
+		out := append([]byte(nil), v[:len(v)-1]...)
+		out = append(out, `,"disabledPolicies":`...)
+		out = append(out, d...)
+		return append(out, '}')
+	})
+	list("policies", byKind[KindPolicy], plain)
+	st2 := exportState{Version: StateVersion, NextPolicyID: 1, NextRecordID: 1, Revision: st.Revision, Records: []exportRecord{}}
+	for _, r := range byKind[KindCounter] {
+		var n int64
+		if err := json.Unmarshal(r.Value, &n); err != nil {
+			return nil, fmt.Errorf("counter row %q: %w", r.ID, err)
+		}
+		switch r.ID {
+		case counterPolicy:
+			st2.NextPolicyID = n
+		case counterRecord:
+			st2.NextRecordID = n
+		default:
+			return nil, fmt.Errorf("counter row %q: unknown counter", r.ID)
+		}
+	}
+	for _, r := range byKind[KindRecord] {
+		var er exportRecord
+		if err := json.Unmarshal(r.Value, &er); err != nil {
+			return nil, fmt.Errorf("record row %s: %w", r.ID, err)
+		}
+		st2.Records = append(st2.Records, er)
+	}
+	for _, r := range byKind[KindCertification] {
+		var m map[string]string
+		if err := json.Unmarshal(r.Value, &m); err != nil {
+			return nil, fmt.Errorf("certification row %s: %w", r.ID, err)
+		}
+		if st2.Certifications == nil {
+			st2.Certifications = map[string]map[string]string{}
+		}
+		st2.Certifications[r.ID] = m
+	}
+	for k := range byKind {
+		switch k {
+		case KindGroup, KindUser, KindDataSource, KindDisable, KindPolicy, KindCounter, KindRecord, KindCertification:
+		default:
+			return nil, fmt.Errorf("rows of unknown kind %q", k)
+		}
+	}
+	raw, err := json.Marshal(st2)
+	if err != nil {
+		return nil, err
+	}
+	buf.WriteString(`,"state":`)
+	buf.Write(raw)
+	buf.WriteByte('}')
+	return model.DecodeBundle(buf.Bytes(), BundleLimits(lim))
+}
