@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/tollgate-dev/tollgate/entitlement"
 	"github.com/tollgate-dev/tollgate/model"
@@ -303,6 +304,24 @@ func (e *Engine) ChangeRecord(a Actor, dataSourceID, recordID int64, ch *model.R
 		t.abort()
 		return nil, fmt.Errorf("%w: no access record %d on data source %d", ErrNotFound, recordID, dataSourceID)
 	}
+	if old.State == model.StateDenied {
+		t.abort()
+		return nil, model.ErrorList{model.Invalid("state", nil, fmt.Sprintf(
+			"access record %d is denied, which is final; a new grant or request makes a new record", recordID))}
+	}
+	if ch.State == model.StateSubscribed && old.State == model.StatePending && !old.IsSubscriptionOverride {
+		// Approving a request outright: GOVERNANCE only, never the requester (owners
+		// approve their slot with POST /subscription/approve).
+		if !ai.has(permGovernance) {
+			t.abort()
+			return nil, fmt.Errorf("%w: approving request %d outright needs the GOVERNANCE permission; "+
+				"approve a slot with POST /subscription/approve", ErrForbidden, recordID)
+		}
+		if !ai.system && old.Profile == ai.id {
+			t.abort()
+			return nil, fmt.Errorf("%w: a requester cannot approve their own request", ErrForbidden)
+		}
+	}
 	r := cloneRecord(old)
 	switch ch.State {
 	case "":
@@ -314,6 +333,10 @@ func (e *Engine) ChangeRecord(a Actor, dataSourceID, recordID int64, ch *model.R
 			return nil, model.ErrorList{model.Invalid("state", string(ch.State),
 				fmt.Sprintf("the request expired at %s: it is no longer pending and cannot be approved", model.FormatDate(r.Expiration)))}
 		}
+		if !r.IsSubscriptionOverride && ch.State != model.StateSubscribed {
+			t.abort()
+			return nil, model.ErrorList{model.Invalid("state", string(ch.State), "is not a state of a request (subscribed or denied)")}
+		}
 		if r.State == model.StatePending {
 			for i := range r.Approvals {
 				if r.Approvals[i].State != model.SlotApproved {
@@ -323,10 +346,6 @@ func (e *Engine) ChangeRecord(a Actor, dataSourceID, recordID int64, ch *model.R
 					}
 				}
 			}
-		}
-		if !r.IsSubscriptionOverride && ch.State != model.StateSubscribed {
-			t.abort()
-			return nil, model.ErrorList{model.Invalid("state", string(ch.State), "is not a state of a request (subscribed or denied)")}
 		}
 		r.State, r.Approved = ch.State, true
 	default:
@@ -384,11 +403,32 @@ func (s *Snapshot) openSlot(ai actorInfo, r *model.AccessRecord, d *dsState) int
 	return -1
 }
 
+// maySee reports whether ai may see record r on data source d: the system, a
+// GOVERNANCE, USER_ADMIN or AUDIT user, an owner of d, the record's own user, or a
+// user who could fill an open approval slot of it (as GET
+// /dataSource/{id}/access and the pending-request queue show records).
+func (s *Snapshot) maySee(ai actorInfo, r *model.AccessRecord, d *dsState, now time.Time) bool {
+	switch {
+	case ai.has(permGovernance | permUserAdmin | permAudit):
+		return true
+	case r.Group == 0 && r.Profile == ai.id:
+		return true
+	case s.owns(ai.id, d, now):
+		return true
+	}
+	return r.State == model.StatePending && s.openSlot(ai, r, d) >= 0
+}
+
 // judge finds the pending request of an approve or deny entry and the slot ai may fill.
 func (t *txn) judge(ai actorInfo, id int64) (*model.AccessRecord, int, string) {
 	s := t.view()
 	r, ok := s.records.get(id)
-	if !ok {
+	var d *dsState
+	if ok {
+		d, ok = s.dataSources.get(r.DataSourceID)
+	}
+	if !ok || !s.maySee(ai, r, d, t.now) {
+		// A record the caller may not see fails exactly like an unknown id.
 		return nil, -1, fmt.Sprintf("no access record with id %d", id)
 	}
 	if r.State != model.StatePending {
@@ -399,10 +439,6 @@ func (t *txn) judge(ai actorInfo, id int64) (*model.AccessRecord, int, string) {
 	}
 	if r.Profile == ai.id && !ai.system {
 		return nil, -1, "a requester cannot approve or deny their own request"
-	}
-	d, ok := s.dataSources.get(r.DataSourceID)
-	if !ok {
-		return nil, -1, fmt.Sprintf("data source %d no longer exists", r.DataSourceID)
 	}
 	slot := s.openSlot(ai, r, d)
 	if slot < 0 {

@@ -194,7 +194,9 @@ func (t *txn) userState(u *model.User) *userState {
 	return us
 }
 
-// DeleteUser removes a user (GOVERNANCE or USER_ADMIN). Records naming the user stay.
+// DeleteUser removes a user (GOVERNANCE or USER_ADMIN) and ends every access record
+// naming them (state denied, denialReasoning "principal deleted"), so a user created
+// later with the same id inherits nothing (see docs/semantics.md, Manual grants).
 func (e *Engine) DeleteUser(a Actor, id int64) error {
 	return e.write(a, "deleteUser", func(t *txn, ai actorInfo) error {
 		if err := directoryAdmin(ai, "users"); err != nil {
@@ -207,8 +209,30 @@ func (e *Engine) DeleteUser(a Actor, id int64) error {
 		t.dirty = true
 		t.unindexUser(old)
 		t.users.del(id)
+		t.endRecords(func(r *model.AccessRecord) bool { return r.Group == 0 && r.Profile == id })
 		return nil
 	})
+}
+
+// DenialPrincipalDeleted is the denialReasoning of a record ended because the user
+// or group it names was deleted.
+const DenialPrincipalDeleted = "principal deleted"
+
+// endRecords ends every record that is not denied yet and that naming selects:
+// state denied, denialReasoning DenialPrincipalDeleted.
+func (t *txn) endRecords(naming func(r *model.AccessRecord) bool) {
+	var ended []*model.AccessRecord
+	t.base.records.each(func(_ int64, r *model.AccessRecord) bool {
+		if r.State != model.StateDenied && naming(r) {
+			ended = append(ended, r)
+		}
+		return true
+	})
+	for _, r := range ended {
+		c := cloneRecord(r)
+		c.State, c.Approved, c.DenialReasoning, c.UpdatedAt = model.StateDenied, false, DenialPrincipalDeleted, t.now
+		t.storeRecord(c)
+	}
 }
 
 // PutGroup inserts or replaces a group (GOVERNANCE or USER_ADMIN); its members'
@@ -270,7 +294,9 @@ func (t *txn) refreshUsers(ids map[int64]struct{}) {
 	}
 }
 
-// DeleteGroup removes a group (GOVERNANCE or USER_ADMIN); members lose its attributes.
+// DeleteGroup removes a group (GOVERNANCE or USER_ADMIN); members lose its attributes,
+// and every access record granted to the group ends (state denied, denialReasoning
+// "principal deleted"), so a group created later with the same id inherits nothing.
 func (e *Engine) DeleteGroup(a Actor, id int64) error {
 	return e.write(a, "deleteGroup", func(t *txn, ai actorInfo) error {
 		if err := directoryAdmin(ai, "groups"); err != nil {
@@ -283,6 +309,7 @@ func (e *Engine) DeleteGroup(a Actor, id int64) error {
 		t.groups.del(id)
 		t.groupByName.del(g.Name)
 		t.refreshUsers(t.e.members[g.Name])
+		t.endRecords(func(r *model.AccessRecord) bool { return r.Group == id })
 		return nil
 	})
 }

@@ -1,6 +1,7 @@
 package rest_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -96,3 +97,116 @@ func TestBodyFormatStrictness(t *testing.T) {
 	a := advSend(t, advHandler(e), advReq{method: "POST", path: "/api/v2/policy", key: kGov, body: []byte(v2Body("fine", ""))})
 	assert.Equal(t, 200, a.status, a.raw)
 }
+
+// TestOutrightApprovalIsGovernanceOnly (issue 12 item 10): PUT {state: subscribed}
+// on a pending request is for a GOVERNANCE user other than the requester (403 for an
+// owner, who approves a slot with /subscription/approve, and for a GOVERNANCE
+// requester), and fills every open slot with that approver.
+func TestOutrightApprovalIsGovernanceOnly(t *testing.T) {
+	t.Parallel()
+	e := advEngine(t)
+	h := advHandler(e)
+	before, err := e.Export()
+	require.NoError(t, err)
+	a := advSend(t, h, jput("/dataSource/10/access/2", kOwn, `{"state":"subscribed"}`))
+	assert.Equal(t, 403, a.status, a.raw)
+	assert.Contains(t, a.message(), "GOVERNANCE")
+	after, err := e.Export()
+	require.NoError(t, err)
+	assert.Equal(t, string(before), string(after), "the owner's outright approval changed nothing")
+
+	// a GOVERNANCE requester may not approve their own request outright
+	a = advSend(t, h, jpost("/dataSource/10/access", kGov, `{"approvals":[{"specificApprover":8}]}`))
+	require.Equal(t, 200, a.status, a.raw)
+	require.Equal(t, "pending", a.body["state"])
+	own := int64(a.body["id"].(float64))
+	a = advSend(t, h, jput("/dataSource/10/access/"+itoa(own), kGov, `{"state":"subscribed"}`))
+	assert.Equal(t, 403, a.status, a.raw)
+	assert.Contains(t, a.message(), "own request")
+
+	// another GOVERNANCE user approves outright: every slot approved by them
+	a = advSend(t, h, jput("/dataSource/10/access/2", kGov, `{"state":"subscribed"}`))
+	require.Equal(t, 200, a.status, a.raw)
+	assert.Equal(t, "subscribed", a.body["state"])
+	slots := a.body["approvals"].([]any)
+	require.Len(t, slots, 3)
+	for _, s := range slots {
+		assert.Equal(t, "approved", s.(map[string]any)["state"])
+		assert.EqualValues(t, advGov, s.(map[string]any)["approver"])
+	}
+}
+
+// TestDeniedIsFinal (issue 12 item 10): a denied record cannot be changed by PUT (a
+// grant revoked, a request denied): 400, and it keeps its state and reasoning.
+func TestDeniedIsFinal(t *testing.T) {
+	t.Parallel()
+	e := advEngine(t)
+	h := advHandler(e)
+	a := advSend(t, h, jpost("/subscription/deny", kAppr, `{"requests":[{"id":2,"denialReasoning":"not now"}]}`))
+	require.Equal(t, 200, a.status, a.raw)
+	require.Empty(t, a.body["failures"])
+	a = advSend(t, h, jput("/dataSource/10/access/1", kOwn, `{"state":"denied"}`))
+	require.Equal(t, 200, a.status, a.raw)
+	before, err := e.Export()
+	require.NoError(t, err)
+	for _, c := range []struct{ rec, key, body string }{
+		{"2", kGov, `{"state":"subscribed"}`},
+		{"2", kGov, `{"expiration":"2027-01-01"}`},
+		{"1", kOwn, `{"state":"subscribed"}`},
+		{"1", kGov, `{"state":"owner"}`},
+		{"1", kOwn, `{"state":"denied"}`},
+	} {
+		a = advSend(t, h, jput("/dataSource/10/access/"+c.rec, c.key, c.body))
+		assert.Equal(t, 400, a.status, "%s %s: %s", c.rec, c.body, a.raw)
+		assert.Contains(t, a.message(), "final")
+	}
+	after, err := e.Export()
+	require.NoError(t, err)
+	assert.Equal(t, string(before), string(after), "nothing changed")
+	r, ok := e.Snapshot().Record(2)
+	require.True(t, ok)
+	assert.Equal(t, "not now", r.DenialReasoning)
+}
+
+// TestApproveDenyDoNotLeakRecords (issue 12 item 11): an approve or deny entry naming
+// a record the caller may not see fails exactly like an unknown id, so a user cannot
+// enumerate record ids and states.
+func TestApproveDenyDoNotLeakRecords(t *testing.T) {
+	t.Parallel()
+	e := advEngine(t)
+	h := advHandler(e)
+	// record 1: the plain user's grant on 10 (subscribed); record 2: the requester's
+	// pending request on 10; 999: nothing.
+	for _, call := range []struct{ path, entry string }{
+		{"/subscription/approve", `{"id":%s}`},
+		{"/subscription/deny", `{"id":%s,"denialReasoning":"x"}`},
+	} {
+		for _, key := range []string{kOther, kPlain, kReq} {
+			body := `{"requests":[` + strings.ReplaceAll(call.entry, "%s", "1") + "," +
+				strings.ReplaceAll(call.entry, "%s", "2") + "," + strings.ReplaceAll(call.entry, "%s", "999") + `]}`
+			a := advSend(t, h, jpost(call.path, key, body))
+			require.Equal(t, 200, a.status, a.raw)
+			fs := a.body["failures"].([]any)
+			require.Len(t, fs, 3, a.raw)
+			reasons := map[string]string{}
+			for _, f := range fs {
+				m := f.(map[string]any)
+				id := itoa(int64(m["id"].(float64)))
+				reasons[id] = strings.ReplaceAll(m["reason"].(string), id, "N")
+			}
+			switch key {
+			case kOther: // sees neither record
+				assert.Equal(t, reasons["999"], reasons["1"], "%s by %s", call.path, key)
+				assert.Equal(t, reasons["999"], reasons["2"], "%s by %s", call.path, key)
+			case kPlain: // sees their own grant (1), not the request (2)
+				assert.NotEqual(t, reasons["999"], reasons["1"], "%s by %s: their own record", call.path, key)
+				assert.Equal(t, reasons["999"], reasons["2"], "%s by %s", call.path, key)
+			case kReq: // sees their own request (2), not the grant (1)
+				assert.Equal(t, reasons["999"], reasons["1"], "%s by %s", call.path, key)
+				assert.Contains(t, reasons["2"], "own request")
+			}
+		}
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -145,7 +145,7 @@ func permMatrix() []permEndpoint {
 				assert.Equal(t, engine.None, e.Decide(advPlain, 10).Grant)
 			}},
 		{name: "PUT /dataSource/10/access/2 approve outright", req: jput("/dataSource/10/access/2", "", `{"state":"subscribed"}`),
-			cells: [10]cell{u, u, f, f, d, f, f, d, f, f},
+			cells: [10]cell{u, u, f, f, f, f, f, d, f, f},
 			check: func(t *testing.T, e *engine.Engine, _ permRole, _ advResp) {
 				assert.Equal(t, engine.Read, e.Decide(advRequester, 10).Grant)
 			}},
