@@ -178,7 +178,7 @@ func (c *CatalogIndex) candidates(m *Matcher, sel []dsID, mg *merger) bool {
 	}
 	if !m.all {
 		for i := range m.conds {
-			if k := m.conds[i].kind; k == kindTime || k == kindColumnRegex {
+			if cd := &m.conds[i]; !cd.exact() && cd.kind != kindOwnerSelected {
 				return false
 			}
 		}

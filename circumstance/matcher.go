@@ -76,6 +76,8 @@ const (
 	kindDomains
 	kindTags
 	kindColumnTags
+	kindNoTags
+	kindAnyTag
 	kindTime
 	kindColumnRegex
 )
@@ -220,6 +222,10 @@ func Compile(p *model.Policy, opts ...Option) (*Matcher, error) {
 			cc.kind = kindColumnTags
 			cc.str = c.ColumnTag
 			cc.keys = []key{{keyColumnTag, c.ColumnTag}}
+		case model.CircumstanceNoTags:
+			cc.kind = kindNoTags
+		case model.CircumstanceAnyTag:
+			cc.kind = kindAnyTag
 		case model.CircumstanceTime:
 			cc.kind = kindTime
 			cc.startSec, cc.startNs = splitTime(c.StartDate)
@@ -258,7 +264,8 @@ func Compile(p *model.Policy, opts ...Option) (*Matcher, error) {
 var circumstanceTypes = []string{
 	string(model.CircumstanceTags), string(model.CircumstanceColumnTags),
 	string(model.CircumstanceColumnRegex), string(model.CircumstanceDomains),
-	string(model.CircumstanceServer), string(model.CircumstanceTime), "null",
+	string(model.CircumstanceServer), string(model.CircumstanceTime),
+	string(model.CircumstanceNoTags), string(model.CircumstanceAnyTag), "null",
 }
 
 // compileRegex compiles with regexp2, turning a panic of the parser on hostile
@@ -345,6 +352,10 @@ func (c *cond) match(t *Target, ownerSelected bool, timeout time.Duration) (Resu
 		return boolResult(contains(t.tags(), c.str)), nil
 	case kindColumnTags:
 		return boolResult(contains(t.columnTags(), c.str)), nil
+	case kindNoTags:
+		return boolResult(len(t.tags()) == 0 && len(t.columnTags()) == 0), nil
+	case kindAnyTag:
+		return boolResult(len(t.tags()) > 0 || len(t.columnTags()) > 0), nil
 	case kindTime:
 		if compareTime(t.createdSec, t.createdNs, c.startSec, c.startNs) < 0 {
 			return NotApplies, nil

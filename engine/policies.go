@@ -71,6 +71,42 @@ func clonePolicy(p *model.Policy) *model.Policy {
 	return &c
 }
 
+// resolveGroups names each v1 group condition given by id alone after the
+// directory group of that id (see docs/semantics.md, Dialects); an unknown id is
+// a validation error. np's entitlements are copied before they change.
+func (t *txn) resolveGroups(np *model.Policy) error {
+	e := np.Action.Entitlements
+	if e == nil {
+		return nil
+	}
+	var errs model.ErrorList
+	var groups []string
+	for i, info := range e.GroupInfo {
+		if i >= len(e.Groups) || e.Groups[i] != "" || info.GroupID == 0 {
+			continue
+		}
+		g, ok := t.groups.get(info.GroupID)
+		if !ok {
+			errs = append(errs, model.Invalid(model.NewPath("actions[0].exceptions.conditions"), nil,
+				fmt.Sprintf("group id %d names no group of the directory", info.GroupID)))
+			continue
+		}
+		if groups == nil {
+			groups = append([]string(nil), e.Groups...)
+		}
+		groups[i] = g.Name
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	if groups != nil {
+		c := *e
+		c.Groups = groups
+		np.Action.Entitlements = &c
+	}
+	return nil
+}
+
 // CreatePolicy validates, compiles and stores a policy as actor a (GOVERNANCE), or on
 // a dry run only computes its impact, storing nothing (the answer then has ID 0).
 // Errors: ErrUnauthenticated, ErrForbidden, a model.ErrorList, ErrConflict.
@@ -96,6 +132,9 @@ func (e *Engine) CreatePolicy(a Actor, p *model.Policy, o WriteOptions) (_ *mode
 // createPolicy stores a new policy with the next id (or with id, on import).
 func (t *txn) createPolicy(ai actorInfo, p *model.Policy, id int64, dry bool) (*model.Policy, *Impact, error) {
 	np := clonePolicy(p)
+	if err := t.resolveGroups(np); err != nil {
+		return nil, nil, err
+	}
 	np.ID, np.Deleted, np.KeyDefaulted = 0, false, false
 	if id == 0 {
 		np.CreatedBy, np.CreatedByName = ai.id, t.base.actorName(ai)
@@ -170,6 +209,10 @@ func (e *Engine) UpdatePolicy(a Actor, id int64, p *model.Policy, o WriteOptions
 		return nil, nil, fmt.Errorf("%w: no policy with id %d", ErrNotFound, id)
 	}
 	np := clonePolicy(p)
+	if err := t.resolveGroups(np); err != nil {
+		t.abort()
+		return nil, nil, err
+	}
 	if np.Key == "" || np.KeyDefaulted {
 		np.Key = old.p.Key
 	}

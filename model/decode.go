@@ -9,7 +9,7 @@ import (
 // responseOnlyFields are accepted at the top level of a policy payload (so that a
 // GET response can be PUT back) and ignored.
 var responseOnlyFields = []string{"id", "createdBy", "createdByName", "createdAt", "updatedAt",
-	"deleted", "systemGenerated", "clonedFrom", "metadata", "ownerRestrictions"}
+	"deleted", "systemGenerated", "clonedFrom", "metadata"}
 
 // v1 subscriptionType values and their canonical action types.
 var (
@@ -122,6 +122,7 @@ func decodePolicyValue(v any) (*Policy, ErrorList) {
 		p.Certification = decodeCertification(c)
 	}
 	o.ignore(responseOnlyFields...)
+	p.OwnerRestrictions = decodeOwnerRestrictions(o)
 
 	if p.Dialect == DialectV1 {
 		paths = decodeCircumstancesV1(o, p)
@@ -225,7 +226,7 @@ func decodeCircumstancesV1(o *object, p *Policy) v1Paths {
 
 // allCircumstanceFields are the fields of every circumstance type besides type;
 // when the type is missing or unknown they are not reported as unknown.
-var allCircumstanceFields = []string{"tag", "columnTag", "regex", "caseInsensitive", "domains", "server", "startDate", "endDate"}
+var allCircumstanceFields = []string{"tag", "columnTag", "regex", "caseInsensitive", "columnRegex", "domains", "server", "startDate", "endDate"}
 
 // decodeCircumstance reads one circumstance; fields of other types stay unread
 // (and so are reported as unknown by finish).
@@ -258,6 +259,31 @@ func decodeCircumstance(o *object, c *Circumstance, d Dialect) {
 	case CircumstanceColumnTags:
 		c.ColumnTag = decodeTag(o, "columnTag", c, d)
 	case CircumstanceColumnRegex:
+		if _, vendor := o.m["columnRegex"]; vendor && d == DialectV1 {
+			nested, _ := o.raw("columnRegex")
+			// The vendor's v1 form {columnRegex: {regex, caseInsensitive}}.
+			if _, flat := o.m["regex"]; flat {
+				o.w.add(Forbidden(o.at("regex"), "give the regex flat or inside columnRegex, not both"))
+			}
+			if _, flat := o.m["caseInsensitive"]; flat {
+				o.w.add(Forbidden(o.at("caseInsensitive"), "give caseInsensitive flat or inside columnRegex, not both"))
+			}
+			o.ignore("regex", "caseInsensitive")
+			if cr, ok := o.w.asObject(o.at("columnRegex"), nested); ok {
+				c.Regex, _ = cr.str("regex")
+				c.CaseInsensitive = cr.boolean("caseInsensitive")
+				if c.Regex == "" {
+					if _, given := cr.raw("regex"); !given {
+						o.w.add(Required(cr.at("regex"), "is required for type columnRegex"))
+						c.Regex = "\x00" // reported here; keeps the flat-form rule quiet
+					}
+				}
+				cr.finish()
+			} else {
+				c.Regex = "\x00"
+			}
+			return
+		}
 		c.Regex, _ = o.str("regex")
 		c.CaseInsensitive = o.boolean("caseInsensitive")
 	case CircumstanceServer:
@@ -319,6 +345,7 @@ func decodeTag(o *object, key string, c *Circumstance, d Dialect) string {
 	}
 	name, _ := t.str("name")
 	c.TagDisplayName, _ = t.str("displayName")
+	c.TagSource, _ = t.str("source")
 	if v, ok := t.get("hasLeafNodes"); ok {
 		if b, isBool := v.(bool); isBool {
 			c.TagHasLeafNodes = &b
@@ -396,6 +423,10 @@ func decodeApprovals(o *object, list []any, permKey string) []Approval {
 			continue
 		}
 		perm, _ := ao.str(permKey)
+		if permKey == "requiredPermission" {
+			// v1 derived subscriptions name their owner model: accepted, ignored.
+			ao.ignore("ownerModelId", "ownerModelName")
+		}
 		out[i].RequiredPermission = Permission(perm)
 		out[i].SpecificApproverRequired = ao.boolean("specificApproverRequired")
 		ao.finish()
@@ -456,22 +487,30 @@ func decodeActionV1(w *walker, list []any, p *Policy, paths v1Paths) v1Paths {
 			ct, present := co.raw("type")
 			switch ct {
 			case "groups":
-				name := ""
+				name, info := "", ConditionInfo{}
 				if g, ok := co.obj("group"); ok {
 					name, _ = g.str("name")
+					info.GroupID, _ = positiveID(g, "id", false)
+					info.IAM, _ = g.str("iam")
 					g.finish()
 				}
+				info.Field, _ = co.str("field")
 				paths.groupAt = append(paths.groupAt, i)
 				ent.Groups = append(ent.Groups, name)
+				ent.GroupInfo = append(ent.GroupInfo, info)
 			case "authorizations":
 				var at Attribute
+				var info ConditionInfo
 				if au, ok := co.obj("authorization"); ok {
 					at.Name, _ = au.str("auth")
 					at.Value, _ = au.str("value")
+					info.IAM, _ = au.str("iam")
 					au.finish()
 				}
+				info.Field, _ = co.str("field")
 				paths.attrAt = append(paths.attrAt, i)
 				ent.Attributes = append(ent.Attributes, at)
+				ent.AttributeInfo = append(ent.AttributeInfo, info)
 			default:
 				switch {
 				case !present || ct == nil:
@@ -483,16 +522,41 @@ func decodeActionV1(w *walker, list []any, p *Policy, paths v1Paths) v1Paths {
 						w.add(WrongType(co.at("type"), "a string", ct))
 					}
 				}
-				co.ignore("group", "authorization")
+				co.ignore("group", "authorization", "field")
 				// keep "needs at least one condition" quiet: this one is reported
 				paths.groupAt = append(paths.groupAt, i)
 				ent.Groups = append(ent.Groups, "?")
+				ent.GroupInfo = append(ent.GroupInfo, ConditionInfo{})
 			}
 			co.finish()
 		}
 		e.finish()
+		ent.GroupInfo = trimInfo(ent.GroupInfo)
+		ent.AttributeInfo = trimInfo(ent.AttributeInfo)
 		a.Entitlements = ent
 	}
 	o.finish()
 	return paths
+}
+
+// trimInfo returns nil when no condition carries informational fields, so that
+// policies without them compare equal whatever dialect they came from.
+func trimInfo(l []ConditionInfo) []ConditionInfo {
+	for _, c := range l {
+		if c != (ConditionInfo{}) {
+			return l
+		}
+	}
+	return nil
+}
+
+// decodeOwnerRestrictions reads the vendor's ownerRestrictions (an object
+// {users: [...], groups: [...]} in its documentation): any value but null is kept
+// verbatim, to be echoed.
+func decodeOwnerRestrictions(o *object) json.RawMessage {
+	v, ok := o.get("ownerRestrictions")
+	if !ok {
+		return nil
+	}
+	return canonicalJSON(v)
 }

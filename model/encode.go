@@ -30,7 +30,7 @@ type PolicyJSONV1 struct {
 	CreatedAt         *string            `json:"createdAt"`
 	UpdatedAt         *string            `json:"updatedAt"`
 	CreatedByName     string             `json:"createdByName"`
-	OwnerRestrictions *struct{}          `json:"ownerRestrictions"`
+	OwnerRestrictions json.RawMessage    `json:"ownerRestrictions"`
 }
 
 // PolicyJSONV2 is a policy in the v2 (/api/v2/policy) payload shape, every default
@@ -47,17 +47,17 @@ type PolicyJSONV2 struct {
 	// Circumstances is [] for every data source; owner-selected is {"type": null}.
 	Circumstances []circumstanceJSON `json:"circumstances"`
 	// Actions is an *actionJSONV2, or a data policy's actions verbatim.
-	Actions           any       `json:"actions"`
-	ID                *int64    `json:"id"`
-	CreatedBy         int64     `json:"createdBy"`
-	CreatedByName     string    `json:"createdByName"`
-	CreatedAt         *string   `json:"createdAt"`
-	UpdatedAt         *string   `json:"updatedAt"`
-	Deleted           bool      `json:"deleted"`
-	SystemGenerated   bool      `json:"systemGenerated"`
-	ClonedFrom        *int64    `json:"clonedFrom"`
-	Metadata          *struct{} `json:"metadata"`
-	OwnerRestrictions *struct{} `json:"ownerRestrictions"`
+	Actions           any             `json:"actions"`
+	ID                *int64          `json:"id"`
+	CreatedBy         int64           `json:"createdBy"`
+	CreatedByName     string          `json:"createdByName"`
+	CreatedAt         *string         `json:"createdAt"`
+	UpdatedAt         *string         `json:"updatedAt"`
+	Deleted           bool            `json:"deleted"`
+	SystemGenerated   bool            `json:"systemGenerated"`
+	ClonedFrom        *int64          `json:"clonedFrom"`
+	Metadata          *struct{}       `json:"metadata"`
+	OwnerRestrictions json.RawMessage `json:"ownerRestrictions"`
 }
 
 type certificationJSON struct {
@@ -71,6 +71,13 @@ type tagJSONV1 struct {
 	Name         string `json:"name"`
 	DisplayName  string `json:"displayName,omitempty"`
 	HasLeafNodes *bool  `json:"hasLeafNodes,omitempty"`
+	Source       string `json:"source,omitempty"`
+}
+
+// columnRegexJSON is the vendor's v1 form of a columnRegex circumstance's pattern.
+type columnRegexJSON struct {
+	Regex           string `json:"regex"`
+	CaseInsensitive bool   `json:"caseInsensitive"`
 }
 
 type domainJSON struct {
@@ -81,16 +88,17 @@ type domainJSON struct {
 // circumstanceJSON serves both dialects: Operator is set in v1 only; Tag and
 // ColumnTag hold a string (v2) or a tagJSONV1 (v1).
 type circumstanceJSON struct {
-	Operator        string       `json:"operator,omitempty"`
-	Type            *string      `json:"type"`
-	Tag             any          `json:"tag,omitempty"`
-	ColumnTag       any          `json:"columnTag,omitempty"`
-	Regex           *string      `json:"regex,omitempty"`
-	CaseInsensitive *bool        `json:"caseInsensitive,omitempty"`
-	Domains         []domainJSON `json:"domains,omitempty"`
-	Server          *string      `json:"server,omitempty"`
-	StartDate       *string      `json:"startDate,omitempty"`
-	EndDate         *string      `json:"endDate,omitempty"`
+	Operator        string           `json:"operator,omitempty"`
+	Type            *string          `json:"type"`
+	Tag             any              `json:"tag,omitempty"`
+	ColumnTag       any              `json:"columnTag,omitempty"`
+	Regex           *string          `json:"regex,omitempty"`
+	CaseInsensitive *bool            `json:"caseInsensitive,omitempty"`
+	ColumnRegex     *columnRegexJSON `json:"columnRegex,omitempty"`
+	Domains         []domainJSON     `json:"domains,omitempty"`
+	Server          *string          `json:"server,omitempty"`
+	StartDate       *string          `json:"startDate,omitempty"`
+	EndDate         *string          `json:"endDate,omitempty"`
 }
 
 type actionJSONV1 struct {
@@ -120,15 +128,19 @@ type conditionV1 struct {
 	Type          string           `json:"type"`
 	Group         *groupV1         `json:"group,omitempty"`
 	Authorization *authorizationV1 `json:"authorization,omitempty"`
+	Field         string           `json:"field,omitempty"`
 }
 
 type groupV1 struct {
+	ID   int64  `json:"id,omitempty"`
 	Name string `json:"name"`
+	IAM  string `json:"iam,omitempty"`
 }
 
 type authorizationV1 struct {
 	Auth  string `json:"auth"`
 	Value string `json:"value"`
+	IAM   string `json:"iam,omitempty"`
 }
 
 type actionJSONV2 struct {
@@ -247,12 +259,21 @@ func dataActions(p *Policy, d Dialect) json.RawMessage {
 	return raw
 }
 
+// ownerRestrictions is the echoed ownerRestrictions, JSON null when absent.
+func ownerRestrictions(p *Policy) json.RawMessage {
+	if len(p.OwnerRestrictions) == 0 {
+		return json.RawMessage("null")
+	}
+	return p.OwnerRestrictions
+}
+
 func policyV1(p *Policy) *PolicyJSONV1 {
 	r := &PolicyJSONV1{
 		PolicyKey: p.Key, Name: p.Name, Type: p.Type, Template: p.Template, Staged: p.Staged,
 		Deleted: p.Deleted, Certification: certificationOf(p.Certification),
 		CreatedBy: p.CreatedBy, ID: idOrNull(p.ID), CreatedAt: responseTime(p.CreatedAt),
 		UpdatedAt: responseTime(p.UpdatedAt), CreatedByName: p.CreatedByName,
+		OwnerRestrictions: ownerRestrictions(p),
 	}
 	switch {
 	case len(p.Circumstances) == 0:
@@ -291,12 +312,15 @@ func policyV1(p *Policy) *PolicyJSONV1 {
 		if e.Operator == All {
 			ex.Operator = "and"
 		}
-		for _, g := range e.Groups {
-			ex.Conditions = append(ex.Conditions, conditionV1{Type: "groups", Group: &groupV1{Name: g}})
+		for i, g := range e.Groups {
+			info := infoAt(e.GroupInfo, i)
+			ex.Conditions = append(ex.Conditions, conditionV1{Type: "groups", Field: info.Field,
+				Group: &groupV1{ID: info.GroupID, Name: g, IAM: info.IAM}})
 		}
-		for _, at := range e.Attributes {
-			ex.Conditions = append(ex.Conditions, conditionV1{Type: "authorizations",
-				Authorization: &authorizationV1{Auth: at.Name, Value: at.Value}})
+		for i, at := range e.Attributes {
+			info := infoAt(e.AttributeInfo, i)
+			ex.Conditions = append(ex.Conditions, conditionV1{Type: "authorizations", Field: info.Field,
+				Authorization: &authorizationV1{Auth: at.Name, Value: at.Value, IAM: info.IAM}})
 		}
 		act.Exceptions = ex
 	}
@@ -311,6 +335,7 @@ func policyV2(p *Policy) *PolicyJSONV2 {
 		Circumstances: make([]circumstanceJSON, len(p.Circumstances)),
 		ID:            idOrNull(p.ID), CreatedBy: p.CreatedBy, CreatedByName: p.CreatedByName,
 		CreatedAt: responseTime(p.CreatedAt), UpdatedAt: responseTime(p.UpdatedAt), Deleted: p.Deleted,
+		OwnerRestrictions: ownerRestrictions(p),
 	}
 	if r.CircumstanceOperator == "" {
 		r.CircumstanceOperator = Any
@@ -343,6 +368,14 @@ func policyV2(p *Policy) *PolicyJSONV2 {
 	return r
 }
 
+// infoAt is l[i], or the zero ConditionInfo past its end.
+func infoAt(l []ConditionInfo, i int) ConditionInfo {
+	if i < len(l) {
+		return l[i]
+	}
+	return ConditionInfo{}
+}
+
 func circumstanceOf(c *Circumstance, d Dialect) circumstanceJSON {
 	var r circumstanceJSON
 	if c.Type != CircumstanceOwnerSelected {
@@ -353,7 +386,7 @@ func circumstanceOf(c *Circumstance, d Dialect) circumstanceJSON {
 		if d == DialectV2 {
 			return name
 		}
-		return &tagJSONV1{Name: name, DisplayName: c.TagDisplayName, HasLeafNodes: c.TagHasLeafNodes}
+		return &tagJSONV1{Name: name, DisplayName: c.TagDisplayName, HasLeafNodes: c.TagHasLeafNodes, Source: c.TagSource}
 	}
 	switch c.Type {
 	case CircumstanceTags:
@@ -361,6 +394,10 @@ func circumstanceOf(c *Circumstance, d Dialect) circumstanceJSON {
 	case CircumstanceColumnTags:
 		r.ColumnTag = tag(c.ColumnTag)
 	case CircumstanceColumnRegex:
+		if d == DialectV1 {
+			r.ColumnRegex = &columnRegexJSON{Regex: c.Regex, CaseInsensitive: c.CaseInsensitive}
+			break
+		}
 		regex, ci := c.Regex, c.CaseInsensitive
 		r.Regex, r.CaseInsensitive = &regex, &ci
 	case CircumstanceServer:

@@ -79,12 +79,16 @@ type CircumstanceType string
 
 // Circumstance types. OwnerSelected is the API's null type.
 const (
-	CircumstanceTags          CircumstanceType = "tags"
-	CircumstanceColumnTags    CircumstanceType = "columnTags"
-	CircumstanceColumnRegex   CircumstanceType = "columnRegex"
-	CircumstanceDomains       CircumstanceType = "domains"
-	CircumstanceServer        CircumstanceType = "server"
-	CircumstanceTime          CircumstanceType = "time"
+	CircumstanceTags        CircumstanceType = "tags"
+	CircumstanceColumnTags  CircumstanceType = "columnTags"
+	CircumstanceColumnRegex CircumstanceType = "columnRegex"
+	CircumstanceDomains     CircumstanceType = "domains"
+	CircumstanceServer      CircumstanceType = "server"
+	CircumstanceTime        CircumstanceType = "time"
+	// CircumstanceNoTags applies to data sources without any tag (on the data
+	// source or on a column); CircumstanceAnyTag to those with at least one.
+	CircumstanceNoTags        CircumstanceType = "noTags"
+	CircumstanceAnyTag        CircumstanceType = "anyTag"
 	CircumstanceOwnerSelected CircumstanceType = "null"
 )
 
@@ -132,6 +136,10 @@ type Policy struct {
 	UpdatedAt time.Time
 	// Deleted is true on the answer of a delete.
 	Deleted bool
+	// OwnerRestrictions is the vendor's ownerRestrictions object, kept verbatim
+	// (compact JSON) and echoed in responses; nil when absent or null. It is
+	// informational: it never decides anything.
+	OwnerRestrictions json.RawMessage
 }
 
 // OwnerSelected reports whether the policy has an owner-selected circumstance.
@@ -195,6 +203,25 @@ type Entitlements struct {
 	Groups []string
 	// Attributes are name=value pairs.
 	Attributes []Attribute
+	// GroupInfo, when not nil, parallels Groups with the informational fields of
+	// each v1 group condition (its group id, iam and field).
+	GroupInfo []ConditionInfo
+	// AttributeInfo, when not nil, parallels Attributes with the informational
+	// fields of each v1 authorization condition (iam and field).
+	AttributeInfo []ConditionInfo
+}
+
+// ConditionInfo holds the vendor's informational fields of one v1 condition
+// (see docs/semantics.md, Dialects). A group condition given by id alone is
+// resolved to the name of the directory group of that id when the policy is
+// written; otherwise groups are matched by name and these fields are echoed only.
+type ConditionInfo struct {
+	// GroupID is the group's id (group conditions only); 0 when absent.
+	GroupID int64
+	// IAM is the identity manager the group or authorization comes from.
+	IAM string
+	// Field is the condition's field.
+	Field string
 }
 
 // Attribute is one attribute name=value pair.
@@ -215,6 +242,8 @@ type Circumstance struct {
 	TagDisplayName string
 	// TagHasLeafNodes is informational (v1); nil when absent.
 	TagHasLeafNodes *bool
+	// TagSource is the informational v1 tag-object source (e.g. "curated").
+	TagSource string
 	// Regex is the pattern of a columnRegex circumstance.
 	Regex string
 	// CaseInsensitive makes the regex ignore case.

@@ -13,7 +13,7 @@ var (
 	operators          = []string{string(All), string(Any)}
 	approvalPerms      = []string{string(Owner), string(UserAdmin), string(Governance), string(Audit)}
 	userPerms          = []string{string(Governance), string(UserAdmin), string(Audit), string(CreateDataSource)}
-	circumstanceTypes  = []string{string(CircumstanceTags), string(CircumstanceColumnTags), string(CircumstanceColumnRegex), string(CircumstanceDomains), string(CircumstanceServer), string(CircumstanceTime), string(CircumstanceOwnerSelected)}
+	circumstanceTypes  = []string{string(CircumstanceTags), string(CircumstanceColumnTags), string(CircumstanceColumnRegex), string(CircumstanceDomains), string(CircumstanceServer), string(CircumstanceTime), string(CircumstanceNoTags), string(CircumstanceAnyTag), string(CircumstanceOwnerSelected)}
 	grantStates        = []string{string(StateSubscribed), string(StateExpert), string(StateOwner)}
 	recordChangeStates = []string{string(StateSubscribed), string(StateExpert), string(StateOwner), string(StateDenied)}
 )
@@ -254,7 +254,7 @@ func validateAction(a *Action, paths policyPaths, add func(*FieldError)) {
 			add(Required(paths.entitlementsConditions(), "needs at least one group or attribute"))
 		}
 		for i, g := range e.Groups {
-			if g == "" {
+			if g == "" && (i >= len(e.GroupInfo) || e.GroupInfo[i].GroupID == 0) {
 				add(Required(paths.group(i), "must not be empty"))
 			}
 		}
@@ -302,8 +302,8 @@ func validateCircumstances(p *Policy, paths policyPaths, add func(*FieldError)) 
 		only(c.Server != "", "server", CircumstanceServer)
 		only(!c.StartDate.IsZero(), "startDate", CircumstanceTime)
 		only(!c.EndDate.IsZero(), "endDate", CircumstanceTime)
-		if (c.TagDisplayName != "" || c.TagHasLeafNodes != nil) && c.Type != CircumstanceTags && c.Type != CircumstanceColumnTags {
-			add(Forbidden(cp.Child("tag"), "display name and leaf flag are only allowed with type tags or columnTags"))
+		if (c.TagDisplayName != "" || c.TagHasLeafNodes != nil || c.TagSource != "") && c.Type != CircumstanceTags && c.Type != CircumstanceColumnTags {
+			add(Forbidden(cp.Child("tag"), "display name, leaf flag and source are only allowed with type tags or columnTags"))
 		}
 		switch c.Type {
 		case CircumstanceTags:
