@@ -59,8 +59,8 @@ func TestDeletedPrincipalsEndTheirRecords(t *testing.T) {
 	}
 	assert.Equal(t, engine.None, e.Decide(6, 10).Grant, "the group's grant ended")
 
-	require.NoError(t, e.PutUser(engine.System, &model.User{ID: 5, Name: "New five", APIKey: "k-new5"}))
-	require.NoError(t, e.PutUser(engine.System, &model.User{ID: 7, Name: "New seven", APIKey: "k-new7"}))
+	require.NoError(t, e.PutUser(engine.System, &model.User{ID: 5, Name: "New five"}))
+	require.NoError(t, e.PutUser(engine.System, &model.User{ID: 7, Name: "New seven"}))
 	require.NoError(t, e.PutGroup(engine.System, &model.Group{ID: 3, Name: "analysts"}))
 	assert.Equal(t, engine.None, e.Decide(5, 10).Grant, "the new user 5 inherits no WRITE")
 	assert.Equal(t, engine.None, e.Decide(6, 10).Grant, "the new group 3 inherits no READ")
