@@ -158,9 +158,18 @@ func (t *txn) storeDS(d *dsState) {
 	}
 }
 
-// selectedIDs lists the data sources whose owners selected the policy key.
-func (t *txn) selectedIDs(key string) []int64 {
-	return sortedSet(t.e.selectedBy[key])
+// selectedIDs lists the data sources whose owners selected any of the policy keys.
+func (t *txn) selectedIDs(keys ...string) []int64 {
+	if len(keys) == 1 {
+		return sortedSet(t.e.selectedBy[keys[0]])
+	}
+	ids := map[int64]struct{}{}
+	for _, k := range keys {
+		for id := range t.e.selectedBy[k] {
+			ids[id] = struct{}{}
+		}
+	}
+	return sortedSet(ids)
 }
 
 type hit struct {

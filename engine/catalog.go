@@ -66,13 +66,9 @@ func (t *txn) putDS(in *model.DataSource) {
 	t.dirty = true
 	old, ok := t.dataSources.get(ds.ID)
 	if ok {
-		for _, k := range old.ds.SelectedPolicies {
-			delSet(t.e.selectedBy, k, ds.ID)
-		}
+		t.e.unindexKeys(old.ds)
 	}
-	for _, k := range ds.SelectedPolicies {
-		addSet(t.e.selectedBy, k, ds.ID)
-	}
+	t.e.indexKeys(ds)
 	d := t.newDSState(ds, old)
 	t.e.cix.Put(d.target)
 	t.storeDS(d)
@@ -90,9 +86,7 @@ func (e *Engine) DeleteDataSource(a Actor, id int64) error {
 			return err
 		}
 		t.dirty = true
-		for _, k := range d.ds.SelectedPolicies {
-			delSet(t.e.selectedBy, k, id)
-		}
+		t.e.unindexKeys(d.ds)
 		t.e.cix.Remove(id)
 		delete(t.e.indet, id)
 		t.dataSources.del(id)

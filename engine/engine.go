@@ -31,6 +31,7 @@ type Engine struct {
 	pix        *circumstance.PolicyIndex
 	cix        *circumstance.CatalogIndex
 	selectedBy map[string]map[int64]struct{} // policy key -> data sources selecting it
+	disabledBy map[string]map[int64]struct{} // policy key -> data sources disabling it
 	members    map[string]map[int64]struct{} // group name -> users listing it
 	indet      map[int64]struct{}            // data sources with an indeterminate policy
 	store      Store                         // nil: memory only
@@ -65,8 +66,14 @@ func (e *Engine) resetIndexes() {
 	e.pix = circumstance.NewPolicyIndex()
 	e.cix = circumstance.NewCatalogIndex()
 	e.selectedBy = map[string]map[int64]struct{}{}
+	e.disabledBy = map[string]map[int64]struct{}{}
 	e.members = map[string]map[int64]struct{}{}
 	e.indet = map[int64]struct{}{}
+}
+
+// takeIndexes makes n's writer-owned indexes e's (n must not be used afterwards).
+func (e *Engine) takeIndexes(n *Engine) {
+	e.pix, e.cix, e.selectedBy, e.disabledBy, e.members, e.indet = n.pix, n.cix, n.selectedBy, n.disabledBy, n.members, n.indet
 }
 
 // rebuildIndexes makes the writer-owned indexes match s again (after an aborted write
@@ -81,9 +88,7 @@ func (e *Engine) rebuildIndexes(s *Snapshot) {
 	})
 	s.dataSources.each(func(id int64, d *dsState) bool {
 		e.cix.Put(d.target)
-		for _, k := range d.ds.SelectedPolicies {
-			addSet(e.selectedBy, k, id)
-		}
+		e.indexKeys(d.ds)
 		if len(d.indet) > 0 {
 			e.indet[id] = struct{}{}
 		}

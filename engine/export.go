@@ -200,7 +200,7 @@ func (e *Engine) swap(n *Engine) (ch Change, err error) {
 	if err := e.commitLocked(base, next, ch); err != nil {
 		return ch, err
 	}
-	e.pix, e.cix, e.selectedBy, e.members, e.indet = n.pix, n.cix, n.selectedBy, n.members, n.indet
+	e.takeIndexes(n)
 	return ch, nil
 }
 
@@ -228,7 +228,7 @@ func (e *Engine) fresh(b *model.Bundle) (n *Engine, err error) {
 func (e *Engine) adopt(n *Engine) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.pix, e.cix, e.selectedBy, e.members, e.indet = n.pix, n.cix, n.selectedBy, n.members, n.indet
+	e.takeIndexes(n)
 	e.cur.Store(n.cur.Load())
 }
 

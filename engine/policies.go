@@ -229,6 +229,9 @@ func (e *Engine) UpdatePolicy(a Actor, id int64, p *model.Policy, o WriteOptions
 		t.abort()
 		return nil, nil, fmt.Errorf("%w: policyKey %q is already used by policy %d", ErrConflict, np.Key, other)
 	}
+	if np.Key != old.p.Key {
+		t.rekey(old.p.Key, np.Key) // selections and disables follow the policy
+	}
 	imp := t.rewire(id, old, ps)
 	if o.DryRun {
 		imp.Users = t.userImpact(imp.touched)
@@ -270,6 +273,7 @@ func (e *Engine) DeletePolicy(a Actor, id int64) (_ *model.Policy, err error) {
 		return nil, fmt.Errorf("%w: no policy with id %d", ErrNotFound, id)
 	}
 	imp := t.rewire(id, old, nil)
+	t.rekey(old.p.Key, "") // a later policy with this key starts with no selection or disable
 	t.policies.del(id)
 	t.keys.del(old.p.Key)
 	if _, ok := t.certs[id]; ok {
@@ -300,7 +304,12 @@ func (t *txn) rewire(oldID int64, old *policyState, np *policyState) impactWork 
 	// indeterminate) and where the new one applies or is indeterminate.
 	var oldIDs []int64
 	if old != nil && old.active() {
-		t.e.cix.Applicable(old.m, t.selectedIDs(old.p.Key), func(id int64, _ circumstance.Result, _ error) {
+		// A key change has already moved the old policy's selections to the new key.
+		sel := t.selectedIDs(old.p.Key)
+		if np != nil && np.p.Key != old.p.Key {
+			sel = t.selectedIDs(old.p.Key, np.p.Key)
+		}
+		t.e.cix.Applicable(old.m, sel, func(id int64, _ circumstance.Result, _ error) {
 			oldIDs = append(oldIDs, id)
 		})
 		for id := range t.e.indet {

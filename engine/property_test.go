@@ -115,29 +115,162 @@ func randUsers(r *rand.Rand) []*model.User {
 	return out
 }
 
-// mutate applies a random sequence of writes; refused writes are fine.
-func mutate(t *testing.T, r *rand.Rand, e *engine.Engine, steps int) {
+// selModel is the reference for owner selections and disables: each is held by
+// the identity of the policy it belongs to (its id), or, while no policy has the key
+// it names, by that key. A key change therefore carries a selection, a delete drops
+// it, and a key takes effect when a policy gets it (docs/semantics.md, Owner-selected
+// policies).
+type selModel struct {
+	selected map[int64]map[any]bool // data source -> policy id (int64) or dangling key (string)
+	disabled map[int64]map[any]bool
+}
+
+func newSelModel() *selModel {
+	return &selModel{selected: map[int64]map[any]bool{}, disabled: map[int64]map[any]bool{}}
+}
+
+// ref is what a key names now: the id of the live policy with that key, else the key.
+func ref(s *engine.Snapshot, key string) any {
+	for _, p := range s.Policies() {
+		if p.Key == key {
+			return p.ID
+		}
+	}
+	return key
+}
+
+func (m *selModel) putDataSource(s *engine.Snapshot, ds *model.DataSource) {
+	m.selected[ds.ID], m.disabled[ds.ID] = map[any]bool{}, map[any]bool{}
+	for _, k := range ds.SelectedPolicies {
+		m.selected[ds.ID][ref(s, k)] = true
+	}
+	for _, d := range ds.DisabledPolicies {
+		m.disabled[ds.ID][ref(s, d.PolicyKey)] = true
+	}
+}
+
+func add(sets map[int64]map[any]bool, ds int64, x any) {
+	if sets[ds] == nil {
+		sets[ds] = map[any]bool{}
+	}
+	sets[ds][x] = true
+}
+
+// keyTaken: policy id now has key; entries that named the key while no policy had
+// it become the policy's.
+func (m *selModel) keyTaken(id int64, key string) {
+	for _, sets := range []map[int64]map[any]bool{m.selected, m.disabled} {
+		for _, set := range sets {
+			if set[key] {
+				delete(set, key)
+				set[id] = true
+			}
+		}
+	}
+}
+
+func (m *selModel) deleted(id int64) {
+	for _, sets := range []map[int64]map[any]bool{m.selected, m.disabled} {
+		for _, set := range sets {
+			delete(set, id)
+		}
+	}
+}
+
+// check compares the model with the keys the engine's data sources name.
+func (m *selModel) check(s *engine.Snapshot) string {
+	keys := func(set map[any]bool) []string {
+		out := []string{}
+		for x := range set {
+			switch v := x.(type) {
+			case int64:
+				for _, p := range s.Policies() {
+					if p.ID == v {
+						out = append(out, p.Key)
+					}
+				}
+			case string:
+				out = append(out, v)
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	for _, id := range s.DataSourceIDs() {
+		ds, _ := s.DataSource(id)
+		sel := append([]string{}, ds.SelectedPolicies...)
+		dis := []string{}
+		for _, d := range ds.DisabledPolicies {
+			dis = append(dis, d.PolicyKey)
+		}
+		sort.Strings(sel)
+		sort.Strings(dis)
+		if w := keys(m.selected[id]); fmt.Sprint(sel) != fmt.Sprint(w) {
+			return fmt.Sprintf("ds %d selects %v, the model %v", id, sel, w)
+		}
+		if w := keys(m.disabled[id]); fmt.Sprint(dis) != fmt.Sprint(w) {
+			return fmt.Sprintf("ds %d disables %v, the model %v", id, dis, w)
+		}
+	}
+	return ""
+}
+
+// mutate applies a random sequence of writes (refused writes are fine) and keeps
+// the selection model m in step. Updates sometimes change the policy's key; creates
+// sometimes reuse a key (refused while a live policy has it); data sources name keys
+// of live, deleted and not yet created policies.
+func mutate(t *testing.T, r *rand.Rand, e *engine.Engine, steps int, m *selModel) {
 	keys := []string{}
 	for i := 0; i < steps; i++ {
 		s := e.Snapshot()
 		pols := s.Policies()
-		switch op := r.Intn(10); {
+		switch op := r.Intn(11); {
 		case op < 4:
 			k := fmt.Sprint("p", i)
-			keys = append(keys, k)
-			_, _, _ = e.CreatePolicy(engine.System, randPolicy(r, k), engine.WriteOptions{})
-		case op < 5 && len(pols) > 0:
-			p := pols[r.Intn(len(pols))]
-			_, _, _ = e.UpdatePolicy(engine.System, p.ID, randPolicy(r, p.Key), engine.WriteOptions{})
+			if len(keys) > 0 && r.Intn(4) == 0 {
+				k = keys[r.Intn(len(keys))]
+			} else {
+				keys = append(keys, k)
+			}
+			if p, _, err := e.CreatePolicy(engine.System, randPolicy(r, k), engine.WriteOptions{}); err == nil {
+				m.keyTaken(p.ID, p.Key)
+			}
 		case op < 6 && len(pols) > 0:
-			_, _ = e.DeletePolicy(engine.System, pols[r.Intn(len(pols))].ID)
-		case op < 8:
-			require.NoError(t, e.PutDataSource(engine.System, randDataSource(r, int64(1+r.Intn(8)), keys)))
-		case op < 9 && len(pols) > 0:
-			_ = e.ApplyPolicy(engine.System, pols[r.Intn(len(pols))].ID, int64(1+r.Intn(8)))
+			p := pols[r.Intn(len(pols))]
+			k := p.Key
+			if op == 5 {
+				k = fmt.Sprint("p", i)
+				if len(keys) > 0 && r.Intn(3) == 0 {
+					k = keys[r.Intn(len(keys))] // taken (refused) or freed
+				} else {
+					keys = append(keys, k)
+				}
+			}
+			if np, _, err := e.UpdatePolicy(engine.System, p.ID, randPolicy(r, k), engine.WriteOptions{}); err == nil {
+				m.keyTaken(np.ID, np.Key)
+			}
+		case op < 7 && len(pols) > 0:
+			p := pols[r.Intn(len(pols))]
+			if _, err := e.DeletePolicy(engine.System, p.ID); err == nil {
+				m.deleted(p.ID)
+			}
+		case op < 9:
+			// keys of live, deleted and not yet created policies
+			named := append(append([]string{}, keys...), fmt.Sprint("p", i+1), fmt.Sprint("p", i+2))
+			ds := randDataSource(r, int64(1+r.Intn(8)), named)
+			require.NoError(t, e.PutDataSource(engine.System, ds))
+			m.putDataSource(s, ds)
+		case op < 10 && len(pols) > 0:
+			p, ds := pols[r.Intn(len(pols))], int64(1+r.Intn(8))
+			if e.ApplyPolicy(engine.System, p.ID, ds) == nil {
+				add(m.selected, ds, p.ID)
+			}
 		default:
 			if len(pols) > 0 {
-				_ = e.DisablePolicy(engine.System, int64(1+r.Intn(8)), pols[r.Intn(len(pols))].ID, "because")
+				p, ds := pols[r.Intn(len(pols))], int64(1+r.Intn(8))
+				if e.DisablePolicy(engine.System, ds, p.ID, "because") == nil {
+					add(m.disabled, ds, p.ID)
+				}
 			}
 		}
 	}
@@ -181,14 +314,23 @@ func keysOf(ps []*model.Policy) []string {
 }
 
 func newRandomEngine(t *testing.T, seed int64, steps int) *engine.Engine {
+	e, _ := newRandomEngineModel(t, seed, steps)
+	return e
+}
+
+// newRandomEngineModel is newRandomEngine with the selection model of its writes.
+func newRandomEngineModel(t *testing.T, seed int64, steps int) (*engine.Engine, *selModel) {
 	r := rand.New(rand.NewSource(seed))
 	e := engine.New(engine.WithClock(func() time.Time { return t0 }))
 	require.NoError(t, e.PutUsers(engine.System, randUsers(r)))
+	m := newSelModel()
 	for id := int64(1); id <= 8; id++ {
-		require.NoError(t, e.PutDataSource(engine.System, randDataSource(r, id, nil)))
+		ds := randDataSource(r, id, nil)
+		require.NoError(t, e.PutDataSource(engine.System, ds))
+		m.putDataSource(e.Snapshot(), ds)
 	}
-	mutate(t, r, e, steps)
-	return e
+	mutate(t, r, e, steps, m)
+	return e, m
 }
 
 func TestPropertyIncrementalEqualsNaive(t *testing.T) {
@@ -208,6 +350,10 @@ func TestPropertyIncrementalEqualsNaive(t *testing.T) {
 			}
 		}
 		return ""
+	}, gen.Int64()))
+	props.Property("owner selections and disables follow their policy", prop.ForAll(func(seed int64) string {
+		e, m := newRandomEngineModel(t, seed, 40)
+		return m.check(e.Snapshot())
 	}, gen.Int64()))
 	props.Property("staged policies apply nowhere", prop.ForAll(func(seed int64) bool {
 		s := newRandomEngine(t, seed, 30).Snapshot()
@@ -264,6 +410,38 @@ func TestPropertyExportImport(t *testing.T) {
 				if a.Grant != b.Grant || a.Read != b.Read || a.Write != b.Write || a.Discoverable != b.Discoverable {
 					return fmt.Sprintf("user %d ds %d: %v vs %v", u, ds, a, b)
 				}
+			}
+		}
+		return ""
+	}, gen.Int64()))
+	props.Property("an imported engine goes on as the original under the same writes", prop.ForAll(func(seed int64) string {
+		e := newRandomEngine(t, seed, 25)
+		out, err := e.Export()
+		if err != nil {
+			return err.Error()
+		}
+		e2 := engine.New(engine.WithClock(func() time.Time { return t0 }))
+		if err := e2.Import(out); err != nil {
+			return "import: " + err.Error()
+		}
+		mutate(t, rand.New(rand.NewSource(seed+1)), e, 25, newSelModel())
+		mutate(t, rand.New(rand.NewSource(seed+1)), e2, 25, newSelModel())
+		a, err := e.Export()
+		if err != nil {
+			return err.Error()
+		}
+		b, err := e2.Export()
+		if err != nil {
+			return err.Error()
+		}
+		if string(a) != string(b) {
+			return "exports differ after the same writes"
+		}
+		s := e2.Snapshot()
+		for _, id := range s.DataSourceIDs() {
+			got, _ := s.AppliedPolicies(id)
+			if g, w := keysOf(got), naiveApplied(s, id); fmt.Sprint(g) != fmt.Sprint(w) {
+				return fmt.Sprintf("imported engine, ds %d: indexed %v, naive %v", id, g, w)
 			}
 		}
 		return ""
@@ -396,7 +574,7 @@ func TestConcurrentReadersSeeOneSnapshot(t *testing.T) {
 		}()
 	}
 	r := rand.New(rand.NewSource(99))
-	mutate(t, r, e, 300)
+	mutate(t, r, e, 300, newSelModel())
 	for i := 0; i < 50; i++ {
 		p := int64(1 + r.Intn(5))
 		_, _ = e.Access(engine.System, int64(1+r.Intn(8)), &model.AccessRequest{ProfileID: &p, State: model.StateSubscribed})
