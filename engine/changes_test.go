@@ -70,12 +70,13 @@ func TestChangesRevisionsAndMutations(t *testing.T) {
 	require.ErrorIs(t, err, engine.ErrForbidden)
 	assert.Equal(t, rev, e.Snapshot().Revision())
 
-	// A deletion has no after.
+	// A deletion has no after; it also removes the policy's disable on data source 10
+	// (disables follow the policy, see docs/semantics.md, Owner-selected policies).
 	_, err = e.DeletePolicy(engine.As(gov), p.ID)
 	require.NoError(t, err)
 	c, err = e.Changes(rev, 0)
 	require.NoError(t, err)
-	require.Equal(t, []string{"policy:1"}, kinds(c[0]))
+	require.Equal(t, []string{"policy:1", "disable:10"}, kinds(c[0]))
 	assert.NotNil(t, c[0].Changes[0].Before)
 	assert.Nil(t, c[0].Changes[0].After)
 
