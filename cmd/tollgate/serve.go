@@ -20,12 +20,12 @@ func (c *cli) serve(args []string) int {
 	const synopsis = "serve BUNDLE [--addr HOST:PORT] [--max-body BYTES]"
 	const text = `Serves the REST API (DESIGN.md section 6) over a bundle loaded into a fresh engine.
 Callers authenticate with the Authorization header: a user's apiKey, or Bearer and
-a token from POST /bim/apikey/authenticate (a user without apiKey cannot). The clock is the bundle's now, frozen, unless --clock system. Requests are logged to stderr (log/slog). Stops cleanly on SIGINT or
+a token from POST /bim/apikey/authenticate (a user without apiKey cannot). The clock is the wall clock, so expirations happen; --clock bundle freezes it at the bundle's now (demos, tests). Requests are logged to stderr (log/slog). Stops cleanly on SIGINT or
 SIGTERM, finishing the requests in flight.`
 	fs := newFlags("serve")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	maxBody := fs.Int64("max-body", rest.DefaultMaxBodyBytes, "largest request body in bytes (larger: 413)")
-	clock := fs.String("clock", "bundle", "bundle: the bundle's now, frozen (deterministic); system: the wall clock")
+	clock := fs.String("clock", "system", "system: the wall clock (default: expirations happen); bundle: the bundle's now, frozen (demos, tests)")
 	pos, err := c.parse(fs, synopsis, text, args)
 	if err != nil {
 		return exitParse(err)
