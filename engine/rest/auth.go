@@ -199,7 +199,7 @@ type authenticateResponse struct {
 // authenticateKey serves POST /bim/apikey/authenticate {"apikey": K}: a token for
 // a known key, 401 for an unknown one. It needs no Authorization header.
 func (h *handler) authenticateKey(w http.ResponseWriter, r *http.Request) (any, error) {
-	if _, err := queryFlags(r); err != nil {
+	if _, err := query(r); err != nil {
 		return nil, err
 	}
 	body, err := h.readBody(w, r)

@@ -90,12 +90,17 @@ func NewHandler(e *engine.Engine, auth Authenticator, opts ...Option) http.Handl
 	h.handlePublic("POST /bim/apikey/authenticate", h.authenticateKey)
 	h.handle("POST /api/v2/policy", h.createPolicy(model.DialectV2, "dryRun", "reCertify"))
 	h.handle("POST /policy/global", h.createPolicy(model.DialectV1))
+	h.handle("GET /policy/global", h.listPolicies)
 	h.handle("GET /policy/global/{policyId}", h.getPolicy)
+	h.handle("GET /policy/global/appliedTo/{policyId}", h.appliedTo)
 	h.handle("PUT /policy/global/{policyId}", h.updatePolicy)
 	h.handle("DELETE /policy/global/{policyId}", h.deletePolicy)
 	h.handle("POST /policy/global/applyPolicy", h.applyPolicy)
 	h.handle("POST /dataSource/{id}/access", h.access)
+	h.handle("GET /dataSource/{id}/access", h.listAccess)
 	h.handle("PUT /dataSource/{id}/access/{recordId}", h.changeRecord)
+	h.handle("DELETE /dataSource/{id}/unsubscribe", h.unsubscribe)
+	h.handle("GET /subscription/getPendingRequestsForUser", h.pending)
 	h.handle("POST /subscription/approve", h.approve)
 	h.handle("POST /subscription/deny", h.deny)
 	return h
@@ -201,8 +206,12 @@ func (h *handler) createPolicy(d model.Dialect, flags ...string) endpointFunc {
 		if err := h.e.CanWritePolicies(actor); err != nil {
 			return nil, err
 		}
-		q, err := queryFlags(r, flags...)
+		q, err := query(r, flags...)
 		if err != nil {
+			return nil, err
+		}
+		dryRun, reCertify := q.boolean("dryRun"), q.boolean("reCertify")
+		if err := q.err(); err != nil {
 			return nil, err
 		}
 		body, err := h.readBody(w, r)
@@ -213,7 +222,7 @@ func (h *handler) createPolicy(d model.Dialect, flags ...string) endpointFunc {
 		if err != nil {
 			return nil, err
 		}
-		opts := engine.WriteOptions{DryRun: q["dryRun"], ReCertify: q["reCertify"]}
+		opts := engine.WriteOptions{DryRun: dryRun, ReCertify: reCertify}
 		out, impact, err := h.e.CreatePolicy(actor, p, opts)
 		if err != nil {
 			return nil, err
@@ -230,7 +239,7 @@ func (h *handler) getPolicy(w http.ResponseWriter, r *http.Request, actor engine
 	if err != nil {
 		return nil, err
 	}
-	if _, err := queryFlags(r); err != nil {
+	if _, err := query(r); err != nil {
 		return nil, err
 	}
 	p, err := h.e.GetPolicy(actor, id)
@@ -248,8 +257,12 @@ func (h *handler) updatePolicy(w http.ResponseWriter, r *http.Request, actor eng
 	if err != nil {
 		return nil, err
 	}
-	q, err := queryFlags(r, "reCertify")
+	q, err := query(r, "reCertify")
 	if err != nil {
+		return nil, err
+	}
+	reCertify := q.boolean("reCertify")
+	if err := q.err(); err != nil {
 		return nil, err
 	}
 	body, err := h.readBody(w, r)
@@ -260,7 +273,7 @@ func (h *handler) updatePolicy(w http.ResponseWriter, r *http.Request, actor eng
 	if err != nil {
 		return nil, err
 	}
-	out, _, err := h.e.UpdatePolicy(actor, id, p, engine.WriteOptions{ReCertify: q["reCertify"]})
+	out, _, err := h.e.UpdatePolicy(actor, id, p, engine.WriteOptions{ReCertify: reCertify})
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +288,7 @@ func (h *handler) deletePolicy(w http.ResponseWriter, r *http.Request, actor eng
 	if err != nil {
 		return nil, err
 	}
-	if _, err := queryFlags(r); err != nil {
+	if _, err := query(r); err != nil {
 		return nil, err
 	}
 	p, err := h.e.DeletePolicy(actor, id)
@@ -291,7 +304,7 @@ type applyPolicyResponse struct {
 }
 
 func (h *handler) applyPolicy(w http.ResponseWriter, r *http.Request, actor engine.Actor) (any, error) {
-	if _, err := queryFlags(r); err != nil {
+	if _, err := query(r); err != nil {
 		return nil, err
 	}
 	body, err := h.readBody(w, r)
@@ -322,7 +335,7 @@ func (h *handler) access(w http.ResponseWriter, r *http.Request, actor engine.Ac
 	if err != nil {
 		return nil, err
 	}
-	if _, err := queryFlags(r); err != nil {
+	if _, err := query(r); err != nil {
 		return nil, err
 	}
 	body, err := h.readBody(w, r)
@@ -352,7 +365,7 @@ func (h *handler) changeRecord(w http.ResponseWriter, r *http.Request, actor eng
 	if !ok || !h.hasRecord(ds, rid) {
 		return nil, statusError(http.StatusNotFound, "no access record %s on data source %d", r.PathValue("recordId"), ds)
 	}
-	if _, err := queryFlags(r); err != nil {
+	if _, err := query(r); err != nil {
 		return nil, err
 	}
 	body, err := h.readBody(w, r)
@@ -400,7 +413,7 @@ func (h *handler) deny(w http.ResponseWriter, r *http.Request, actor engine.Acto
 func perEntry[E any](h *handler, w http.ResponseWriter, r *http.Request, actor engine.Actor,
 	decode func([]byte, model.Limits) ([]E, error),
 	apply func(engine.Actor, []E) ([]engine.Failure, error)) (any, error) {
-	if _, err := queryFlags(r); err != nil {
+	if _, err := query(r); err != nil {
 		return nil, err
 	}
 	body, err := h.readBody(w, r)
@@ -466,47 +479,6 @@ func parseID(s string) (int64, bool) {
 		return 0, false
 	}
 	return id, true
-}
-
-// queryFlags validates the query string: only the named boolean flags, each at most
-// once, each true or false.
-func queryFlags(r *http.Request, allowed ...string) (map[string]bool, error) {
-	values, err := urlQuery(r)
-	if err != nil {
-		return nil, err
-	}
-	var errs model.ErrorList
-	out := make(map[string]bool, len(allowed))
-	keys := make([]string, 0, len(values))
-	for k := range values {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		p := model.NewPath("query").Child(k)
-		if !slices.Contains(allowed, k) {
-			if len(allowed) == 0 {
-				errs = append(errs, model.Forbidden(p, "unknown query parameter (this endpoint takes none)"))
-			} else {
-				errs = append(errs, model.Forbidden(p, "unknown query parameter (allowed: "+strings.Join(allowed, ", ")+")"))
-			}
-			continue
-		}
-		vs := values[k]
-		if len(vs) != 1 {
-			errs = append(errs, model.Invalid(p, nil, fmt.Sprintf("is given %d times; give it once", len(vs))))
-			continue
-		}
-		switch vs[0] {
-		case "true":
-			out[k] = true
-		case "false":
-			out[k] = false
-		default:
-			errs = append(errs, model.NotSupported(p, vs[0], []string{"true", "false"}))
-		}
-	}
-	return out, errs.Err()
 }
 
 func urlQuery(r *http.Request) (map[string][]string, error) {
@@ -692,16 +664,25 @@ func (h *handler) classify(err error) (int, string) {
 	case errors.Is(err, engine.ErrNotFound):
 		return http.StatusNotFound, err.Error()
 	case errors.Is(err, engine.ErrConflict):
-		return http.StatusConflict, err.Error()
+		return http.StatusUnprocessableEntity, err.Error()
 	}
 	return http.StatusInternalServerError, "internal error: " + err.Error()
 }
 
-// errorBody is the API's error shape.
+// errorBody is the API's error shape. A duplicate (422) adds the vendor's
+// validation list.
 type errorBody struct {
-	StatusCode int    `json:"statusCode"`
-	Error      string `json:"error"`
-	Message    string `json:"message"`
+	StatusCode int              `json:"statusCode"`
+	Error      string           `json:"error"`
+	Message    string           `json:"message"`
+	Validation []validationJSON `json:"validation,omitempty"`
+}
+
+// validationJSON is one entry of a 422 answer's validation list.
+type validationJSON struct {
+	Code    string `json:"code"`
+	Path    string `json:"path"`
+	Message string `json:"message"`
 }
 
 func statusText(status int) string {
@@ -712,7 +693,12 @@ func statusText(status int) string {
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, errorBody{StatusCode: status, Error: statusText(status), Message: msg})
+	body := errorBody{StatusCode: status, Error: statusText(status), Message: msg}
+	if status == http.StatusUnprocessableEntity {
+		// The only 422 is a taken policyKey (see docs/api.md, Errors).
+		body.Validation = []validationJSON{{Code: "unique", Path: "policyKey", Message: msg}}
+	}
+	writeJSON(w, status, body)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

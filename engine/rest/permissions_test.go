@@ -222,7 +222,7 @@ func TestPermissionMatrix(t *testing.T) {
 }
 
 // orderCase checks which error wins when a call has several problems: 401, 403 (what
-// the caller's role alone refuses), 404, 400, 409; on one data source an unknown data
+// the caller's role alone refuses), 404, 400, 422; on one data source an unknown data
 // source is 404 before any owner check.
 type orderCase struct {
 	name   string
@@ -243,8 +243,8 @@ func TestPermissionCheckOrder(t *testing.T) {
 		{"403 before 404 on PUT policy", jput("/policy/global/99", kPlain, bodyV2), 403},
 		{"403 before 404 on DELETE policy", advReq{method: "DELETE", path: "/policy/global/99", key: kAudit}, 403},
 		{"404 before 400 on PUT policy", jput("/policy/global/99", kGov, "{"), 404},
-		{"400 before 409 on create", jpost("/api/v2/policy", kGov, invalidTaken), 400},
-		{"400 before 409 on PUT", jput("/policy/global/3", kGov, invalidTaken), 400},
+		{"400 before 422 on create", jpost("/api/v2/policy", kGov, invalidTaken), 400},
+		{"400 before 422 on PUT", jput("/policy/global/3", kGov, invalidTaken), 400},
 		{"unknown data source 404 before the owner check (grant)", jpost("/dataSource/99/access", kPlain, `{"profileId":4,"state":"owner"}`), 404},
 		{"unknown data source 404 before the owner check (change)", jput("/dataSource/99/access/1", kPlain, `{"state":"denied"}`), 404},
 		{"unknown data source 404 before the owner check (apply)", jpost("/policy/global/applyPolicy", kPlain, `{"policyId":1,"dataSourceId":99}`), 404},

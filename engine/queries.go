@@ -1,0 +1,125 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/tollgate-dev/tollgate/model"
+)
+
+// AccessRecords returns the access records of a data source that actor a may see,
+// ascending by id: all of them for an owner of the data source and for GOVERNANCE,
+// USER_ADMIN and AUDIT users; otherwise the caller's own records and the pending
+// requests whose open approval slot the caller could fill. Errors:
+// ErrUnauthenticated, ErrNotFound (no such data source).
+func (s *Snapshot) AccessRecords(a Actor, dataSourceID int64) ([]*model.AccessRecord, error) {
+	ai, err := s.actor(a)
+	if err != nil {
+		return nil, err
+	}
+	d, ok := s.dataSources.get(dataSourceID)
+	if !ok {
+		return nil, fmt.Errorf("%w: no data source with id %d", ErrNotFound, dataSourceID)
+	}
+	now := s.cfg.now()
+	var out []*model.AccessRecord
+	s.records.each(func(_ int64, r *model.AccessRecord) bool {
+		if r.DataSourceID == dataSourceID && s.maySee(ai, r, d, now) {
+			out = append(out, r)
+		}
+		return true
+	})
+	slices.SortFunc(out, func(x, y *model.AccessRecord) int { return cmpID(x.ID, y.ID) })
+	return out, nil
+}
+
+// PendingFor returns the live pending requests actor a could approve or deny now
+// (one of their open approval slots the caller may fill; never the caller's own),
+// ascending by id. Errors: ErrUnauthenticated.
+func (s *Snapshot) PendingFor(a Actor) ([]*model.AccessRecord, error) {
+	ai, err := s.actor(a)
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.now()
+	var out []*model.AccessRecord
+	s.records.each(func(_ int64, r *model.AccessRecord) bool {
+		if r.State != model.StatePending || !live(r, now) || (r.Profile == ai.id && r.Group == 0 && !ai.system) {
+			return true
+		}
+		if d, ok := s.dataSources.get(r.DataSourceID); ok && s.openSlot(ai, r, d) >= 0 {
+			out = append(out, r)
+		}
+		return true
+	})
+	slices.SortFunc(out, func(x, y *model.AccessRecord) int { return cmpID(x.ID, y.ID) })
+	return out, nil
+}
+
+// PolicyDataSources returns the ids of the data sources a live policy applies to
+// now (as AppliedPolicies counts it), ascending; ok is false for an unknown policy.
+func (s *Snapshot) PolicyDataSources(policyID int64) (ids []int64, ok bool) {
+	if _, ok := s.policies.get(policyID); !ok {
+		return nil, false
+	}
+	ids = []int64{}
+	s.dataSources.each(func(id int64, d *dsState) bool {
+		for _, p := range d.applied {
+			if p.p.ID == policyID {
+				ids = append(ids, id)
+				break
+			}
+		}
+		return true
+	})
+	slices.Sort(ids)
+	return ids, true
+}
+
+// DenialUnsubscribed is the denialReasoning of a record its user ended with
+// Unsubscribe.
+const DenialUnsubscribed = "unsubscribed"
+
+// Unsubscribe ends actor a's own subscriptions and pending requests on a data
+// source: each of the caller's records there that is subscribed (or expert or
+// owner) or pending becomes denied with denialReasoning DenialUnsubscribed. Group
+// grants and owner status are untouched. It returns how many records ended.
+// Errors: ErrUnauthenticated, ErrNotFound (no such data source).
+func (e *Engine) Unsubscribe(a Actor, dataSourceID int64) (n int, err error) {
+	err = e.write(a, "unsubscribe", func(t *txn, ai actorInfo) error {
+		if _, ok := t.base.dataSources.get(dataSourceID); !ok {
+			return fmt.Errorf("%w: no data source with id %d", ErrNotFound, dataSourceID)
+		}
+		var mine []*model.AccessRecord
+		t.base.records.each(func(_ int64, r *model.AccessRecord) bool {
+			if r.DataSourceID == dataSourceID && r.Group == 0 && r.Profile == ai.id && r.State != model.StateDenied {
+				mine = append(mine, r)
+			}
+			return true
+		})
+		for _, r := range mine {
+			c := cloneRecord(r)
+			c.State, c.Approved, c.DenialReasoning, c.UpdatedAt = model.StateDenied, false, DenialUnsubscribed, t.now
+			t.storeRecord(c)
+		}
+		n = len(mine)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+func cmpID(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Group returns a group of the directory.
+func (s *Snapshot) Group(id int64) (*model.Group, bool) { return s.groups.get(id) }
