@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"sync"
@@ -35,6 +34,16 @@ type Engine struct {
 	members    map[string]map[int64]struct{} // group name -> users listing it
 	indet      map[int64]struct{}            // data sources with an indeterminate policy
 	store      Store                         // nil: memory only
+	// head is the state writes build on: the last published snapshot, or a later
+	// one whose write the store has not committed yet.
+	head *Snapshot
+
+	// Group commit: writes queue their changes; one waiting writer at a time (the
+	// leader) commits everything queued in one store transaction, then publishes.
+	cm         sync.Mutex // guards queue and committing; taken after mu, never before
+	cond       *sync.Cond
+	queue      []*pending
+	committing bool
 
 	log changeLog
 }
@@ -58,6 +67,8 @@ func New(opts ...Option) *Engine {
 	e.resetIndexes()
 	s := &Snapshot{cfg: &e.cfg, nextPolicyID: 1, nextRecordID: 1}
 	e.cur.Store(s)
+	e.head = s
+	e.cond = sync.NewCond(&e.cm)
 	e.log.reset(0, cfg.retention)
 	return e
 }
@@ -380,7 +391,7 @@ type txn struct {
 
 func (e *Engine) begin() *txn {
 	e.mu.Lock()
-	b := e.cur.Load()
+	b := e.head
 	return &txn{e: e, base: b, now: e.cfg.now(),
 		policies: b.policies.edit(), dataSources: b.dataSources.edit(), users: b.users.edit(),
 		records: b.records.edit(), userRecs: b.userRecs.edit(),
@@ -399,10 +410,11 @@ func (t *txn) view() *Snapshot {
 }
 
 // commit makes the edits the next state and releases the writer lock: it computes
-// what the write changed, has the store commit it (when the engine has one), and
-// only then publishes the snapshot and appends the change to the log. A write that
-// changed no stored value keeps the revision. When the store fails, the write is
-// aborted and the error wraps ErrStore. It does nothing after commit or abort.
+// what the write changed and, once the store (when the engine has one) committed
+// it, publishes the snapshot and appends the change to the log. A write that
+// changed no stored value keeps the revision. When the store fails, the write
+// changes nothing and the error wraps ErrStore. It does nothing after commit or
+// abort.
 func (t *txn) commit(a Actor, op string) error {
 	if t.done {
 		return nil
@@ -414,36 +426,13 @@ func (t *txn) commit(a Actor, op string) error {
 		return fmt.Errorf("%w: encoding the change: %w", ErrStore, err)
 	}
 	ch := Change{Revision: t.base.revision + 1, Time: t.now.UTC(), Actor: a, Op: op, Changes: muts}
-	if err := t.e.commitLocked(t.base, s, ch); err != nil {
-		t.abort()
-		return err
-	}
+	p := t.e.enqueue(t.base, s, ch)
 	t.done = true
 	t.e.mu.Unlock()
+	if err := t.e.await(p); err != nil {
+		return err
+	}
 	t.e.notify(ch)
-	return nil
-}
-
-// commitLocked commits ch (the change from base to next) to the store, then
-// publishes next and logs ch. The writer lock must be held.
-func (e *Engine) commitLocked(base, next *Snapshot, ch Change) error {
-	if len(ch.Changes) == 0 {
-		next.revision = base.revision
-		e.cur.Store(next)
-		return nil
-	}
-	next.revision = ch.Revision
-	if e.store != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), e.cfg.storeTimeout)
-		err := e.store.Commit(ctx, base.revision, &ch)
-		cancel()
-		if err != nil {
-			return storeErr(err)
-		}
-	}
-	// A fresh view aliases the edits' shard arrays; nothing writes them after commit.
-	e.cur.Store(next)
-	e.log.append(ch)
 	return nil
 }
 

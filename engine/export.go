@@ -173,35 +173,37 @@ func (e *Engine) LoadBundle(b *model.Bundle) error {
 	if err != nil {
 		return err
 	}
-	ch, err := e.swap(n)
+	ch, p, err := e.swap(n)
 	if err != nil {
+		return err
+	}
+	if err := e.await(p); err != nil {
 		return err
 	}
 	e.notify(ch)
 	return nil
 }
 
-// swap makes n's state e's as one write (op "load") and takes over n's indexes.
-func (e *Engine) swap(n *Engine) (ch Change, err error) {
+// swap makes n's state e's as one write (op "load") and takes over n's indexes; the
+// write is queued for the store (await p).
+func (e *Engine) swap(n *Engine) (ch Change, p *pending, err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("%w: a load panicked and changed nothing: %v", ErrInternal, p)
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: a load panicked and changed nothing: %v", ErrInternal, r)
 		}
 	}()
-	base, next := e.cur.Load(), n.cur.Load()
+	base, next := e.head, n.cur.Load()
 	rev := max(base.revision+1, next.revision)
 	muts, err := mutations(base, next, allKeys(base, next))
 	if err != nil {
-		return ch, fmt.Errorf("%w: encoding the change: %w", ErrStore, err)
+		return ch, nil, fmt.Errorf("%w: encoding the change: %w", ErrStore, err)
 	}
 	ch = Change{Revision: rev, Time: e.cfg.now().UTC(), Actor: System, Op: "load", Changes: muts}
-	if err := e.commitLocked(base, next, ch); err != nil {
-		return ch, err
-	}
+	p = e.enqueue(base, next, ch)
 	e.takeIndexes(n)
-	return ch, nil
+	return ch, p, nil
 }
 
 // fresh returns a new engine with e's configuration holding bundle b; its snapshot
@@ -210,7 +212,8 @@ func (e *Engine) fresh(b *model.Bundle) (n *Engine, err error) {
 	n = &Engine{cfg: e.cfg}
 	n.cfg.onChange = nil
 	n.resetIndexes()
-	n.cur.Store(&Snapshot{cfg: &e.cfg, nextPolicyID: 1, nextRecordID: 1})
+	n.head = &Snapshot{cfg: &e.cfg, nextPolicyID: 1, nextRecordID: 1}
+	n.cur.Store(n.head)
 	t := n.begin()
 	defer t.end(&err)
 	if err = t.load(b); err != nil {
@@ -229,7 +232,8 @@ func (e *Engine) adopt(n *Engine) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.takeIndexes(n)
-	e.cur.Store(n.cur.Load())
+	e.head = n.cur.Load()
+	e.cur.Store(e.head)
 }
 
 func (t *txn) load(b *model.Bundle) error {

@@ -33,14 +33,15 @@ type Store interface {
 	// Load returns the current rows and the revision they are at, read consistently
 	// (one transaction). An empty store has revision 0 and no rows.
 	Load(ctx context.Context) (*StoredState, error)
-	// Commit durably applies one write (the write is acknowledged only once Commit
-	// returned nil): when the stored revision is expected it appends entry to the
-	// log, upserts each mutation's After as the row (Kind, ID) at entry.Revision,
-	// deletes the rows whose After is absent, sets the revision to entry.Revision
-	// and trims the log to the retention bound — all or nothing. When the stored
-	// revision is not expected it changes nothing and returns an error wrapping
+	// Commit durably applies consecutive writes, in order (a write is acknowledged
+	// only once Commit returned nil): when the stored revision is expected, for
+	// each entry it appends the entry to the log, upserts each mutation's After as
+	// the row (Kind, ID) at the entry's revision and deletes the rows whose After is
+	// absent; then it sets the revision to the last entry's and trims the log to
+	// the retention bound — all or nothing. When the stored revision is not
+	// expected it changes nothing and returns an error wrapping
 	// ErrRevisionConflict.
-	Commit(ctx context.Context, expected int64, entry *Change) error
+	Commit(ctx context.Context, expected int64, entries []*Change) error
 	// ChangesSince returns up to limit log entries with a revision above since, in
 	// order; an error wrapping ErrFellBehind when entries after since were trimmed.
 	ChangesSince(ctx context.Context, since int64, limit int) ([]Change, error)
@@ -93,6 +94,7 @@ func Open(ctx context.Context, st Store, opts ...Option) (*Engine, error) {
 	}
 	s := e.cur.Load()
 	s.revision = state.Revision
+	e.head = s
 	e.store = st
 	e.log.reset(state.Revision, min(memTail, e.cfg.retention))
 	return e, nil
@@ -116,7 +118,7 @@ type closedStore struct{}
 var errClosed = errors.New("the engine is closed")
 
 func (closedStore) Load(context.Context) (*StoredState, error)                 { return nil, errClosed }
-func (closedStore) Commit(context.Context, int64, *Change) error               { return errClosed }
+func (closedStore) Commit(context.Context, int64, []*Change) error             { return errClosed }
 func (closedStore) ChangesSince(context.Context, int64, int) ([]Change, error) { return nil, errClosed }
 func (closedStore) Close() error                                               { return nil }
 

@@ -70,8 +70,8 @@ func (s *Store) Load(ctx context.Context) (*engine.StoredState, error) {
 	return st, nil
 }
 
-// Commit applies one write when the stored revision is expected.
-func (s *Store) Commit(ctx context.Context, expected int64, entry *engine.Change) error {
+// Commit applies consecutive writes when the stored revision is expected.
+func (s *Store) Commit(ctx context.Context, expected int64, entries []*engine.Change) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -83,19 +83,25 @@ func (s *Store) Commit(ctx context.Context, expected int64, entry *engine.Change
 	if s.revision != expected {
 		return fmt.Errorf("memory store: %w: stored %d, expected %d", engine.ErrRevisionConflict, s.revision, expected)
 	}
-	if entry.Revision <= expected {
-		return fmt.Errorf("memory store: entry revision %d does not follow %d", entry.Revision, expected)
-	}
-	for _, m := range entry.Changes {
-		k := rowKey{m.Kind, m.ID}
-		if m.After == nil {
-			delete(s.rows, k)
-		} else {
-			s.rows[k] = engine.Row{Kind: m.Kind, ID: m.ID, Value: append([]byte(nil), m.After...)}
+	prev := expected
+	for _, c := range entries {
+		if c.Revision <= prev {
+			return fmt.Errorf("memory store: entry revision %d does not follow %d", c.Revision, prev)
 		}
+		prev = c.Revision
 	}
-	s.log = append(s.log, *entry)
-	s.revision = entry.Revision
+	for _, c := range entries {
+		for _, m := range c.Changes {
+			k := rowKey{m.Kind, m.ID}
+			if m.After == nil {
+				delete(s.rows, k)
+			} else {
+				s.rows[k] = engine.Row{Kind: m.Kind, ID: m.ID, Value: append([]byte(nil), m.After...)}
+			}
+		}
+		s.log = append(s.log, *c)
+		s.revision = c.Revision
+	}
 	if len(s.log) > s.retention {
 		drop := len(s.log) - s.retention
 		s.trimmed = s.log[drop-1].Revision

@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("ReopenSameState", func(t *testing.T) { reopenSameState(t, newStore) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { concurrentWriters(t, newStore) })
 	t.Run("InjectedFailures", func(t *testing.T) { injectedFailures(t, newStore) })
+	t.Run("ConcurrentFailures", func(t *testing.T) { concurrentFailures(t, newStore) })
 	t.Run("RevisionConflict", func(t *testing.T) { revisionConflict(t, newStore) })
 }
 
@@ -263,11 +264,13 @@ type failing struct {
 
 var errInjected = errors.New("injected commit failure")
 
-func (f *failing) Commit(ctx context.Context, expected int64, c *engine.Change) error {
-	if f.fail(c) {
-		return errInjected
+func (f *failing) Commit(ctx context.Context, expected int64, entries []*engine.Change) error {
+	for _, c := range entries {
+		if f.fail(c) {
+			return errInjected
+		}
 	}
-	return f.Store.Commit(ctx, expected, c)
+	return f.Store.Commit(ctx, expected, entries)
 }
 
 func injectedFailures(t *testing.T, newStore NewStore) {
@@ -308,23 +311,67 @@ func injectedFailures(t *testing.T, newStore NewStore) {
 	require.NoError(t, n.Close())
 }
 
+// concurrentFailures runs concurrent writers while commits fail at random: writes
+// queued behind a failed one fail too, and afterwards the published state, the
+// store and the log agree.
+func concurrentFailures(t *testing.T, newStore NewStore) {
+	open := newStore(t, engine.DefaultRetention)
+	var mu sync.Mutex
+	fr := rand.New(rand.NewSource(9))
+	e := OpenEngine(t, &failing{Store: open(), fail: func(*engine.Change) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return fr.Intn(5) == 0
+	}})
+	for e.LoadBundle(Seed()) != nil {
+	}
+	start := e.Snapshot().Revision()
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for g := 0; g < Workers; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			r := rand.New(rand.NewSource(int64(100 + g)))
+			for i := 0; i < 25; i++ {
+				if err := Apply(e, Random(r, e.Snapshot(), g, i)); errors.Is(err, engine.ErrStore) {
+					failed.Add(1)
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	require.Greater(t, failed.Load(), int64(0))
+	all, err := e.Changes(start, 0)
+	require.NoError(t, err)
+	for i, c := range all {
+		require.Equal(t, start+int64(i)+1, c.Revision, "revisions are gap-free")
+	}
+	want := export(t, e)
+	require.NoError(t, e.Close())
+	n := OpenEngine(t, open())
+	require.Equal(t, want, export(t, n), "the store holds what was published")
+	require.NoError(t, Apply(n, Command{Op: "putGroup", Actor: Governor(0), ID: 4, N: 1}))
+	require.NoError(t, n.Close())
+}
+
 func revisionConflict(t *testing.T, newStore NewStore) {
 	open := newStore(t, engine.DefaultRetention)
 	st := open()
 	ctx := context.Background()
 	c := &engine.Change{Revision: 1, Time: T0, Op: "putGroup",
 		Changes: []engine.Mutation{{Kind: engine.KindGroup, ID: "1", After: json.RawMessage(`{"id":1,"name":"a"}`)}}}
-	require.NoError(t, st.Commit(ctx, 0, c))
+	require.NoError(t, st.Commit(ctx, 0, []*engine.Change{c}))
 	c2 := &engine.Change{Revision: 2, Time: T0, Op: "putGroup",
 		Changes: []engine.Mutation{{Kind: engine.KindGroup, ID: "1", After: json.RawMessage(`{"id":1,"name":"b"}`)}}}
-	err := st.Commit(ctx, 0, c2)
+	err := st.Commit(ctx, 0, []*engine.Change{c2})
 	require.ErrorIs(t, err, engine.ErrRevisionConflict)
 	loaded, err := st.Load(ctx)
 	require.NoError(t, err)
 	require.Equal(t, int64(1), loaded.Revision)
 	require.Len(t, loaded.Rows, 1)
 	require.JSONEq(t, `{"id":1,"name":"a"}`, string(loaded.Rows[0].Value))
-	require.NoError(t, st.Commit(ctx, 1, c2))
+	require.NoError(t, st.Commit(ctx, 1, []*engine.Change{c2}))
 	got, err := st.ChangesSince(ctx, 0, 10)
 	require.NoError(t, err)
 	require.Len(t, got, 2)
