@@ -239,7 +239,7 @@ func Compile(p *model.Policy, opts ...Option) (*Matcher, error) {
 			}
 			re, err := compileRegex(c.Regex, opt)
 			if err != nil {
-				errs = append(errs, model.CompileError(path.Child("regex"), err.Error()))
+				errs = append(errs, model.CompileError(path.Child("regex"), model.ClipInput(err.Error())))
 				continue
 			}
 			re.MatchTimeout = o.regexTimeout // set before the Matcher is published

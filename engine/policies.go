@@ -145,7 +145,7 @@ func (t *txn) createPolicy(ai actorInfo, p *model.Policy, id int64, dry bool) (*
 		return nil, nil, err
 	}
 	if other, taken := t.keys.get(np.Key); taken {
-		return nil, nil, fmt.Errorf("%w: policyKey %q is already used by policy %d", ErrConflict, np.Key, other)
+		return nil, nil, fmt.Errorf("%w: policyKey %q is already used by policy %d", ErrConflict, model.ClipInput(np.Key), other)
 	}
 	if id == 0 {
 		id = t.nextPolicy
@@ -227,7 +227,7 @@ func (e *Engine) UpdatePolicy(a Actor, id int64, p *model.Policy, o WriteOptions
 	}
 	if other, taken := t.keys.get(np.Key); taken && other != id {
 		t.abort()
-		return nil, nil, fmt.Errorf("%w: policyKey %q is already used by policy %d", ErrConflict, np.Key, other)
+		return nil, nil, fmt.Errorf("%w: policyKey %q is already used by policy %d", ErrConflict, model.ClipInput(np.Key), other)
 	}
 	if np.Key != old.p.Key {
 		t.rekey(old.p.Key, np.Key) // selections and disables follow the policy

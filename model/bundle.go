@@ -332,6 +332,7 @@ func validateStrings(l ErrorList, p Path, values []string) ErrorList {
 		if s == "" {
 			l = append(l, Required(p.Index(i), "must not be empty"))
 		}
+		l = appendIf(l, unsafeText(p.Index(i), s))
 	}
 	return l
 }
@@ -346,6 +347,7 @@ func validateAttributes(l ErrorList, p Path, attrs map[string][]string) ErrorLis
 		if k == "" {
 			l = append(l, Required(p.Key(k), "attribute name must not be empty"))
 		}
+		l = appendIf(l, unsafeText(p.Key(k), k))
 		l = validateStrings(l, p.Key(k), attrs[k])
 	}
 	return l
@@ -364,6 +366,7 @@ func ValidateDataSource(ds *DataSource, p Path) ErrorList {
 	if ds.Name == "" {
 		l = append(l, Required(p.Child("name"), ""))
 	}
+	l = appendIf(l, unsafeText(p.Child("name"), ds.Name))
 	for i, o := range ds.Owners {
 		if o < 1 {
 			l = append(l, Invalid(p.Child("owners").Index(i), o, "must be at least 1"))
@@ -375,6 +378,7 @@ func ValidateDataSource(ds *DataSource, p Path) ErrorList {
 		if c.Name == "" {
 			l = append(l, Required(cp.Child("name"), ""))
 		}
+		l = appendIf(l, unsafeText(cp.Child("name"), c.Name))
 		l = validateStrings(l, cp.Child("tags"), c.Tags)
 	}
 	for i, d := range ds.Domains {
@@ -387,6 +391,7 @@ func ValidateDataSource(ds *DataSource, p Path) ErrorList {
 		if d.PolicyKey == "" {
 			l = append(l, Required(p.Child("disabledPolicies").Index(i).Child("policyKey"), ""))
 		}
+		l = appendIf(l, unsafeText(p.Child("disabledPolicies").Index(i).Child("policyKey"), d.PolicyKey))
 	}
 	return l
 }
@@ -403,6 +408,7 @@ func ValidateUser(u *User, p Path) ErrorList {
 	if u.Name == "" {
 		l = append(l, Required(p.Child("name"), ""))
 	}
+	l = appendIf(l, unsafeText(p.Child("name"), u.Name))
 	if u.APIKeyHash != "" && !validKeyHash(u.APIKeyHash) {
 		l = append(l, Invalid(p.Child("apiKeyHash"), nil, "must be the lowercase hex SHA-256 of the key (64 characters 0-9, a-f)"))
 	}
@@ -426,6 +432,7 @@ func ValidateGroup(g *Group, p Path) ErrorList {
 	if g.Name == "" {
 		l = append(l, Required(p.Child("name"), ""))
 	}
+	l = appendIf(l, unsafeText(p.Child("name"), g.Name))
 	return validateAttributes(l, p.Child("attributes"), g.Attributes)
 }
 

@@ -23,7 +23,7 @@ func ParseDate(s string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, upperTZ(s))
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q %s", s, dateDetail)
+		return time.Time{}, fmt.Errorf("%q %s", ClipInput(s), dateDetail)
 	}
 	return t.UTC(), nil
 }

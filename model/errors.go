@@ -20,6 +20,7 @@ func NewPath(name string) Path { return Path(name) }
 
 // Child returns the path of field name below p.
 func (p Path) Child(name string) Path {
+	name = ClipInput(name) // a path quotes at most MaxQuotedInput characters of a key
 	if p == "" {
 		return Path(name)
 	}
@@ -30,7 +31,7 @@ func (p Path) Child(name string) Path {
 func (p Path) Index(i int) Path { return Path(string(p) + "[" + strconv.Itoa(i) + "]") }
 
 // Key returns the path of the map entry k of the map at p.
-func (p Path) Key(k string) Path { return Path(string(p) + "[" + strconv.Quote(k) + "]") }
+func (p Path) Key(k string) Path { return Path(string(p) + "[" + strconv.Quote(ClipInput(k)) + "]") }
 
 // String returns the path as text; the root is "<root>".
 func (p Path) String() string {

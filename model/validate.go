@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 )
 
@@ -142,8 +143,14 @@ func validatePolicy(p *Policy, paths policyPaths, errs *ErrorList) {
 	if p.Name == "" {
 		add(Required("name", ""))
 	}
+	if e := unsafeText("name", p.Name); e != nil {
+		add(e)
+	}
 	if p.Key == "" {
 		add(Required("policyKey", ""))
+	}
+	if e := unsafeText("policyKey", p.Key); e != nil && !p.KeyDefaulted {
+		add(e)
 	}
 	switch {
 	case p.Type == "":
@@ -371,4 +378,20 @@ next:
 		out = append(out, e)
 	}
 	return out
+}
+
+// unsafeText reports a name or key holding a NUL or a bidirectional embedding,
+// override or isolate character (U+202A to U+202E, U+2066 to U+2069): they make a
+// name display as something it is not, or cut it short in C-based tools (see
+// docs/security.md, Limits).
+func unsafeText(p Path, s string) *FieldError {
+	for i, r := range s {
+		switch {
+		case r == 0:
+			return Invalid(p, nil, fmt.Sprintf("holds a NUL character (at byte %d), which names and keys may not", i))
+		case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
+			return Invalid(p, nil, fmt.Sprintf("holds the bidirectional control character U+%04X (at byte %d), which names and keys may not", r, i))
+		}
+	}
+	return nil
 }

@@ -175,3 +175,24 @@ func TestYAMLOneDocumentNoTags(t *testing.T) {
 		assert.NoError(t, err, "%q", in)
 	}
 }
+
+// TestNamesAndKeysRefuseNULAndBidi (issue 12 item 12): NUL and bidirectional
+// override, embedding and isolate characters are refused in the names and keys of
+// a bundle (users, groups, data sources, columns, tags, attribute names).
+func TestNamesAndKeysRefuseNULAndBidi(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ in, path string }{
+		{`{"name":"b","users":[{"id":1,"name":"a\u0000"}]}`, "users[0].name"},
+		{`{"name":"b","groups":[{"id":1,"name":"\u202Eg"}]}`, "groups[0].name"},
+		{`{"name":"b","dataSources":[{"id":1,"name":"d\u2067"}]}`, "dataSources[0].name"},
+		{`{"name":"b","dataSources":[{"id":1,"name":"d","columns":[{"name":"c\u202A"}]}]}`, "dataSources[0].columns[0].name"},
+		{`{"name":"b","dataSources":[{"id":1,"name":"d","tags":["t\u0000"]}]}`, "dataSources[0].tags[0]"},
+		{`{"name":"b","users":[{"id":1,"name":"u","attributes":{"a\u202Db":["x"]}}]}`, `users[0].attributes["a\u202db"]`},
+	} {
+		_, err := model.DecodeBundle([]byte(c.in), model.DefaultLimits())
+		require.Error(t, err, c.in)
+		assert.Contains(t, problems(err), problem{c.path, model.CodeInvalid}, "%s: %v", c.in, err)
+	}
+	_, err := model.DecodeBundle([]byte(`{"name":"b","users":[{"id":1,"name":"Zoë \u05e9\u05dc\u05d5\u05dd"}]}`), model.DefaultLimits())
+	assert.NoError(t, err, "other characters, right-to-left scripts included, are fine")
+}

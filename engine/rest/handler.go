@@ -363,7 +363,7 @@ func (h *handler) changeRecord(w http.ResponseWriter, r *http.Request, actor eng
 	}
 	rid, ok := parseID(r.PathValue("recordId"))
 	if !ok || !h.hasRecord(ds, rid) {
-		return nil, statusError(http.StatusNotFound, "no access record %s on data source %d", r.PathValue("recordId"), ds)
+		return nil, statusError(http.StatusNotFound, "no access record %s on data source %d", model.ClipInput(r.PathValue("recordId")), ds)
 	}
 	if _, err := query(r); err != nil {
 		return nil, err
@@ -439,7 +439,7 @@ func (h *handler) policyID(r *http.Request) (int64, error) {
 	raw := r.PathValue("policyId")
 	id, ok := parseID(raw)
 	if !ok || !h.e.HasPolicy(id) {
-		return 0, statusError(http.StatusNotFound, "no policy %s", raw)
+		return 0, statusError(http.StatusNotFound, "no policy %s", model.ClipInput(raw))
 	}
 	return id, nil
 }
@@ -449,7 +449,7 @@ func (h *handler) dataSourceID(r *http.Request) (int64, error) {
 	raw := r.PathValue("id")
 	id, ok := parseID(raw)
 	if !ok || !h.e.HasDataSource(id) {
-		return 0, statusError(http.StatusNotFound, "no data source %s", raw)
+		return 0, statusError(http.StatusNotFound, "no data source %s", model.ClipInput(raw))
 	}
 	return id, nil
 }
@@ -474,8 +474,18 @@ func (h *handler) hasRecord(ds, rid int64) bool {
 }
 
 func parseID(s string) (int64, bool) {
+	// Canonical decimals only: "01", "+1", " 1" and "1_0" name nothing (see
+	// docs/security.md, Limits).
+	if s == "" || s[0] < '1' || s[0] > '9' {
+		return 0, false
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+	}
 	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
+	if err != nil {
 		return 0, false
 	}
 	return id, true

@@ -210,3 +210,74 @@ func TestApproveDenyDoNotLeakRecords(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestPathIDsAreCanonical (issue 12 item 12): an id in a path is a canonical
+// decimal; "01", "+1" and other spellings of 1 name nothing (404).
+func TestPathIDsAreCanonical(t *testing.T) {
+	t.Parallel()
+	e := advEngine(t)
+	h := advHandler(e)
+	require.Equal(t, 200, advSend(t, h, advReq{method: "GET", path: "/policy/global/1", key: kGov}).status)
+	for _, id := range []string{"01", "+1", "%2B1", "001", "1%20", "%201", "0x1", "1e0", "１"} {
+		a := advSend(t, h, advReq{method: "GET", path: "/policy/global/" + id, key: kGov})
+		assert.Equal(t, 404, a.status, "GET /policy/global/%s: %s", id, a.raw)
+		a = advSend(t, h, jpost("/dataSource/0"+"10/access", kOwn, `{"profileId":3,"state":"subscribed"}`))
+		assert.Equal(t, 404, a.status, a.raw)
+		a = advSend(t, h, jput("/dataSource/10/access/"+id, kOwn, `{"state":"denied"}`))
+		assert.Equal(t, 404, a.status, "PUT /dataSource/10/access/%s: %s", id, a.raw)
+	}
+}
+
+// TestErrorsQuoteAtMost200Characters (issue 12 item 12): an error message quotes at
+// most 200 characters of any input (a field name, a value, a path id, a policy
+// key).
+func TestErrorsQuoteAtMost200Characters(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("Z", 5000)
+	cases := []advReq{
+		jpost("/api/v2/policy", kGov, v2Body("k", `"`+long+`":1`)),
+		jpost("/api/v2/policy", kGov, `{"name":"n","policyKey":"k","type":"`+long+`","actions":{"type":"anyone"}}`),
+		jpost("/api/v2/policy", kGov, timeBody(`"startDate":"`+long+`"`)),
+		jpost("/api/v2/policy", kGov, v2Body("k", `"circumstances":[{"type":"columnRegex","regex":"(`+long+`"}]`)),
+		jpost("/api/v2/policy?"+long+"=1", kGov, v2Body("k", "")),
+		{method: "GET", path: "/policy/global/" + long, key: kGov},
+		jput("/dataSource/10/access/"+long, kOwn, `{"state":"denied"}`),
+		jput("/dataSource/10/access/1", kOwn, `{"state":"`+long+`"}`),
+		{method: "POST", path: "/api/v2/policy", key: kGov, ct: ctYAML, body: []byte("name: n\npolicyKey: k\ntype: subscription\nactions: {type: anyone}\ndescription: !" + long + " x\n")},
+	}
+	for i, r := range cases {
+		a := advSend(t, advHandler(advEngine(t)), r)
+		assert.GreaterOrEqual(t, a.status, 400, "case %d: %.300s", i, a.raw)
+		assert.False(t, strings.Contains(a.message(), strings.Repeat("Z", 201)), "case %d quotes more than 200 characters: %.400s", i, a.message())
+	}
+	// a duplicate long policy key is quoted clipped too
+	e := advEngine(t)
+	h := advHandler(e)
+	require.Equal(t, 200, advSend(t, h, jpost("/api/v2/policy", kGov, v2Body(long, ""))).status)
+	a := advSend(t, h, jpost("/api/v2/policy", kGov, v2Body(long, "")))
+	assert.GreaterOrEqual(t, a.status, 400, "%.300s", a.raw)
+	assert.False(t, strings.Contains(a.message(), strings.Repeat("Z", 201)), "%.400s", a.message())
+}
+
+// TestNamesRefuseNULAndBidi (issue 12 item 12): a NUL or a bidirectional override,
+// embedding or isolate character in a policy's name or key is a 400 naming the
+// field, and changes nothing.
+func TestNamesRefuseNULAndBidi(t *testing.T) {
+	t.Parallel()
+	for name, c := range map[string]struct{ body, field string }{
+		"NUL in name":        {`{"name":"a\u0000b","policyKey":"k","type":"subscription","actions":{"type":"anyone"}}`, "name"},
+		"RLO in name":        {`{"name":"invoice\u202Efdp.exe","policyKey":"k","type":"subscription","actions":{"type":"anyone"}}`, "name"},
+		"NUL in policyKey":   {`{"name":"n","policyKey":"k\u0000","type":"subscription","actions":{"type":"anyone"}}`, "policyKey"},
+		"LRI in policyKey":   {`{"name":"n","policyKey":"\u2066k","type":"subscription","actions":{"type":"anyone"}}`, "policyKey"},
+		"PDF in v1 name":     {`{"name":"n\u202C","type":"subscription","actions":[{"type":"subscription","subscriptionType":"automatic"}]}`, "name"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			path := "/api/v2/policy"
+			if strings.Contains(name, "v1") {
+				path = "/policy/global"
+			}
+			refusedUnchanged(t, c.field+": ", jpost(path, kGov, c.body))
+		})
+	}
+}
