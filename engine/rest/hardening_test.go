@@ -265,11 +265,11 @@ func TestErrorsQuoteAtMost200Characters(t *testing.T) {
 func TestNamesRefuseNULAndBidi(t *testing.T) {
 	t.Parallel()
 	for name, c := range map[string]struct{ body, field string }{
-		"NUL in name":        {`{"name":"a\u0000b","policyKey":"k","type":"subscription","actions":{"type":"anyone"}}`, "name"},
-		"RLO in name":        {`{"name":"invoice\u202Efdp.exe","policyKey":"k","type":"subscription","actions":{"type":"anyone"}}`, "name"},
-		"NUL in policyKey":   {`{"name":"n","policyKey":"k\u0000","type":"subscription","actions":{"type":"anyone"}}`, "policyKey"},
-		"LRI in policyKey":   {`{"name":"n","policyKey":"\u2066k","type":"subscription","actions":{"type":"anyone"}}`, "policyKey"},
-		"PDF in v1 name":     {`{"name":"n\u202C","type":"subscription","actions":[{"type":"subscription","subscriptionType":"automatic"}]}`, "name"},
+		"NUL in name":      {`{"name":"a\u0000b","policyKey":"k","type":"subscription","actions":{"type":"anyone"}}`, "name"},
+		"RLO in name":      {`{"name":"invoice\u202Efdp.exe","policyKey":"k","type":"subscription","actions":{"type":"anyone"}}`, "name"},
+		"NUL in policyKey": {`{"name":"n","policyKey":"k\u0000","type":"subscription","actions":{"type":"anyone"}}`, "policyKey"},
+		"LRI in policyKey": {`{"name":"n","policyKey":"\u2066k","type":"subscription","actions":{"type":"anyone"}}`, "policyKey"},
+		"PDF in v1 name":   {`{"name":"n\u202C","type":"subscription","actions":[{"type":"subscription","subscriptionType":"automatic"}]}`, "name"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
