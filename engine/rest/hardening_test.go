@@ -239,7 +239,7 @@ func TestErrorsQuoteAtMost200Characters(t *testing.T) {
 		jpost("/api/v2/policy", kGov, `{"name":"n","policyKey":"k","type":"`+long+`","actions":{"type":"anyone"}}`),
 		jpost("/api/v2/policy", kGov, timeBody(`"startDate":"`+long+`"`)),
 		jpost("/api/v2/policy", kGov, v2Body("k", `"circumstances":[{"type":"columnRegex","regex":"(`+long+`"}]`)),
-		jpost("/api/v2/policy?"+long+"=1", kGov, v2Body("k", "")),
+		jpost("/api/v2/policy?dryRun="+long, kGov, v2Body("k", "")),
 		{method: "GET", path: "/policy/global/" + long, key: kGov},
 		jput("/dataSource/10/access/"+long, kOwn, `{"state":"denied"}`),
 		jput("/dataSource/10/access/1", kOwn, `{"state":"`+long+`"}`),
