@@ -39,7 +39,7 @@ func (e *Engine) Access(a Actor, dataSourceID int64, req *model.AccessRequest) (
 		t.abort()
 		return nil, err
 	}
-	d, ok := s.dataSources.get(dataSourceID)
+	d, ok := s.dataSources.Get(dataSourceID)
 	if !ok {
 		t.abort()
 		return nil, fmt.Errorf("%w: no data source with id %d", ErrNotFound, dataSourceID)
@@ -84,26 +84,26 @@ func (t *txn) newRecordID() int64 {
 // storeRecord stores a new or changed record and keeps the per-user and per-group
 // lists in step.
 func (t *txn) storeRecord(r *model.AccessRecord) {
-	old, existed := t.records.get(r.ID)
-	t.records.set(r.ID, r)
+	old, existed := t.records.Get(r.ID)
+	t.records.Set(r.ID, r)
 	if r.Group != 0 {
-		d, ok := t.dataSources.get(r.DataSourceID)
+		d, ok := t.dataSources.Get(r.DataSourceID)
 		if !ok {
 			return
 		}
 		nd := d.clone()
 		nd.groupGrants = replaceRecord(d.groupGrants, r, existed && old.Group != 0)
-		t.dataSources.set(nd.ds.ID, nd)
+		t.dataSources.Set(nd.ds.ID, nd)
 		return
 	}
 	k := pairKey(r.DataSourceID, r.Profile)
-	list, _ := t.userRecs.get(k)
-	t.userRecs.set(k, replaceRecord(list, r, existed))
+	list, _ := t.userRecs.Get(k)
+	t.userRecs.Set(k, replaceRecord(list, r, existed))
 	if !existed {
-		if d, ok := t.dataSources.get(r.DataSourceID); ok {
+		if d, ok := t.dataSources.Get(r.DataSourceID); ok {
 			nd := d.clone()
 			nd.userRecords++
-			t.dataSources.set(nd.ds.ID, nd)
+			t.dataSources.Set(nd.ds.ID, nd)
 		}
 	}
 }
@@ -133,12 +133,12 @@ func (t *txn) request(ai actorInfo, d *dsState, level model.AccessGrant, req *mo
 	if len(errs) > 0 {
 		return nil, false, errs
 	}
-	u, ok := s.users.get(ai.id)
+	u, ok := s.users.Get(ai.id)
 	if !ok {
 		return nil, false, fmt.Errorf("%w: the built-in actor cannot request access", ErrForbidden)
 	}
 	// A live record of the caller's own at this level is answered as it is.
-	recs, _ := s.userRecs.get(pairKey(d.ds.ID, ai.id))
+	recs, _ := s.userRecs.Get(pairKey(d.ds.ID, ai.id))
 	for _, r := range recs {
 		if r.Profile != ai.id || r.DataSourceID != d.ds.ID || r.AccessGrant != level {
 			continue
@@ -211,7 +211,7 @@ func (t *txn) slots(ai actorInfo, d *dsState, need []model.Approval, named []mod
 		case id == ai.id:
 			errs = append(errs, model.Invalid(p, id, "is the requester, who cannot approve their own request"))
 		case !s.canFill(id, d, a.RequiredPermission):
-			if _, ok := s.users.get(id); !ok {
+			if _, ok := s.users.Get(id); !ok {
 				errs = append(errs, model.Invalid(p, id, "is not a user"))
 			} else {
 				errs = append(errs, model.Invalid(p, id, fmt.Sprintf("does not hold the permission %s the approval slot requires", a.RequiredPermission)))
@@ -227,7 +227,7 @@ func (t *txn) slots(ai actorInfo, d *dsState, need []model.Approval, named []mod
 
 // canFill reports whether user id holds perm on d (OWNER = an owner of d).
 func (s *Snapshot) canFill(id int64, d *dsState, perm model.Permission) bool {
-	u, ok := s.users.get(id)
+	u, ok := s.users.Get(id)
 	if !ok {
 		return false
 	}
@@ -255,12 +255,12 @@ func (t *txn) grant(ai actorInfo, d *dsState, level model.AccessGrant, req *mode
 	case req.ProfileID != nil && req.GroupID != nil:
 		return nil, model.ErrorList{model.Forbidden("groupId", "give profileId or groupId, not both")}
 	case req.GroupID != nil:
-		if _, ok := s.groups.get(*req.GroupID); !ok {
+		if _, ok := s.groups.Get(*req.GroupID); !ok {
 			return nil, model.ErrorList{model.Invalid("groupId", *req.GroupID, "is not a group")}
 		}
 		rec.Group = *req.GroupID
 	case req.ProfileID != nil:
-		if _, ok := s.users.get(*req.ProfileID); !ok {
+		if _, ok := s.users.Get(*req.ProfileID); !ok {
 			return nil, model.ErrorList{model.Invalid("profileId", *req.ProfileID, "is not a user")}
 		}
 		rec.Profile = *req.ProfileID
@@ -290,7 +290,7 @@ func (e *Engine) ChangeRecord(a Actor, dataSourceID, recordID int64, ch *model.R
 		t.abort()
 		return nil, err
 	}
-	d, ok := s.dataSources.get(dataSourceID)
+	d, ok := s.dataSources.Get(dataSourceID)
 	if !ok {
 		t.abort()
 		return nil, fmt.Errorf("%w: no data source with id %d", ErrNotFound, dataSourceID)
@@ -299,7 +299,7 @@ func (e *Engine) ChangeRecord(a Actor, dataSourceID, recordID int64, ch *model.R
 		t.abort()
 		return nil, err
 	}
-	old, ok := s.records.get(recordID)
+	old, ok := s.records.Get(recordID)
 	if !ok || old.DataSourceID != dataSourceID {
 		t.abort()
 		return nil, fmt.Errorf("%w: no access record %d on data source %d", ErrNotFound, recordID, dataSourceID)
@@ -422,10 +422,10 @@ func (s *Snapshot) maySee(ai actorInfo, r *model.AccessRecord, d *dsState, now t
 // judge finds the pending request of an approve or deny entry and the slot ai may fill.
 func (t *txn) judge(ai actorInfo, id int64) (*model.AccessRecord, int, string) {
 	s := t.view()
-	r, ok := s.records.get(id)
+	r, ok := s.records.Get(id)
 	var d *dsState
 	if ok {
-		d, ok = s.dataSources.get(r.DataSourceID)
+		d, ok = s.dataSources.Get(r.DataSourceID)
 	}
 	if !ok || !s.maySee(ai, r, d, t.now) {
 		// A record the caller may not see fails exactly like an unknown id.
@@ -508,14 +508,14 @@ func (e *Engine) Records() []*model.AccessRecord { return e.cur.Load().Records()
 
 // Records returns every access record in id order.
 func (s *Snapshot) Records() []*model.AccessRecord {
-	ids := s.records.keys()
+	ids := s.records.Keys()
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	out := make([]*model.AccessRecord, len(ids))
 	for i, id := range ids {
-		out[i], _ = s.records.get(id)
+		out[i], _ = s.records.Get(id)
 	}
 	return out
 }
 
 // Record returns an access record by id.
-func (s *Snapshot) Record(id int64) (*model.AccessRecord, bool) { return s.records.get(id) }
+func (s *Snapshot) Record(id int64) (*model.AccessRecord, bool) { return s.records.Get(id) }

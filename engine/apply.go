@@ -127,11 +127,11 @@ func (t *txn) newDSState(ds *model.DataSource, prev *dsState) *dsState {
 func (t *txn) applicability(d *dsState) {
 	d.applied, d.indet = nil, nil
 	selected := func(id int64) bool {
-		p, ok := t.policies.get(id)
+		p, ok := t.policies.Get(id)
 		return ok && selectedHere(d.ds, p.p.Key)
 	}
 	t.e.pix.Applicable(d.target, selected, func(id int64, r circumstance.Result, err error) {
-		p, ok := t.policies.get(id)
+		p, ok := t.policies.Get(id)
 		if !ok || disabledHere(d.ds, p.p.Key) {
 			return
 		}
@@ -150,7 +150,7 @@ func (t *txn) applicability(d *dsState) {
 
 // storeDS records d in the txn and keeps the writer-owned indexes in step.
 func (t *txn) storeDS(d *dsState) {
-	t.dataSources.set(d.ds.ID, d)
+	t.dataSources.Set(d.ds.ID, d)
 	if len(d.indet) > 0 {
 		t.e.indet[d.ds.ID] = struct{}{}
 	} else {
@@ -212,7 +212,7 @@ func removeIndet(list []indet, id int64) []indet {
 
 // refreshDS recomputes the applicability of one data source from scratch.
 func (t *txn) refreshDS(id int64) {
-	old, ok := t.dataSources.get(id)
+	old, ok := t.dataSources.Get(id)
 	if !ok {
 		return
 	}

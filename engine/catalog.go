@@ -25,7 +25,7 @@ func (t *txn) putDataSources(ai actorInfo, list []*model.DataSource) error {
 		if ai.has(permGovernance) || ds == nil {
 			continue
 		}
-		if old, ok := t.dataSources.get(ds.ID); ok {
+		if old, ok := t.dataSources.Get(ds.ID); ok {
 			if !t.view().owns(ai.id, old, t.now) {
 				return fmt.Errorf("%w: changing data source %d needs an owner or the GOVERNANCE permission", ErrForbidden, ds.ID)
 			}
@@ -64,7 +64,7 @@ func (t *txn) putDS(in *model.DataSource) {
 		ds.CreatedAt = t.now
 	}
 	t.dirty = true
-	old, ok := t.dataSources.get(ds.ID)
+	old, ok := t.dataSources.Get(ds.ID)
 	if ok {
 		t.e.unindexKeys(old.ds)
 	}
@@ -78,7 +78,7 @@ func (t *txn) putDS(in *model.DataSource) {
 // (GOVERNANCE or an owner).
 func (e *Engine) DeleteDataSource(a Actor, id int64) error {
 	return e.write(a, "deleteDataSource", func(t *txn, ai actorInfo) error {
-		d, ok := t.dataSources.get(id)
+		d, ok := t.dataSources.Get(id)
 		if !ok {
 			return fmt.Errorf("%w: no data source with id %d", ErrNotFound, id)
 		}
@@ -89,12 +89,12 @@ func (e *Engine) DeleteDataSource(a Actor, id int64) error {
 		t.e.unindexKeys(d.ds)
 		t.e.cix.Remove(id)
 		delete(t.e.indet, id)
-		t.dataSources.del(id)
-		t.base.records.each(func(rid int64, r *model.AccessRecord) bool {
+		t.dataSources.Del(id)
+		t.base.records.Each(func(rid int64, r *model.AccessRecord) bool {
 			if r.DataSourceID == id {
-				t.records.del(rid)
+				t.records.Del(rid)
 				if r.Group == 0 {
-					t.userRecs.del(pairKey(id, r.Profile))
+					t.userRecs.Del(pairKey(id, r.Profile))
 				}
 			}
 			return true
@@ -146,13 +146,13 @@ func cloneUser(u *model.User) *model.User {
 func (t *txn) putUser(in *model.User) {
 	u := cloneUser(in)
 	t.dirty = true
-	if old, ok := t.users.get(u.ID); ok {
+	if old, ok := t.users.Get(u.ID); ok {
 		t.unindexUser(old)
 	}
 	for _, g := range u.Groups {
 		addSet(t.e.members, g, u.ID)
 	}
-	t.users.set(u.ID, t.userState(u))
+	t.users.Set(u.ID, t.userState(u))
 }
 
 // directoryAdmin is the permission of user and group writes: USER_ADMIN or GOVERNANCE.
@@ -175,8 +175,8 @@ func (t *txn) userState(u *model.User) *userState {
 	byName := map[string]*model.Group{}
 	var gids []int64
 	for _, name := range u.Groups {
-		if id, ok := t.groupByName.get(name); ok {
-			byName[name], _ = t.groups.get(id)
+		if id, ok := t.groupByName.Get(name); ok {
+			byName[name], _ = t.groups.Get(id)
 			gids = append(gids, id)
 		}
 	}
@@ -196,13 +196,13 @@ func (e *Engine) DeleteUser(a Actor, id int64) error {
 		if err := directoryAdmin(ai, "users"); err != nil {
 			return err
 		}
-		old, ok := t.users.get(id)
+		old, ok := t.users.Get(id)
 		if !ok {
 			return fmt.Errorf("%w: no user with id %d", ErrNotFound, id)
 		}
 		t.dirty = true
 		t.unindexUser(old)
-		t.users.del(id)
+		t.users.Del(id)
 		t.endRecords(func(r *model.AccessRecord) bool { return r.Group == 0 && r.Profile == id })
 		return nil
 	})
@@ -216,7 +216,7 @@ const DenialPrincipalDeleted = "principal deleted"
 // state denied, denialReasoning DenialPrincipalDeleted.
 func (t *txn) endRecords(naming func(r *model.AccessRecord) bool) {
 	var ended []*model.AccessRecord
-	t.base.records.each(func(_ int64, r *model.AccessRecord) bool {
+	t.base.records.Each(func(_ int64, r *model.AccessRecord) bool {
 		if r.State != model.StateDenied && naming(r) {
 			ended = append(ended, r)
 		}
@@ -251,8 +251,8 @@ func (t *txn) putGroups(ai actorInfo, list []*model.Group) error {
 			errs = append(errs, model.Duplicate(p.Child("name"), g.Name))
 		}
 		names[g.Name] = g.ID
-		if other, ok := t.groupByName.get(g.Name); ok && other != g.ID {
-			og, _ := t.groups.get(other)
+		if other, ok := t.groupByName.Get(g.Name); ok && other != g.ID {
+			og, _ := t.groups.Get(other)
 			if _, renamed := names[og.Name]; !renamed {
 				errs = append(errs, model.Invalid(p.Child("name"), g.Name, fmt.Sprintf("is already the name of group %d", other)))
 			}
@@ -264,14 +264,14 @@ func (t *txn) putGroups(ai actorInfo, list []*model.Group) error {
 	touched := map[int64]struct{}{}
 	for _, in := range list {
 		g := *in
-		if old, ok := t.groups.get(g.ID); ok {
-			t.groupByName.del(old.Name)
+		if old, ok := t.groups.Get(g.ID); ok {
+			t.groupByName.Del(old.Name)
 			for u := range t.e.members[old.Name] {
 				touched[u] = struct{}{}
 			}
 		}
-		t.groups.set(g.ID, &g)
-		t.groupByName.set(g.Name, g.ID)
+		t.groups.Set(g.ID, &g)
+		t.groupByName.Set(g.Name, g.ID)
 		for u := range t.e.members[g.Name] {
 			touched[u] = struct{}{}
 		}
@@ -282,8 +282,8 @@ func (t *txn) putGroups(ai actorInfo, list []*model.Group) error {
 
 func (t *txn) refreshUsers(ids map[int64]struct{}) {
 	for id := range ids {
-		if us, ok := t.users.get(id); ok {
-			t.users.set(id, t.userState(us.u))
+		if us, ok := t.users.Get(id); ok {
+			t.users.Set(id, t.userState(us.u))
 		}
 	}
 }
@@ -296,12 +296,12 @@ func (e *Engine) DeleteGroup(a Actor, id int64) error {
 		if err := directoryAdmin(ai, "groups"); err != nil {
 			return err
 		}
-		g, ok := t.groups.get(id)
+		g, ok := t.groups.Get(id)
 		if !ok {
 			return fmt.Errorf("%w: no group with id %d", ErrNotFound, id)
 		}
-		t.groups.del(id)
-		t.groupByName.del(g.Name)
+		t.groups.Del(id)
+		t.groupByName.Del(g.Name)
 		t.refreshUsers(t.e.members[g.Name])
 		t.endRecords(func(r *model.AccessRecord) bool { return r.Group == id })
 		return nil
@@ -333,14 +333,14 @@ func (t *txn) dsPolicyCall(a Actor, dsID, policyID int64, what string) (*dsState
 	if err != nil {
 		return nil, nil, ai, err
 	}
-	d, ok := t.dataSources.get(dsID)
+	d, ok := t.dataSources.Get(dsID)
 	if !ok {
 		return nil, nil, ai, fmt.Errorf("%w: no data source with id %d", ErrNotFound, dsID)
 	}
 	if err := t.base.ownerOrGovernance(ai, d, what); err != nil {
 		return nil, nil, ai, err
 	}
-	p, ok := t.policies.get(policyID)
+	p, ok := t.policies.Get(policyID)
 	if !ok {
 		return nil, nil, ai, fmt.Errorf("%w: no policy with id %d", ErrNotFound, policyID)
 	}
@@ -396,7 +396,7 @@ func (e *Engine) AppliedPolicies(dataSourceID int64) ([]*model.Policy, error) {
 
 // AppliedPolicies returns the active policies applied on a data source, by id.
 func (s *Snapshot) AppliedPolicies(dataSourceID int64) ([]*model.Policy, error) {
-	d, ok := s.dataSources.get(dataSourceID)
+	d, ok := s.dataSources.Get(dataSourceID)
 	if !ok {
 		return nil, fmt.Errorf("%w: no data source with id %d", ErrNotFound, dataSourceID)
 	}
@@ -409,7 +409,7 @@ func (s *Snapshot) AppliedPolicies(dataSourceID int64) ([]*model.Policy, error) 
 
 // Indeterminate returns the error that makes a data source indeterminate, or nil.
 func (s *Snapshot) Indeterminate(dataSourceID int64) error {
-	d, ok := s.dataSources.get(dataSourceID)
+	d, ok := s.dataSources.Get(dataSourceID)
 	if !ok || len(d.indet) == 0 {
 		return nil
 	}
@@ -418,7 +418,7 @@ func (s *Snapshot) Indeterminate(dataSourceID int64) error {
 
 // DataSource returns a data source.
 func (s *Snapshot) DataSource(id int64) (*model.DataSource, bool) {
-	d, ok := s.dataSources.get(id)
+	d, ok := s.dataSources.Get(id)
 	if !ok {
 		return nil, false
 	}
@@ -427,7 +427,7 @@ func (s *Snapshot) DataSource(id int64) (*model.DataSource, bool) {
 
 // User returns a user.
 func (s *Snapshot) User(id int64) (*model.User, bool) {
-	u, ok := s.users.get(id)
+	u, ok := s.users.Get(id)
 	if !ok {
 		return nil, false
 	}
@@ -436,14 +436,14 @@ func (s *Snapshot) User(id int64) (*model.User, bool) {
 
 // DataSourceIDs returns every data source id, ascending.
 func (s *Snapshot) DataSourceIDs() []int64 {
-	ids := s.dataSources.keys()
+	ids := s.dataSources.Keys()
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	return ids
 }
 
 // UserIDs returns every user id, ascending.
 func (s *Snapshot) UserIDs() []int64 {
-	ids := s.users.keys()
+	ids := s.users.Keys()
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	return ids
 }

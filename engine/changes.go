@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/engine/internal/cowmap"
 	"github.com/tollgate-dev/tollgate/model"
 )
 
@@ -89,8 +90,8 @@ type touchedKeys struct {
 }
 
 func (t *txn) touched() touchedKeys {
-	return touchedKeys{policies: t.policies.touchedKeys(), dataSources: t.dataSources.touchedKeys(),
-		users: t.users.touchedKeys(), groups: t.groups.touchedKeys(), records: t.records.touchedKeys(),
+	return touchedKeys{policies: t.policies.TouchedKeys(), dataSources: t.dataSources.TouchedKeys(),
+		users: t.users.TouchedKeys(), groups: t.groups.TouchedKeys(), records: t.records.TouchedKeys(),
 		certs: t.ownCerts}
 }
 
@@ -101,10 +102,10 @@ func allKeys(a, b *Snapshot) touchedKeys {
 		certs: true}
 }
 
-func unionKeys[V any](a, b cowMap[V]) []int64 {
-	set := make(map[int64]struct{}, a.len()+b.len())
-	a.each(func(k int64, _ V) bool { set[k] = struct{}{}; return true })
-	b.each(func(k int64, _ V) bool { set[k] = struct{}{}; return true })
+func unionKeys[V any](a, b cowmap.Map[V]) []int64 {
+	set := make(map[int64]struct{}, a.Len()+b.Len())
+	a.Each(func(k int64, _ V) bool { set[k] = struct{}{}; return true })
+	b.Each(func(k int64, _ V) bool { set[k] = struct{}{}; return true })
 	return sortedSet(set)
 }
 
@@ -117,12 +118,12 @@ type pair[V any] struct {
 
 // changedPairs returns the keys whose values differ by identity (same reports
 // whether two values are the very same stored value).
-func changedPairs[V any](b, a cowMap[V], keys []int64, same func(x, y V) bool) []pair[V] {
+func changedPairs[V any](b, a cowmap.Map[V], keys []int64, same func(x, y V) bool) []pair[V] {
 	var out []pair[V]
 	for _, k := range keys {
 		p := pair[V]{id: k}
-		p.before, p.hasB = b.get(k)
-		p.after, p.hasA = a.get(k)
+		p.before, p.hasB = b.Get(k)
+		p.after, p.hasA = a.Get(k)
 		if p.hasB == p.hasA && (!p.hasB || same(p.before, p.after)) {
 			continue
 		}

@@ -30,12 +30,12 @@ type levelFacts struct {
 // Decide returns what a user gets on a data source (DESIGN.md section 4). It does
 // not allocate. An unknown user or data source gets NONE.
 func (s *Snapshot) Decide(userID, dataSourceID int64) (d Decision) {
-	ds, ok := s.dataSources.get(dataSourceID)
+	ds, ok := s.dataSources.Get(dataSourceID)
 	if !ok {
 		d.add(Reason{Kind: ReasonUnknown, Detail: "unknown data source"})
 		return d
 	}
-	u, ok := s.users.get(userID)
+	u, ok := s.users.Get(userID)
 	if !ok {
 		d.add(Reason{Kind: ReasonUnknown, Detail: "unknown user"})
 		return d
@@ -99,7 +99,7 @@ func (s *Snapshot) Decide(userID, dataSourceID int64) (d Decision) {
 		}
 	}
 	if ds.userRecords > 0 {
-		recs, _ := s.userRecs.get(pairKey(dataSourceID, userID))
+		recs, _ := s.userRecs.Get(pairKey(dataSourceID, userID))
 		for _, r := range recs {
 			if r.Profile == userID && r.DataSourceID == dataSourceID {
 				consider(r)

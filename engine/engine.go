@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tollgate-dev/tollgate/circumstance"
+	"github.com/tollgate-dev/tollgate/engine/internal/cowmap"
 	"github.com/tollgate-dev/tollgate/entitlement"
 	"github.com/tollgate-dev/tollgate/model"
 )
@@ -91,13 +92,13 @@ func (e *Engine) takeIndexes(n *Engine) {
 // that had touched them).
 func (e *Engine) rebuildIndexes(s *Snapshot) {
 	e.resetIndexes()
-	s.policies.each(func(id int64, p *policyState) bool {
+	s.policies.Each(func(id int64, p *policyState) bool {
 		if p.active() {
 			e.pix.Add(id, p.m)
 		}
 		return true
 	})
-	s.dataSources.each(func(id int64, d *dsState) bool {
+	s.dataSources.Each(func(id int64, d *dsState) bool {
 		e.cix.Put(d.target)
 		e.indexKeys(d.ds)
 		if len(d.indet) > 0 {
@@ -105,7 +106,7 @@ func (e *Engine) rebuildIndexes(s *Snapshot) {
 		}
 		return true
 	})
-	s.users.each(func(id int64, u *userState) bool {
+	s.users.Each(func(id int64, u *userState) bool {
 		for _, g := range u.u.Groups {
 			addSet(e.members, g, id)
 		}
@@ -145,15 +146,15 @@ func sortedSet(s map[int64]struct{}) []int64 {
 type Snapshot struct {
 	cfg *config
 
-	policies    cowMap[*policyState] // live policies (staged included)
-	keys        cowStr[int64]        // policy key -> id
-	dataSources cowMap[*dsState]
-	users       cowMap[*userState]
-	groups      cowMap[*model.Group]
-	groupByName cowStr[int64]
-	records     cowMap[*model.AccessRecord]
-	userRecs    cowMap[[]*model.AccessRecord] // pairKey(ds, user) -> that user's own records on ds
-	certs       map[int64]map[int64]string    // policy id -> data source id -> certification state
+	policies    cowmap.Map[*policyState] // live policies (staged included)
+	keys        cowmap.Str[int64]        // policy key -> id
+	dataSources cowmap.Map[*dsState]
+	users       cowmap.Map[*userState]
+	groups      cowmap.Map[*model.Group]
+	groupByName cowmap.Str[int64]
+	records     cowmap.Map[*model.AccessRecord]
+	userRecs    cowmap.Map[[]*model.AccessRecord] // pairKey(ds, user) -> that user's own records on ds
+	certs       map[int64]map[int64]string        // policy id -> data source id -> certification state
 
 	nextPolicyID int64
 	nextRecordID int64
@@ -301,16 +302,6 @@ func pairKey(a, b int64) int64 {
 	return int64(h)
 }
 
-func strKey(s string) int64 {
-	// FNV-1a.
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
-	return int64(h)
-}
-
 // actorInfo is what permission checks need about an actor.
 type actorInfo struct {
 	id     int64
@@ -324,7 +315,7 @@ func (s *Snapshot) actor(a Actor) (actorInfo, error) {
 	if a.ID == System.ID {
 		return actorInfo{id: 0, system: true}, nil
 	}
-	u, ok := s.users.get(a.ID)
+	u, ok := s.users.Get(a.ID)
 	if !ok {
 		return actorInfo{}, fmt.Errorf("%w: no user with id %d", ErrUnauthenticated, a.ID)
 	}
@@ -340,14 +331,14 @@ func (s *Snapshot) owns(id int64, d *dsState, now time.Time) bool {
 	if d.userRecords == 0 && len(d.groupGrants) == 0 {
 		return false
 	}
-	recs, _ := s.userRecs.get(pairKey(d.ds.ID, id))
+	recs, _ := s.userRecs.Get(pairKey(d.ds.ID, id))
 	for _, r := range recs {
 		if r.Profile == id && r.DataSourceID == d.ds.ID && r.IsSubscriptionOverride && r.State == model.StateOwner && live(r, now) {
 			return true
 		}
 	}
 	if len(d.groupGrants) > 0 {
-		u, ok := s.users.get(id)
+		u, ok := s.users.Get(id)
 		if !ok {
 			return false
 		}
@@ -372,14 +363,14 @@ type txn struct {
 	e           *Engine
 	base        *Snapshot
 	now         time.Time
-	policies    *cowEdit[*policyState]
-	dataSources *cowEdit[*dsState]
-	users       *cowEdit[*userState]
-	records     *cowEdit[*model.AccessRecord]
-	userRecs    *cowEdit[[]*model.AccessRecord]
-	keys        *cowStrEdit[int64]
-	groups      *cowEdit[*model.Group]
-	groupByName *cowStrEdit[int64]
+	policies    *cowmap.Edit[*policyState]
+	dataSources *cowmap.Edit[*dsState]
+	users       *cowmap.Edit[*userState]
+	records     *cowmap.Edit[*model.AccessRecord]
+	userRecs    *cowmap.Edit[[]*model.AccessRecord]
+	keys        *cowmap.StrEdit[int64]
+	groups      *cowmap.Edit[*model.Group]
+	groupByName *cowmap.StrEdit[int64]
 	certs       map[int64]map[int64]string
 	nextPolicy  int64
 	nextRecord  int64
@@ -393,9 +384,9 @@ func (e *Engine) begin() *txn {
 	e.mu.Lock()
 	b := e.head
 	return &txn{e: e, base: b, now: e.cfg.now(),
-		policies: b.policies.edit(), dataSources: b.dataSources.edit(), users: b.users.edit(),
-		records: b.records.edit(), userRecs: b.userRecs.edit(),
-		keys: b.keys.edit(), groups: b.groups.edit(), groupByName: b.groupByName.edit(), certs: b.certs,
+		policies: b.policies.Edit(), dataSources: b.dataSources.Edit(), users: b.users.Edit(),
+		records: b.records.Edit(), userRecs: b.userRecs.Edit(),
+		keys: b.keys.Edit(), groups: b.groups.Edit(), groupByName: b.groupByName.Edit(), certs: b.certs,
 		nextPolicy: b.nextPolicyID, nextRecord: b.nextRecordID}
 }
 
@@ -403,9 +394,9 @@ func (e *Engine) begin() *txn {
 // It must not be published; it shares the edits' maps.
 func (t *txn) view() *Snapshot {
 	return &Snapshot{cfg: t.base.cfg,
-		policies: t.policies.done(), dataSources: t.dataSources.done(), users: t.users.done(),
-		records: t.records.done(), userRecs: t.userRecs.done(),
-		keys: t.keys.done(), groups: t.groups.done(), groupByName: t.groupByName.done(), certs: t.certs,
+		policies: t.policies.Done(), dataSources: t.dataSources.Done(), users: t.users.Done(),
+		records: t.records.Done(), userRecs: t.userRecs.Done(),
+		keys: t.keys.Done(), groups: t.groups.Done(), groupByName: t.groupByName.Done(), certs: t.certs,
 		nextPolicyID: t.nextPolicy, nextRecordID: t.nextRecord}
 }
 

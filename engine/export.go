@@ -69,18 +69,18 @@ func (e *Engine) Export() ([]byte, error) { return e.cur.Load().Export() }
 // Export writes the snapshot as a bundle; see Engine.Export.
 func (s *Snapshot) Export() ([]byte, error) {
 	b := &model.Bundle{Name: "tollgate-export"}
-	gids := s.groups.keys()
+	gids := s.groups.Keys()
 	sort.Slice(gids, func(i, j int) bool { return gids[i] < gids[j] })
 	for _, id := range gids {
-		g, _ := s.groups.get(id)
+		g, _ := s.groups.Get(id)
 		b.Groups = append(b.Groups, *g)
 	}
 	for _, id := range s.UserIDs() {
-		u, _ := s.users.get(id)
+		u, _ := s.users.Get(id)
 		b.Users = append(b.Users, *u.u)
 	}
 	for _, id := range s.DataSourceIDs() {
-		d, _ := s.dataSources.get(id)
+		d, _ := s.dataSources.Get(id)
 		b.DataSources = append(b.DataSources, *d.ds)
 	}
 	for _, p := range s.Policies() {
@@ -278,7 +278,7 @@ func (t *txn) load(b *model.Bundle) error {
 			}
 			id = *m.ID
 			p.CreatedBy, p.CreatedByName, p.CreatedAt, p.UpdatedAt = m.CreatedBy, m.CreatedByName, m.CreatedAt, m.UpdatedAt
-			if _, dup := t.policies.get(id); dup {
+			if _, dup := t.policies.Get(id); dup {
 				return fmt.Errorf("policies[%d]: duplicate policy id %d", i, id)
 			}
 		}
@@ -301,7 +301,7 @@ func (t *txn) load(b *model.Bundle) error {
 			id := g.GroupID
 			req.GroupID = &id
 		}
-		d, ok := t.dataSources.get(g.DataSourceID)
+		d, ok := t.dataSources.Get(g.DataSourceID)
 		if !ok {
 			return fmt.Errorf("grants[%d].dataSourceId: %w: no data source with id %d", i, ErrNotFound, g.DataSourceID)
 		}
@@ -330,10 +330,10 @@ func (t *txn) restoreState(raw json.RawMessage) error {
 		if er.ID < 1 {
 			return fmt.Errorf("records[%d].id: must be a positive integer", i)
 		}
-		if _, dup := t.records.get(er.ID); dup {
+		if _, dup := t.records.Get(er.ID); dup {
 			return fmt.Errorf("records[%d].id: duplicate record id %d", i, er.ID)
 		}
-		if _, ok := t.dataSources.get(er.DataSourceID); !ok {
+		if _, ok := t.dataSources.Get(er.DataSourceID); !ok {
 			return fmt.Errorf("records[%d].dataSourceId: no data source with id %d", i, er.DataSourceID)
 		}
 		if err := validRecord(er, model.NewPath("records").Index(i)); err != nil {

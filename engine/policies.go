@@ -5,7 +5,7 @@ import (
 	"reflect"
 	"sort"
 
-	"github.com/tollgate-dev/tollgate/circumstance"
+	"github.com/tollgate-dev/tollgate/internal/match"
 	"github.com/tollgate-dev/tollgate/model"
 )
 
@@ -25,13 +25,13 @@ func (e *Engine) CanWritePolicies(a Actor) error {
 
 // HasPolicy reports whether a live (not deleted) policy exists.
 func (e *Engine) HasPolicy(id int64) bool {
-	_, ok := e.cur.Load().policies.get(id)
+	_, ok := e.cur.Load().policies.Get(id)
 	return ok
 }
 
 // HasDataSource reports whether a data source exists.
 func (e *Engine) HasDataSource(id int64) bool {
-	_, ok := e.cur.Load().dataSources.get(id)
+	_, ok := e.cur.Load().dataSources.Get(id)
 	return ok
 }
 
@@ -50,7 +50,7 @@ func (s *Snapshot) actorName(ai actorInfo) string {
 	if ai.system {
 		return "System"
 	}
-	if u, ok := s.users.get(ai.id); ok {
+	if u, ok := s.users.Get(ai.id); ok {
 		return u.u.Name
 	}
 	return ""
@@ -85,7 +85,7 @@ func (t *txn) resolveGroups(np *model.Policy) error {
 		if i >= len(e.Groups) || e.Groups[i] != "" || info.GroupID == 0 {
 			continue
 		}
-		g, ok := t.groups.get(info.GroupID)
+		g, ok := t.groups.Get(info.GroupID)
 		if !ok {
 			errs = append(errs, model.Invalid(model.NewPath("actions[0].exceptions.conditions"), nil,
 				fmt.Sprintf("group id %d names no group of the directory", info.GroupID)))
@@ -144,7 +144,7 @@ func (t *txn) createPolicy(ai actorInfo, p *model.Policy, id int64, dry bool) (*
 	if err != nil {
 		return nil, nil, err
 	}
-	if other, taken := t.keys.get(np.Key); taken {
+	if other, taken := t.keys.Get(np.Key); taken {
 		return nil, nil, fmt.Errorf("%w: policyKey %q is already used by policy %d", ErrConflict, model.ClipInput(np.Key), other)
 	}
 	if id == 0 {
@@ -160,8 +160,8 @@ func (t *txn) createPolicy(ai actorInfo, p *model.Policy, id int64, dry bool) (*
 	if id >= t.nextPolicy {
 		t.nextPolicy = id + 1
 	}
-	t.policies.set(id, ps)
-	t.keys.set(np.Key, id)
+	t.policies.Set(id, ps)
+	t.keys.Set(np.Key, id)
 	t.reindex(0, ps, imp.touched)
 	return np, &imp.Impact, nil
 }
@@ -172,7 +172,7 @@ func (e *Engine) GetPolicy(a Actor, id int64) (*model.Policy, error) {
 	if _, err := s.actor(a); err != nil {
 		return nil, err
 	}
-	p, ok := s.policies.get(id)
+	p, ok := s.policies.Get(id)
 	if !ok {
 		return nil, fmt.Errorf("%w: no policy with id %d", ErrNotFound, id)
 	}
@@ -181,11 +181,11 @@ func (e *Engine) GetPolicy(a Actor, id int64) (*model.Policy, error) {
 
 // Policies returns every live policy in id order.
 func (s *Snapshot) Policies() []*model.Policy {
-	ids := s.policies.keys()
+	ids := s.policies.Keys()
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	out := make([]*model.Policy, len(ids))
 	for i, id := range ids {
-		p, _ := s.policies.get(id)
+		p, _ := s.policies.Get(id)
 		out[i] = p.p
 	}
 	return out
@@ -203,7 +203,7 @@ func (e *Engine) UpdatePolicy(a Actor, id int64, p *model.Policy, o WriteOptions
 		t.abort()
 		return nil, nil, err
 	}
-	old, ok := t.policies.get(id)
+	old, ok := t.policies.Get(id)
 	if !ok {
 		t.abort()
 		return nil, nil, fmt.Errorf("%w: no policy with id %d", ErrNotFound, id)
@@ -225,7 +225,7 @@ func (e *Engine) UpdatePolicy(a Actor, id int64, p *model.Policy, o WriteOptions
 		t.abort()
 		return nil, nil, err
 	}
-	if other, taken := t.keys.get(np.Key); taken && other != id {
+	if other, taken := t.keys.Get(np.Key); taken && other != id {
 		t.abort()
 		return nil, nil, fmt.Errorf("%w: policyKey %q is already used by policy %d", ErrConflict, model.ClipInput(np.Key), other)
 	}
@@ -238,10 +238,10 @@ func (e *Engine) UpdatePolicy(a Actor, id int64, p *model.Policy, o WriteOptions
 		t.abort()
 		return np, &imp.Impact, nil
 	}
-	t.policies.set(id, ps)
+	t.policies.Set(id, ps)
 	if np.Key != old.p.Key {
-		t.keys.del(old.p.Key)
-		t.keys.set(np.Key, id)
+		t.keys.Del(old.p.Key)
+		t.keys.Set(np.Key, id)
 	}
 	t.reindex(id, ps, imp.touched)
 	if o.ReCertify && !reflect.DeepEqual(old.p.Certification, np.Certification) {
@@ -267,15 +267,15 @@ func (e *Engine) DeletePolicy(a Actor, id int64) (_ *model.Policy, err error) {
 		t.abort()
 		return nil, err
 	}
-	old, ok := t.policies.get(id)
+	old, ok := t.policies.Get(id)
 	if !ok {
 		t.abort()
 		return nil, fmt.Errorf("%w: no policy with id %d", ErrNotFound, id)
 	}
 	imp := t.rewire(id, old, nil)
 	t.rekey(old.p.Key, "") // a later policy with this key starts with no selection or disable
-	t.policies.del(id)
-	t.keys.del(old.p.Key)
+	t.policies.Del(id)
+	t.keys.Del(old.p.Key)
 	if _, ok := t.certs[id]; ok {
 		t.copyCerts()
 		delete(t.certs, id)
@@ -309,7 +309,7 @@ func (t *txn) rewire(oldID int64, old *policyState, np *policyState) impactWork 
 		if np != nil && np.p.Key != old.p.Key {
 			sel = t.selectedIDs(old.p.Key, np.p.Key)
 		}
-		t.e.cix.Applicable(old.m, sel, func(id int64, _ circumstance.Result, _ error) {
+		t.e.cix.Applicable(old.m, sel, func(id int64, _ match.Result, _ error) {
 			oldIDs = append(oldIDs, id)
 		})
 		for id := range t.e.indet {
@@ -319,7 +319,7 @@ func (t *txn) rewire(oldID int64, old *policyState, np *policyState) impactWork 
 	}
 	var hits []idHit
 	if np != nil && np.active() {
-		t.e.cix.Applicable(np.m, t.selectedIDs(np.p.Key), func(id int64, r circumstance.Result, err error) {
+		t.e.cix.Applicable(np.m, t.selectedIDs(np.p.Key), func(id int64, r match.Result, err error) {
 			hits = append(hits, idHit{id: id, hit: hit{r: r, err: err}})
 		})
 		sort.Slice(hits, func(i, j int) bool { return hits[i].id < hits[j].id })
@@ -343,7 +343,7 @@ func (t *txn) rewire(oldID int64, old *policyState, np *policyState) impactWork 
 		}
 	}
 	for k, id := range ids {
-		cur, ok := t.dataSources.get(id)
+		cur, ok := t.dataSources.Get(id)
 		if !ok {
 			continue
 		}
@@ -355,8 +355,8 @@ func (t *txn) rewire(oldID int64, old *policyState, np *policyState) impactWork 
 			in = removeIndet(in, oldID)
 		}
 		now := false
-		if h := hitOf[k]; h.r != circumstance.NotApplies && !disabledHere(cur.ds, np.p.Key) {
-			if h.r == circumstance.Indeterminate {
+		if h := hitOf[k]; h.r != match.NotApplies && !disabledHere(cur.ds, np.p.Key) {
+			if h.r == match.Indeterminate {
 				if np.sub { // data policies never affect subscription decisions
 					in = append(append([]indet(nil), in...), indet{policyID: np.p.ID, err: h.err})
 				}
@@ -378,7 +378,7 @@ func (t *txn) rewire(oldID int64, old *policyState, np *policyState) impactWork 
 		d := cur.clone()
 		d.applied, d.indet = applied, in
 		d.derive()
-		t.dataSources.set(id, d)
+		t.dataSources.Set(id, d)
 		w.touched = append(w.touched, id)
 	}
 	if w.DataSourcesAdded == nil {
@@ -412,7 +412,7 @@ func (t *txn) reindex(oldID int64, np *policyState, touched []int64) {
 func (t *txn) syncIndet(ids []int64) {
 	t.dirty = true
 	for _, id := range ids {
-		if d, ok := t.dataSources.get(id); ok && len(d.indet) > 0 {
+		if d, ok := t.dataSources.Get(id); ok && len(d.indet) > 0 {
 			t.e.indet[id] = struct{}{}
 		} else {
 			delete(t.e.indet, id)
@@ -437,7 +437,7 @@ func (t *txn) userImpact(dsIDs []int64) []UserImpact {
 		return out
 	}
 	after := t.view()
-	users := t.base.users.keys()
+	users := t.base.users.Keys()
 	sort.Slice(users, func(i, j int) bool { return users[i] < users[j] })
 	sort.Slice(dsIDs, func(i, j int) bool { return dsIDs[i] < dsIDs[j] })
 	for _, u := range users {
@@ -462,7 +462,7 @@ func (e *Engine) CanManageDataSource(a Actor, dataSourceID int64) error {
 	if err != nil {
 		return err
 	}
-	d, ok := s.dataSources.get(dataSourceID)
+	d, ok := s.dataSources.Get(dataSourceID)
 	if !ok {
 		return fmt.Errorf("%w: no data source with id %d", ErrNotFound, dataSourceID)
 	}

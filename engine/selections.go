@@ -46,7 +46,7 @@ func (t *txn) rekey(from, to string) {
 	}
 	t.dirty = true
 	for _, id := range sortedSet(ids) {
-		d, ok := t.dataSources.get(id)
+		d, ok := t.dataSources.Get(id)
 		if !ok {
 			continue
 		}
@@ -57,7 +57,7 @@ func (t *txn) rekey(from, to string) {
 		t.e.indexKeys(ds)
 		nd := d.clone()
 		nd.ds = ds
-		t.dataSources.set(id, nd)
+		t.dataSources.Set(id, nd)
 	}
 }
 

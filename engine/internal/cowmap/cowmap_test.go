@@ -1,4 +1,4 @@
-package engine
+package cowmap
 
 import (
 	"math/rand"
@@ -11,7 +11,7 @@ import (
 func TestCowMapMatchesMap(t *testing.T) {
 	for seed := int64(0); seed < 20; seed++ {
 		r := rand.New(rand.NewSource(seed))
-		var m cowMap[int]
+		var m Map[int]
 		ref := map[int64]int{}
 		for round := 0; round < 30; round++ {
 			before := m
@@ -19,7 +19,7 @@ func TestCowMapMatchesMap(t *testing.T) {
 			for k, v := range ref {
 				beforeRef[k] = v
 			}
-			e := m.edit()
+			e := m.Edit()
 			for op := 0; op < 200; op++ {
 				var k int64
 				if r.Intn(2) == 0 {
@@ -28,33 +28,33 @@ func TestCowMapMatchesMap(t *testing.T) {
 					k = r.Int63() - r.Int63()
 				}
 				if r.Intn(3) == 0 {
-					e.del(k)
+					e.Del(k)
 					delete(ref, k)
 				} else {
 					v := r.Int()
-					e.set(k, v)
+					e.Set(k, v)
 					ref[k] = v
 				}
 			}
-			m = e.done()
+			m = e.Done()
 			check(t, m, ref)
 			check(t, before, beforeRef)
 		}
 	}
 }
 
-func check(t *testing.T, m cowMap[int], ref map[int64]int) {
+func check(t *testing.T, m Map[int], ref map[int64]int) {
 	t.Helper()
-	if m.len() != len(ref) {
-		t.Fatalf("len %d, want %d", m.len(), len(ref))
+	if m.Len() != len(ref) {
+		t.Fatalf("len %d, want %d", m.Len(), len(ref))
 	}
 	for k, v := range ref {
-		if got, ok := m.get(k); !ok || got != v {
+		if got, ok := m.Get(k); !ok || got != v {
 			t.Fatalf("get(%d) = %d, %v; want %d", k, got, ok, v)
 		}
 	}
 	n := 0
-	m.each(func(k int64, v int) bool {
+	m.Each(func(k int64, v int) bool {
 		if ref[k] != v {
 			t.Fatalf("each: %d=%d, want %d", k, v, ref[k])
 		}
@@ -67,7 +67,7 @@ func check(t *testing.T, m cowMap[int], ref map[int64]int) {
 	for i := 0; i < 50; i++ {
 		k := int64(-i - 1000000)
 		if _, ok := ref[k]; !ok {
-			if _, ok := m.get(k); ok {
+			if _, ok := m.Get(k); ok {
 				t.Fatalf("get(%d) found a deleted or absent key", k)
 			}
 		}

@@ -1,11 +1,13 @@
-package engine
+package cowmap
 
-// cowMap is a persistent map from int64 keys: a fixed array of shards, each a small
+import "slices"
+
+// Map is a persistent map from int64 keys: a fixed array of shards, each a small
 // open-addressing hash table (linear probing) that is never modified once published.
 // An edit copies only the shards it touches, so a write costs O(shard size), and a
 // read is one shard pick plus, usually, one cache line: the key and the value sit
-// side by side in the slot. A cowMap value is immutable; edits go through a cowEdit.
-type cowMap[V any] struct {
+// side by side in the slot. A Map value is immutable; edits go through a Edit.
+type Map[V any] struct {
 	shards *[cowShards]cowShard[V]
 	n      int
 }
@@ -52,7 +54,7 @@ func (sh *cowShard[V]) find(k int64, h uint64) int {
 }
 
 // get returns the value for k.
-func (m cowMap[V]) get(k int64) (V, bool) {
+func (m Map[V]) Get(k int64) (V, bool) {
 	if m.shards != nil {
 		h := hashOf(k)
 		sh := &m.shards[shardOf(h)]
@@ -65,10 +67,10 @@ func (m cowMap[V]) get(k int64) (V, bool) {
 }
 
 // len returns the number of entries.
-func (m cowMap[V]) len() int { return m.n }
+func (m Map[V]) Len() int { return m.n }
 
 // each calls f for every entry, in no particular order, until f returns false.
-func (m cowMap[V]) each(f func(k int64, v V) bool) {
+func (m Map[V]) Each(f func(k int64, v V) bool) {
 	if m.shards == nil {
 		return
 	}
@@ -82,16 +84,16 @@ func (m cowMap[V]) each(f func(k int64, v V) bool) {
 }
 
 // keys returns every key, in no particular order.
-func (m cowMap[V]) keys() []int64 {
+func (m Map[V]) Keys() []int64 {
 	out := make([]int64, 0, m.n)
-	m.each(func(k int64, _ V) bool { out = append(out, k); return true })
+	m.Each(func(k int64, _ V) bool { out = append(out, k); return true })
 	return out
 }
 
-// cowEdit is a pending edit of a cowMap: it copies each shard the first time it is
+// Edit is a pending edit of a Map: it copies each shard the first time it is
 // written. The base map is never changed.
-type cowEdit[V any] struct {
-	base   cowMap[V]
+type Edit[V any] struct {
+	base   Map[V]
 	shards *[cowShards]cowShard[V]
 	copied *[cowShards]bool
 	n      int
@@ -100,12 +102,12 @@ type cowEdit[V any] struct {
 	touched map[int64]struct{}
 }
 
-func (m cowMap[V]) edit() *cowEdit[V] {
-	return &cowEdit[V]{base: m, n: m.n}
+func (m Map[V]) Edit() *Edit[V] {
+	return &Edit[V]{base: m, n: m.n}
 }
 
 // own returns shard i, copied for this edit, with room for one more entry.
-func (e *cowEdit[V]) own(i int) *cowShard[V] {
+func (e *Edit[V]) own(i int) *cowShard[V] {
 	if e.shards == nil {
 		e.shards = new([cowShards]cowShard[V])
 		e.copied = new([cowShards]bool)
@@ -144,9 +146,9 @@ func (e *cowEdit[V]) own(i int) *cowShard[V] {
 	return sh
 }
 
-func (e *cowEdit[V]) get(k int64) (V, bool) {
+func (e *Edit[V]) Get(k int64) (V, bool) {
 	if e.shards == nil {
-		return e.base.get(k)
+		return e.base.Get(k)
 	}
 	h := hashOf(k)
 	sh := &e.shards[shardOf(h)]
@@ -157,7 +159,7 @@ func (e *cowEdit[V]) get(k int64) (V, bool) {
 	return zero, false
 }
 
-func (e *cowEdit[V]) set(k int64, v V) {
+func (e *Edit[V]) Set(k int64, v V) {
 	e.touch(k)
 	h := hashOf(k)
 	sh := e.own(shardOf(h))
@@ -174,8 +176,8 @@ func (e *cowEdit[V]) set(k int64, v V) {
 	e.n++
 }
 
-func (e *cowEdit[V]) del(k int64) {
-	if _, ok := e.get(k); !ok {
+func (e *Edit[V]) Del(k int64) {
+	if _, ok := e.Get(k); !ok {
 		return
 	}
 	e.touch(k)
@@ -197,7 +199,7 @@ func (e *cowEdit[V]) del(k int64) {
 	e.n--
 }
 
-func (e *cowEdit[V]) touch(k int64) {
+func (e *Edit[V]) touch(k int64) {
 	if e.touched == nil {
 		e.touched = map[int64]struct{}{}
 	}
@@ -205,31 +207,38 @@ func (e *cowEdit[V]) touch(k int64) {
 }
 
 // touchedKeys returns every key set or deleted by the edit, ascending.
-func (e *cowEdit[V]) touchedKeys() []int64 { return sortedSet(e.touched) }
+func (e *Edit[V]) TouchedKeys() []int64 {
+	out := make([]int64, 0, len(e.touched))
+	for k := range e.touched {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
 
 // done returns the edited map; the edit must not be used afterwards.
-func (e *cowEdit[V]) done() cowMap[V] {
+func (e *Edit[V]) Done() Map[V] {
 	if e.shards == nil {
 		return e.base
 	}
-	return cowMap[V]{shards: e.shards, n: e.n}
+	return Map[V]{shards: e.shards, n: e.n}
 }
 
-// strEntry is one entry of a cowStr bucket.
+// strEntry is one entry of a Str bucket.
 type strEntry[V any] struct {
 	k string
 	v V
 }
 
-// cowStr is a persistent map from strings, built on cowMap with hashed keys and
+// Str is a persistent map from strings, built on Map with hashed keys and
 // small collision buckets.
-type cowStr[V any] struct {
-	m cowMap[[]strEntry[V]]
+type Str[V any] struct {
+	m Map[[]strEntry[V]]
 	n int
 }
 
-func (c cowStr[V]) get(k string) (V, bool) {
-	b, _ := c.m.get(strKey(k))
+func (c Str[V]) Get(k string) (V, bool) {
+	b, _ := c.m.Get(StrKey(k))
 	for _, e := range b {
 		if e.k == k {
 			return e.v, true
@@ -239,18 +248,18 @@ func (c cowStr[V]) get(k string) (V, bool) {
 	return zero, false
 }
 
-func (c cowStr[V]) len() int { return c.n }
+func (c Str[V]) Len() int { return c.n }
 
-func (c cowStr[V]) edit() *cowStrEdit[V] { return &cowStrEdit[V]{e: c.m.edit(), n: c.n} }
+func (c Str[V]) Edit() *StrEdit[V] { return &StrEdit[V]{e: c.m.Edit(), n: c.n} }
 
-// cowStrEdit is a pending edit of a cowStr.
-type cowStrEdit[V any] struct {
-	e *cowEdit[[]strEntry[V]]
+// StrEdit is a pending edit of a Str.
+type StrEdit[V any] struct {
+	e *Edit[[]strEntry[V]]
 	n int
 }
 
-func (c *cowStrEdit[V]) get(k string) (V, bool) {
-	b, _ := c.e.get(strKey(k))
+func (c *StrEdit[V]) Get(k string) (V, bool) {
+	b, _ := c.e.Get(StrKey(k))
 	for _, e := range b {
 		if e.k == k {
 			return e.v, true
@@ -260,9 +269,9 @@ func (c *cowStrEdit[V]) get(k string) (V, bool) {
 	return zero, false
 }
 
-func (c *cowStrEdit[V]) set(k string, v V) {
-	h := strKey(k)
-	b, _ := c.e.get(h)
+func (c *StrEdit[V]) Set(k string, v V) {
+	h := StrKey(k)
+	b, _ := c.e.Get(h)
 	out := make([]strEntry[V], 0, len(b)+1)
 	found := false
 	for _, e := range b {
@@ -275,12 +284,12 @@ func (c *cowStrEdit[V]) set(k string, v V) {
 		out = append(out, strEntry[V]{k: k, v: v})
 		c.n++
 	}
-	c.e.set(h, out)
+	c.e.Set(h, out)
 }
 
-func (c *cowStrEdit[V]) del(k string) {
-	h := strKey(k)
-	b, _ := c.e.get(h)
+func (c *StrEdit[V]) Del(k string) {
+	h := StrKey(k)
+	b, _ := c.e.Get(h)
 	out := make([]strEntry[V], 0, len(b))
 	for _, e := range b {
 		if e.k != k {
@@ -292,10 +301,20 @@ func (c *cowStrEdit[V]) del(k string) {
 	}
 	c.n--
 	if len(out) == 0 {
-		c.e.del(h)
+		c.e.Del(h)
 	} else {
-		c.e.set(h, out)
+		c.e.Set(h, out)
 	}
 }
 
-func (c *cowStrEdit[V]) done() cowStr[V] { return cowStr[V]{m: c.e.done(), n: c.n} }
+func (c *StrEdit[V]) Done() Str[V] { return Str[V]{m: c.e.Done(), n: c.n} }
+
+// StrKey hashes s (FNV-1a) into the int64 key Str stores it under.
+func StrKey(s string) int64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return int64(h)
+}
