@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/tollgate-dev/tollgate/circumstance"
+	"github.com/tollgate-dev/tollgate/internal/match"
 	"github.com/tollgate-dev/tollgate/model"
 )
 
@@ -13,11 +13,11 @@ import (
 // servers (operators any and all), each on its own value, so that a data source
 // meets the same handful whatever n is; plus the five policies the data source of
 // BenchmarkApplicable meets.
-func applicablePolicies(b *testing.B, n int) *circumstance.PolicyIndex {
+func applicablePolicies(b *testing.B, n int) *match.PolicyIndex {
 	b.Helper()
-	ix := circumstance.NewPolicyIndex()
+	ix := match.NewPolicyIndex()
 	add := func(id int64, op model.Operator, cs ...model.Circumstance) {
-		m, err := circumstance.Compile(&model.Policy{ID: id, CircumstanceOperator: op, Circumstances: cs})
+		m, err := match.Compile(&model.Policy{ID: id, CircumstanceOperator: op, Circumstances: cs})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -57,13 +57,13 @@ func BenchmarkApplicable(b *testing.B) {
 		Tags:    []string{"Discovered.Healthcare NPI", "Finance.Payroll", "Internal"},
 		Columns: []model.Column{{Name: "ssn", Tags: []string{"PII.SSN"}}, {Name: "name"}},
 		Domains: []model.Domain{{ID: "sales-1", Name: "Sales"}}}
-	target := circumstance.NewTarget(ds)
+	target := match.NewTarget(ds)
 	for _, n := range []int{10, 100, 1000, 10000} {
 		b.Run("policies="+strconv.Itoa(n), func(b *testing.B) {
 			ix := applicablePolicies(b, n)
 			var visited int
-			visit := func(id int64, r circumstance.Result, err error) {
-				if r == circumstance.Applies && id <= 5 {
+			visit := func(id int64, r match.Result, err error) {
+				if r == match.Applies && id <= 5 {
 					visited++
 				}
 			}
@@ -95,10 +95,10 @@ func BenchmarkCatalogScan(b *testing.B) {
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
-			cat := circumstance.NewCatalogIndex()
+			cat := match.NewCatalogIndex()
 			for i := range n {
 				s := strconv.Itoa(i % 1000)
-				cat.Put(circumstance.NewTarget(&model.DataSource{ID: int64(i + 1),
+				cat.Put(match.NewTarget(&model.DataSource{ID: int64(i + 1),
 					Server: "host" + strconv.Itoa(i%100) + ".example.com",
 					Tags:   []string{"Discovered.Tag" + s, "Finance"},
 					Columns: []model.Column{{Name: "id"}, {Name: "ssn", Tags: []string{"PII.SSN"}},
@@ -122,12 +122,12 @@ func BenchmarkCatalogScan(b *testing.B) {
 				{"time", model.Any, []model.Circumstance{{Type: model.CircumstanceTime}}, n, n},
 			} {
 				b.Run(tc.name, func(b *testing.B) {
-					m, err := circumstance.Compile(&model.Policy{ID: 1, CircumstanceOperator: tc.op, Circumstances: tc.cs})
+					m, err := match.Compile(&model.Policy{ID: 1, CircumstanceOperator: tc.op, Circumstances: tc.cs})
 					if err != nil {
 						b.Fatal(err)
 					}
 					var hits int
-					visit := func(int64, circumstance.Result, error) { hits++ }
+					visit := func(int64, match.Result, error) { hits++ }
 					b.ReportAllocs()
 					for b.Loop() {
 						hits = 0

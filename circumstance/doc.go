@@ -1,26 +1,18 @@
-// Package circumstance decides where a policy applies. Compile turns a policy's
-// circumstances (tags, column tags, column regexes, domains, server, time,
-// owner-selected) and its circumstance operator into an immutable Matcher;
-// NewTarget turns a data source into an immutable Target, a precomputed view with
-// the dot-segment prefixes of its tags and column tags, its case-folded server, its
-// domains, column names and creation time. Matcher.Match evaluates one policy on
-// one data source with three-valued logic: Applies, NotApplies, or Indeterminate
-// when a circumstance cannot be evaluated (a column regex that exceeds its match
-// timeout); an Indeterminate result always carries its error and is never folded
-// into a silent "does not apply".
+// Package circumstance compiles where a policy applies, without an engine.
 //
-// Two indexes answer applicability in bulk without evaluating policies that cannot
-// match. PolicyIndex answers "which policies apply to this data source": exact keys
-// (tag and column-tag prefixes, domain ids and names, case-folded servers) select
-// candidate policies, and a residual set (regex, time, owner-selected and
-// circumstance-less policies) is evaluated on every lookup. CatalogIndex answers
-// the reverse question, "on which data sources does this policy apply", from
-// postings of data source ids per key. Both visit results in ascending id order.
+// Compile turns a policy's circumstances (tags, column tags, column regexes,
+// domains, server, time, noTags, anyTag, owner-selected) and its circumstance
+// operator into an immutable Matcher, reporting every problem only a compiler finds
+// (a column regex that does not compile) as a model.ErrorList with field paths. Matcher.Match
+// evaluates the policy on one data source with three-valued logic: Applies,
+// NotApplies, or Indeterminate when a circumstance cannot be evaluated (a column
+// regex that exceeds its match timeout); an Indeterminate result always carries its
+// error and is never folded into a silent "does not apply". See docs/semantics.md,
+// Circumstances.
 //
-// Concurrency: Matcher and Target values are immutable after construction and safe
-// for concurrent use by multiple goroutines. PolicyIndex and CatalogIndex are not
-// safe for concurrent use, not even for concurrent lookups, because lookups reuse
-// scratch buffers held by the index; one owner (the engine's writer) serialises
-// every call. Compile and NewTarget copy what they need: later changes to the
-// model.Policy or model.DataSource do not affect them.
+// The engine compiles every policy the same way when it stores it, and keeps its
+// own indexes so that it never scans the catalog; this package is for validating a
+// policy, or asking where it applies, without one. A Matcher is safe for concurrent
+// use by multiple goroutines; Compile copies what it needs, so later changes to the
+// model.Policy do not affect it.
 package circumstance

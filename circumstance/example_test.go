@@ -23,28 +23,10 @@ func Example() {
 		{ID: 11, Tags: []string{"DiscoveredX"}, Server: "db.example.com"},
 		{ID: 12, Tags: []string{"Discovered"}, Server: "other.example.com"},
 	}
-
-	// One policy, one data source.
 	for _, ds := range catalog {
-		r, _ := m.Match(circumstance.NewTarget(ds), false)
+		r, _ := m.Match(ds, false)
 		fmt.Println(ds.ID, r)
 	}
-
-	// Which policies apply to data source 10?
-	ix := circumstance.NewPolicyIndex()
-	ix.Add(p.ID, m)
-	ix.Applicable(circumstance.NewTarget(catalog[0]), nil, func(id int64, r circumstance.Result, err error) {
-		fmt.Println("policy", id, r)
-	})
-
-	// On which data sources does policy 1 apply?
-	cat := circumstance.NewCatalogIndex()
-	for _, ds := range catalog {
-		cat.Put(circumstance.NewTarget(ds))
-	}
-	cat.Applicable(m, nil, func(id int64, r circumstance.Result, err error) {
-		fmt.Println("data source", id, r)
-	})
 
 	// A regex that does not compile is a field error.
 	_, err = circumstance.Compile(&model.Policy{Circumstances: []model.Circumstance{
@@ -57,7 +39,5 @@ func Example() {
 	// 10 Applies
 	// 11 NotApplies
 	// 12 NotApplies
-	// policy 1 Applies
-	// data source 10 Applies
 	// circumstances[0].regex compile
 }

@@ -5,7 +5,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/tollgate-dev/tollgate/entitlement"
+	"github.com/tollgate-dev/tollgate/internal/rule"
 	"github.com/tollgate-dev/tollgate/model"
 )
 
@@ -153,13 +153,13 @@ func (t *txn) request(ai actorInfo, d *dsState, level model.AccessGrant, req *mo
 	rec := &model.AccessRecord{DataSourceID: d.ds.ID, Profile: ai.id, Policy: true,
 		AccessGrant: level, CreatedAt: t.now, UpdatedAt: t.now, Expiration: req.Expiration}
 	switch res.Outcome {
-	case entitlement.Satisfied:
+	case rule.Satisfied:
 		if len(req.Approvals) > 0 {
 			return nil, false, model.ErrorList{model.Invalid("approvals", nil,
 				fmt.Sprintf("names %d specific approvers; the request needs none (its outcome needs no approval)", len(req.Approvals)))}
 		}
 		rec.State, rec.Approved = model.StateSubscribed, true
-	case entitlement.NeedsApproval:
+	case rule.NeedsApproval:
 		slots, err := t.slots(ai, d, res.Slots, req.Approvals)
 		if err != nil {
 			return nil, false, err
@@ -169,7 +169,7 @@ func (t *txn) request(ai actorInfo, d *dsState, level model.AccessGrant, req *mo
 		why := "no subscription policy lets this user subscribe"
 		if len(d.indet) > 0 {
 			why = "the data source is indeterminate: " + d.indet[0].err.Error()
-		} else if res.Outcome == entitlement.NeedsManual {
+		} else if res.Outcome == rule.NeedsManual {
 			why = "access needs a manual grant by an owner"
 		} else if len(d.read)+len(d.write) > 0 {
 			why = "the user does not meet the policies of data source"

@@ -4,8 +4,8 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/tollgate-dev/tollgate/circumstance"
-	"github.com/tollgate-dev/tollgate/entitlement"
+	"github.com/tollgate-dev/tollgate/internal/match"
+	"github.com/tollgate-dev/tollgate/internal/rule"
 	"github.com/tollgate-dev/tollgate/model"
 )
 
@@ -13,17 +13,17 @@ import (
 // reporting every problem in one model.ErrorList.
 func (e *Engine) compile(p *model.Policy) (*policyState, error) {
 	errs := model.ValidatePolicy(p)
-	m, err := circumstance.Compile(p, circumstance.WithRegexTimeout(e.cfg.regexTimeout))
+	m, err := match.Compile(p, match.WithRegexTimeout(e.cfg.regexTimeout))
 	if err != nil {
 		errs = append(errs, asList(err)...)
 	}
-	var r *entitlement.Rule
+	var r *rule.Rule
 	if p.Type == model.PolicySubscription {
-		var ropts []entitlement.Option
+		var ropts []rule.Option
 		if e.cfg.costLimit > 0 {
-			ropts = append(ropts, entitlement.WithCostLimit(e.cfg.costLimit))
+			ropts = append(ropts, rule.WithCostLimit(e.cfg.costLimit))
 		}
-		r, err = entitlement.Compile(p, ropts...)
+		r, err = rule.Compile(p, ropts...)
 		if err != nil {
 			errs = append(errs, asList(err)...)
 		}
@@ -56,11 +56,11 @@ func (e *Engine) DecodePolicy(data []byte, lim model.Limits) (*model.Policy, err
 // already name.
 func (e *Engine) compileProblems(p *model.Policy, known model.ErrorList) model.ErrorList {
 	var found model.ErrorList
-	if _, err := circumstance.Compile(p, circumstance.WithRegexTimeout(e.cfg.regexTimeout)); err != nil {
+	if _, err := match.Compile(p, match.WithRegexTimeout(e.cfg.regexTimeout)); err != nil {
 		found = append(found, asList(err)...)
 	}
 	if p.Type == model.PolicySubscription {
-		if _, err := entitlement.Compile(p); err != nil {
+		if _, err := rule.Compile(p); err != nil {
 			found = append(found, asList(err)...)
 		}
 	}
@@ -76,7 +76,7 @@ func (e *Engine) compileProblems(p *model.Policy, known model.ErrorList) model.E
 	return out
 }
 
-func newPolicyState(p *model.Policy, m *circumstance.Matcher, r *entitlement.Rule) *policyState {
+func newPolicyState(p *model.Policy, m *match.Matcher, r *rule.Rule) *policyState {
 	return &policyState{p: p, m: m, r: r,
 		sub:       p.Type == model.PolicySubscription,
 		write:     p.Action.AccessGrant == model.Write,
@@ -114,7 +114,7 @@ func selectedHere(ds *model.DataSource, key string) bool {
 // newDSState builds the state of a data source from scratch, running it through the
 // policy index. The record bookkeeping carries over from the previous state, if any.
 func (t *txn) newDSState(ds *model.DataSource, prev *dsState) *dsState {
-	d := &dsState{ds: ds, target: circumstance.NewTarget(ds), res: entitlement.NewResource(ds)}
+	d := &dsState{ds: ds, target: match.NewTarget(ds), res: rule.NewResource(ds)}
 	if prev != nil {
 		d.groupGrants, d.userRecords = prev.groupGrants, prev.userRecords
 	}
@@ -130,12 +130,12 @@ func (t *txn) applicability(d *dsState) {
 		p, ok := t.policies.Get(id)
 		return ok && selectedHere(d.ds, p.p.Key)
 	}
-	t.e.pix.Applicable(d.target, selected, func(id int64, r circumstance.Result, err error) {
+	t.e.pix.Applicable(d.target, selected, func(id int64, r match.Result, err error) {
 		p, ok := t.policies.Get(id)
 		if !ok || disabledHere(d.ds, p.p.Key) {
 			return
 		}
-		if r == circumstance.Indeterminate {
+		if r == match.Indeterminate {
 			// Data policies never affect subscription decisions (DESIGN.md 2): their
 			// indeterminacy does not make the data source indeterminate.
 			if p.sub {
@@ -173,7 +173,7 @@ func (t *txn) selectedIDs(keys ...string) []int64 {
 }
 
 type hit struct {
-	r   circumstance.Result
+	r   match.Result
 	err error
 }
 

@@ -3,7 +3,8 @@ package engine
 import (
 	"time"
 
-	"github.com/tollgate-dev/tollgate/entitlement"
+	"github.com/tollgate-dev/tollgate/engine/internal/merge"
+	"github.com/tollgate-dev/tollgate/internal/rule"
 	"github.com/tollgate-dev/tollgate/model"
 )
 
@@ -113,8 +114,8 @@ func (s *Snapshot) Decide(userID, dataSourceID int64) (d Decision) {
 	}
 
 	// Policy outcomes per level; READ takes the higher of READ and WRITE.
-	rO, rAuto := entitlement.Unsatisfied, false
-	wO, wAuto := entitlement.Unsatisfied, false
+	rO, rAuto := rule.Unsatisfied, false
+	wO, wAuto := rule.Unsatisfied, false
 	if len(ds.indet) > 0 {
 		d.add(Reason{Kind: ReasonIndeterminate, PolicyID: ds.indet[0].policyID, Err: ds.indet[0].err,
 			Detail: "a circumstance could not be evaluated: policy-derived access is NONE"})
@@ -129,11 +130,11 @@ func (s *Snapshot) Decide(userID, dataSourceID int64) (d Decision) {
 	}
 
 	holdW := wf.grant ||
-		(wO == entitlement.Satisfied && (wAuto || wf.selfSub)) ||
-		(wf.approved && wO >= entitlement.NeedsApproval)
+		(wO == rule.Satisfied && (wAuto || wf.selfSub)) ||
+		(wf.approved && wO >= rule.NeedsApproval)
 	holdR := owner || rf.grant || holdW ||
-		(rO == entitlement.Satisfied && (rAuto || rf.selfSub)) ||
-		(rf.approved && rO >= entitlement.NeedsApproval)
+		(rO == rule.Satisfied && (rAuto || rf.selfSub)) ||
+		(rf.approved && rO >= rule.NeedsApproval)
 
 	d.Read = levelState(owner, holdR, rf.pending, rO)
 	d.Write = levelState(owner && holdW, holdW, wf.pending, wO)
@@ -147,7 +148,7 @@ func (s *Snapshot) Decide(userID, dataSourceID int64) (d Decision) {
 	return d
 }
 
-func levelState(owner, hold, pending bool, o entitlement.Outcome) State {
+func levelState(owner, hold, pending bool, o rule.Outcome) State {
 	switch {
 	case owner:
 		return StateOwner
@@ -155,20 +156,20 @@ func levelState(owner, hold, pending bool, o entitlement.Outcome) State {
 		return StateSubscribed
 	case pending:
 		return StatePending
-	case o == entitlement.Satisfied:
+	case o == rule.Satisfied:
 		return StateEligible
-	case o == entitlement.NeedsApproval:
+	case o == rule.NeedsApproval:
 		return StateRequestable
 	}
 	return StateNone
 }
 
 // level merges the policies of one level for one user.
-func (s *Snapshot) level(d *Decision, u *userState, ds *dsState, ps []levelPolicy, lv model.AccessGrant) (entitlement.Outcome, bool) {
+func (s *Snapshot) level(d *Decision, u *userState, ds *dsState, ps []levelPolicy, lv model.AccessGrant) (rule.Outcome, bool) {
 	if len(ps) == 0 {
-		return entitlement.Unsatisfied, false
+		return rule.Unsatisfied, false
 	}
-	var m entitlement.Merger
+	var m merge.Merger
 	for i := range ps {
 		p := &ps[i]
 		v := p.r.Evaluate(&u.subj, ds.res)
@@ -181,22 +182,22 @@ func (s *Snapshot) level(d *Decision, u *userState, ds *dsState, ps []levelPolic
 
 // levelResult is the exact merge of one level, with the approval slots a request
 // would need (allocates; used by requests and impact).
-func (s *Snapshot) levelResult(u *userState, ds *dsState, lv model.AccessGrant) entitlement.LevelResult {
+func (s *Snapshot) levelResult(u *userState, ds *dsState, lv model.AccessGrant) merge.LevelResult {
 	if len(ds.indet) > 0 {
-		return entitlement.LevelResult{Outcome: entitlement.Unsatisfied}
+		return merge.LevelResult{Outcome: rule.Unsatisfied}
 	}
-	items := func(ps []levelPolicy) []entitlement.Item {
-		out := make([]entitlement.Item, 0, len(ps))
+	items := func(ps []levelPolicy) []merge.Item {
+		out := make([]merge.Item, 0, len(ps))
 		for _, p := range ps {
 			v := p.r.Evaluate(&u.subj, ds.res)
-			out = append(out, entitlement.Item{PolicyID: p.id, Outcome: v.Outcome,
+			out = append(out, merge.Item{PolicyID: p.id, Outcome: v.Outcome,
 				ShareResponsibility: p.share, Automatic: p.auto, Approvals: p.r.Approvals()})
 		}
 		return out
 	}
-	w := entitlement.MergeLevel(items(ds.write))
+	w := merge.MergeLevel(items(ds.write))
 	if lv == model.Write {
 		return w
 	}
-	return entitlement.CombineReadWrite(entitlement.MergeLevel(items(ds.read)), w)
+	return merge.CombineReadWrite(merge.MergeLevel(items(ds.read)), w)
 }

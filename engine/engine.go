@@ -7,9 +7,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tollgate-dev/tollgate/circumstance"
 	"github.com/tollgate-dev/tollgate/engine/internal/cowmap"
-	"github.com/tollgate-dev/tollgate/entitlement"
+	"github.com/tollgate-dev/tollgate/internal/match"
+	"github.com/tollgate-dev/tollgate/internal/rule"
 	"github.com/tollgate-dev/tollgate/model"
 )
 
@@ -28,8 +28,8 @@ type Engine struct {
 
 	mu sync.Mutex // the writer lock; guards everything below
 	// Writer-owned indexes, consistent with cur after every write.
-	pix        *circumstance.PolicyIndex
-	cix        *circumstance.CatalogIndex
+	pix        *match.PolicyIndex
+	cix        *match.CatalogIndex
 	selectedBy map[string]map[int64]struct{} // policy key -> data sources selecting it
 	disabledBy map[string]map[int64]struct{} // policy key -> data sources disabling it
 	members    map[string]map[int64]struct{} // group name -> users listing it
@@ -75,8 +75,8 @@ func New(opts ...Option) *Engine {
 }
 
 func (e *Engine) resetIndexes() {
-	e.pix = circumstance.NewPolicyIndex()
-	e.cix = circumstance.NewCatalogIndex()
+	e.pix = match.NewPolicyIndex()
+	e.cix = match.NewCatalogIndex()
 	e.selectedBy = map[string]map[int64]struct{}{}
 	e.disabledBy = map[string]map[int64]struct{}{}
 	e.members = map[string]map[int64]struct{}{}
@@ -170,8 +170,8 @@ func (e *Engine) Now() time.Time { return e.cfg.now() }
 // policyState is a stored policy with its compiled forms.
 type policyState struct {
 	p         *model.Policy
-	m         *circumstance.Matcher
-	r         *entitlement.Rule
+	m         *match.Matcher
+	r         *rule.Rule
 	sub       bool // a subscription policy
 	write     bool // its level is WRITE
 	share     bool
@@ -193,16 +193,16 @@ type dsState struct {
 	userRecords int                   // how many records for single users exist here
 	indet       []indet               // policies whose circumstances could not be evaluated here
 	discovery   bool
-	res         *entitlement.Resource
+	res         *rule.Resource
 
 	ds      *model.DataSource
-	target  *circumstance.Target
+	target  *match.Target
 	applied []*policyState // active policies applied here, ascending id
 }
 
 // levelPolicy is what a decision needs of one subscription policy at one level.
 type levelPolicy struct {
-	r     *entitlement.Rule
+	r     *rule.Rule
 	key   string
 	id    int64
 	share bool
@@ -261,8 +261,8 @@ func (d *dsState) clone() *dsState {
 
 // userState is a user with the forms rules evaluate.
 type userState struct {
-	subj     entitlement.Subject // held by value: one cache line less per decision
-	groupIDs []int64             // ids of declared groups the user is in, sorted
+	subj     rule.Subject // held by value: one cache line less per decision
+	groupIDs []int64      // ids of declared groups the user is in, sorted
 	perms    uint8
 	u        *model.User
 }

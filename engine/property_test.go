@@ -13,8 +13,8 @@ import (
 	"github.com/leanovate/gopter/prop"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tollgate-dev/tollgate/circumstance"
 	"github.com/tollgate-dev/tollgate/engine"
+	"github.com/tollgate-dev/tollgate/internal/match"
 	"github.com/tollgate-dev/tollgate/model"
 )
 
@@ -280,7 +280,7 @@ func mutate(t *testing.T, r *rand.Rand, e *engine.Engine, steps int, m *selModel
 // policy, without any index.
 func naiveApplied(s *engine.Snapshot, dsID int64) []string {
 	ds, _ := s.DataSource(dsID)
-	target := circumstance.NewTarget(ds)
+	target := match.NewTarget(ds)
 	out := []string{}
 	for _, p := range s.Policies() {
 		if p.Staged {
@@ -294,11 +294,11 @@ func naiveApplied(s *engine.Snapshot, dsID int64) []string {
 		for _, k := range ds.SelectedPolicies {
 			selected = selected || k == p.Key
 		}
-		m, err := circumstance.Compile(p)
+		m, err := match.Compile(p)
 		if err != nil {
 			panic(err)
 		}
-		if res, _ := m.Match(target, selected); res == circumstance.Applies && !disabled {
+		if res, _ := m.Match(target, selected); res == match.Applies && !disabled {
 			out = append(out, p.Key)
 		}
 	}

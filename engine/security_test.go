@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tollgate-dev/tollgate/engine"
-	"github.com/tollgate-dev/tollgate/entitlement"
+	"github.com/tollgate-dev/tollgate/internal/rule"
 	"github.com/tollgate-dev/tollgate/model"
 )
 
@@ -417,7 +417,7 @@ func TestSecurityAdvancedErrorIsUnsatisfied(t *testing.T) {
 			found = true
 			assert.Equal(t, "unsatisfied", r.Outcome)
 			require.Error(t, r.Err)
-			assert.True(t, errors.Is(r.Err, entitlement.ErrCostLimitExceeded), "%v", r.Err)
+			assert.True(t, errors.Is(r.Err, rule.ErrCostLimitExceeded), "%v", r.Err)
 		}
 	}
 	assert.True(t, found, "reasons %+v", d.Reasons())

@@ -1,55 +1,21 @@
-// Package entitlement compiles a policy's action into a Rule and judges users against
-// it (DESIGN.md sections 4 and 8).
+// Package entitlement compiles who a policy makes eligible, without an engine.
 //
-// Compile turns a model.Policy into an immutable Rule once; Rule.Evaluate then judges
-// a Subject (a user with the attributes inherited from their groups, built once per
-// user change by NewSubject) on a Resource (a data source as the advanced DSL sees
-// it, built by NewResource) and returns a Verdict: an Outcome (Unsatisfied <
-// NeedsManual < NeedsApproval < Satisfied) with a reason computed at compile time.
-// anyone policies are satisfied, approval policies need approval, manual policies
-// need a manual grant, and entitlements policies are satisfied when their groups and
-// attribute pairs hold (all or any; absent entitlements hold) and their advanced
-// expression, if any, is true. Data policies and anything unknown are Unsatisfied:
-// deny by default. Evaluating a rule without an advanced expression does not
-// allocate. Rules, Subjects and Resources are safe for concurrent use.
+// Compile turns a policy's action into an immutable Rule once, reporting what only a
+// compiler finds (an advanced DSL expression that does not parse or type-check) as
+// a model.ErrorList entry at actions.advanced with code compile, naming the
+// character position and the offending token or function. Rule.Evaluate judges a
+// user (with the attributes inherited from their groups) on a data source and
+// returns a Verdict: an Outcome (Unsatisfied < NeedsManual < NeedsApproval <
+// Satisfied) with its reason. anyone policies are satisfied, approval policies need
+// approval, manual policies need a manual grant, and entitlements policies are
+// satisfied when their groups and attribute pairs hold (all or any) and their
+// advanced expression, if any, is true. Data policies and anything unknown are
+// Unsatisfied: deny by default. See docs/semantics.md, Decisions and The advanced
+// DSL.
 //
-// # The advanced DSL
-//
-// An advanced expression combines Immuta's special functions with AND, OR, NOT
-// (keywords in any case; NOT binds tighter than AND, AND tighter than OR) and
-// parentheses:
-//
-//	@hasAttribute('Name', 'Value')            the user holds Value for attribute Name
-//	@isInGroups('g1', 'g2', ...)              the user is a member of every group
-//	@hasTagAsAttribute('Name', 'dataSource')  a value of Name equals or is an ancestor of
-//	@hasTagAsAttribute('Name', 'column')      a tag of the data source / of any column
-//	@hasTagAsGroup('dataSource'|'column')     a group name equals or is an ancestor of a tag
-//
-// Ancestors are on whole dot segments: Discovered covers Discovered.Healthcare NPI,
-// not DiscoveredX. Strings take single or double quotes; a backslash escapes the
-// next character (\n, \t and \r are a newline, a tab and a carriage return). Inside
-// the expected value of @hasAttribute, @hostname (the data source's server),
-// @database, @schema and @table are replaced by the data source's values; any other
-// @word is literal text, and a variable the data source lacks makes the call false.
-// Only when the expected value uses a variable, a user value's dot segment that is
-// exactly * matches any one non-empty segment (db9.sales.* matches
-// db9.sales.public, not db9.hr.public); a segment mixing * with other characters
-// (db*) makes that user value match nothing. Function names are case-sensitive.
-//
-// Compile parses an expression with a small hand-written parser, whose errors name
-// the 1-based character position and the offending token or function (as
-// model.ErrorList entries at actions.advanced with code compile), translates it to a
-// CEL program on cel-go with one Go-bound function per special function, checks it
-// once and evaluates it under a runtime cost limit (WithCostLimit); an expression
-// longer than MaxAdvancedLength characters is rejected. An evaluation that fails,
-// for instance by exceeding the cost limit (ErrCostLimitExceeded), is Unsatisfied
-// with Verdict.Err set.
-//
-// # Merging
-//
-// Merger (allocation-free) and MergeLevel (which also lists the approval slots a
-// request needs) merge the outcomes of the policies that apply to one data source at
-// one access level: always-required policies with And, share-responsibility
-// policies with Or. CombineReadWrite applies "WRITE implies READ". The package
-// depends only on the standard library, cel-go and package model.
+// An advanced expression is evaluated under a runtime cost limit (WithCostLimit); an
+// evaluation that fails, for instance by exceeding it (ErrCostLimitExceeded), is
+// Unsatisfied with Verdict.Err set. Rules are safe for concurrent use. The engine
+// compiles every policy the same way when it stores it; this package is for
+// validating a policy, or judging one user, without one.
 package entitlement

@@ -1,4 +1,4 @@
-package entitlement
+package rule
 
 // Outcome is what one policy, or a merge of policies, yields for one user. Outcomes
 // are ordered: Unsatisfied < NeedsManual < NeedsApproval < Satisfied. And takes the
@@ -33,9 +33,9 @@ func (o Outcome) String() string {
 	return outcomeNames[Unsatisfied]
 }
 
-// valid maps out-of-range values to Unsatisfied so that a corrupt outcome never
+// Clamp maps out-of-range values to Unsatisfied so that a corrupt outcome never
 // ranks above a real one.
-func (o Outcome) valid() Outcome {
+func (o Outcome) Clamp() Outcome {
 	if o > Satisfied {
 		return Unsatisfied
 	}
@@ -44,7 +44,7 @@ func (o Outcome) valid() Outcome {
 
 // And returns the lower of a and b: both policies must be met.
 func And(a, b Outcome) Outcome {
-	a, b = a.valid(), b.valid()
+	a, b = a.Clamp(), b.Clamp()
 	if a < b {
 		return a
 	}
@@ -53,7 +53,7 @@ func And(a, b Outcome) Outcome {
 
 // Or returns the higher of a and b: either policy suffices.
 func Or(a, b Outcome) Outcome {
-	a, b = a.valid(), b.valid()
+	a, b = a.Clamp(), b.Clamp()
 	if a > b {
 		return a
 	}

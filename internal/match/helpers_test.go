@@ -1,4 +1,4 @@
-package circumstance_test
+package match_test
 
 import (
 	"os"
@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/dlclark/regexp2"
-	"github.com/tollgate-dev/tollgate/circumstance"
+	"github.com/tollgate-dev/tollgate/internal/match"
 	"github.com/tollgate-dev/tollgate/model"
 )
 
@@ -71,9 +71,9 @@ var slowColumn = strings.Repeat("a", 48) + "!"
 
 // reference evaluates a policy on a data source straight from the rules of
 // DESIGN.md section 3, without Target, keys or indexes. Regexes must not time out.
-func reference(p *model.Policy, ds *model.DataSource, selected bool) circumstance.Result {
+func reference(p *model.Policy, ds *model.DataSource, selected bool) match.Result {
 	if len(p.Circumstances) == 0 {
-		return circumstance.Applies
+		return match.Applies
 	}
 	hier := func(policyTag string, dsTags []string) bool {
 		for _, t := range dsTags {
@@ -128,13 +128,13 @@ func reference(p *model.Policy, ds *model.DataSource, selected bool) circumstanc
 	if all {
 		for _, c := range p.Circumstances {
 			if !one(c) {
-				return circumstance.NotApplies
+				return match.NotApplies
 			}
 		}
-		return circumstance.Applies
+		return match.Applies
 	}
 	if slices.ContainsFunc(p.Circumstances, one) {
-		return circumstance.Applies
+		return match.Applies
 	}
-	return circumstance.NotApplies
+	return match.NotApplies
 }

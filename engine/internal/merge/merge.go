@@ -1,9 +1,10 @@
-package entitlement
+package merge
 
 import (
 	"cmp"
 	"slices"
 
+	"github.com/tollgate-dev/tollgate/internal/rule"
 	"github.com/tollgate-dev/tollgate/model"
 )
 
@@ -19,7 +20,7 @@ import (
 // are required; MergeLevel does that (and agrees with Merger on both).
 type Merger struct {
 	hasAlways, hasShare bool
-	always, share       Outcome
+	always, share       rule.Outcome
 	// alwaysNotAuto: some always-required policy is not automatic.
 	alwaysNotAuto bool
 	// shareAuto: some satisfied share-responsibility policy is automatic.
@@ -30,15 +31,15 @@ type Merger struct {
 // policy's shareResponsibility and automaticSubscription settings. Call it in
 // ascending policy id order (the result does not depend on the order, but the
 // convention keeps it aligned with MergeLevel).
-func (m *Merger) Add(o Outcome, shareResponsibility, automatic bool) {
-	o = o.valid()
+func (m *Merger) Add(o rule.Outcome, shareResponsibility, automatic bool) {
+	o = o.Clamp()
 	if shareResponsibility {
 		if !m.hasShare {
 			m.hasShare, m.share = true, o
 		} else {
-			m.share = Or(m.share, o)
+			m.share = rule.Or(m.share, o)
 		}
-		if o == Satisfied && automatic {
+		if o == rule.Satisfied && automatic {
 			m.shareAuto = true
 		}
 		return
@@ -46,7 +47,7 @@ func (m *Merger) Add(o Outcome, shareResponsibility, automatic bool) {
 	if !m.hasAlways {
 		m.hasAlways, m.always = true, o
 	} else {
-		m.always = And(m.always, o)
+		m.always = rule.And(m.always, o)
 	}
 	if !automatic {
 		m.alwaysNotAuto = true
@@ -59,18 +60,18 @@ func (m *Merger) Reset() { *m = Merger{} }
 // Result returns the level's outcome and whether it is automatic: satisfied, every
 // always-required policy automatic and, when share-responsibility policies apply, at
 // least one satisfied one automatic.
-func (m *Merger) Result() (o Outcome, automatic bool) {
+func (m *Merger) Result() (o rule.Outcome, automatic bool) {
 	if !m.hasAlways && !m.hasShare {
-		return Unsatisfied, false
+		return rule.Unsatisfied, false
 	}
-	o = Satisfied
+	o = rule.Satisfied
 	if m.hasAlways {
 		o = m.always
 	}
 	if m.hasShare {
-		o = And(o, m.share)
+		o = rule.And(o, m.share)
 	}
-	automatic = o == Satisfied && !m.alwaysNotAuto && (!m.hasShare || m.shareAuto)
+	automatic = o == rule.Satisfied && !m.alwaysNotAuto && (!m.hasShare || m.shareAuto)
 	return o, automatic
 }
 
@@ -79,7 +80,7 @@ type Item struct {
 	// PolicyID orders the items and names the policy each slot comes from.
 	PolicyID int64
 	// Outcome is the policy's outcome for the user (Rule.Evaluate).
-	Outcome Outcome
+	Outcome rule.Outcome
 	// ShareResponsibility selects the Or part of the merge.
 	ShareResponsibility bool
 	// Automatic is the policy's automaticSubscription.
@@ -91,7 +92,7 @@ type Item struct {
 // LevelResult is the merged outcome of one access level.
 type LevelResult struct {
 	// Outcome is the merged outcome.
-	Outcome Outcome
+	Outcome rule.Outcome
 	// Automatic is true when the outcome is satisfied and automatic.
 	Automatic bool
 	// Slots are the approval slots a request needs; set only when Outcome is
@@ -111,7 +112,7 @@ type LevelResult struct {
 // modify it. It allocates, and is meant for the moment a request is made.
 func MergeLevel(items []Item) LevelResult {
 	if len(items) == 0 {
-		return LevelResult{Outcome: Unsatisfied}
+		return LevelResult{Outcome: rule.Unsatisfied}
 	}
 	sorted := slices.Clone(items)
 	slices.SortStableFunc(sorted, func(a, b Item) int { return cmp.Compare(a.PolicyID, b.PolicyID) })
@@ -122,16 +123,16 @@ func MergeLevel(items []Item) LevelResult {
 	}
 	o, auto := m.Result()
 	res := LevelResult{Outcome: o, Automatic: auto}
-	if o != NeedsApproval {
+	if o != rule.NeedsApproval {
 		return res
 	}
 	// The Or part contributes slots only when it needs approval itself (when it is
 	// satisfied, the always-required part is what needs approval).
-	shareSlots := m.hasShare && m.share == NeedsApproval
+	shareSlots := m.hasShare && m.share == rule.NeedsApproval
 	shareTaken := false
 	for i := range sorted {
 		it := &sorted[i]
-		if it.Outcome.valid() != NeedsApproval {
+		if it.Outcome.Clamp() != rule.NeedsApproval {
 			continue
 		}
 		if it.ShareResponsibility {
@@ -154,13 +155,13 @@ func MergeLevel(items []Item) LevelResult {
 // slots; when WRITE is strictly higher its automatic flag and slots are used. The
 // returned slices are shared with the arguments.
 func CombineReadWrite(read, write LevelResult) LevelResult {
-	r, w := read.Outcome.valid(), write.Outcome.valid()
+	r, w := read.Outcome.Clamp(), write.Outcome.Clamp()
 	switch {
 	case w > r:
 		return write
 	case w == r:
 		read.Outcome = r
-		read.Automatic = r == Satisfied && (read.Automatic || write.Automatic)
+		read.Automatic = r == rule.Satisfied && (read.Automatic || write.Automatic)
 		return read
 	default:
 		return read

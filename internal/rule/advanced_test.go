@@ -1,4 +1,4 @@
-package entitlement_test
+package rule_test
 
 import (
 	"strings"
@@ -7,12 +7,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tollgate-dev/tollgate/entitlement"
+	"github.com/tollgate-dev/tollgate/internal/rule"
 	"github.com/tollgate-dev/tollgate/model"
 )
 
 // dsResource is the data source of the DSL tests.
-var dsResource = entitlement.NewResource(&model.DataSource{
+var dsResource = rule.NewResource(&model.DataSource{
 	ID:       9,
 	Tags:     []string{"Discovered.Healthcare NPI", "PII"},
 	Columns:  []model.Column{{Name: "ssn", Tags: []string{"Sensitive.SSN"}}, {Name: "a", Tags: []string{"Public"}}},
@@ -24,12 +24,12 @@ var dsResource = entitlement.NewResource(&model.DataSource{
 
 func TestAdvancedFunctions(t *testing.T) {
 	t.Parallel()
-	bare := entitlement.NewResource(&model.DataSource{ID: 10, Server: "db9"})
+	bare := rule.NewResource(&model.DataSource{ID: 10, Server: "db9"})
 	cases := []struct {
 		name string
 		expr string
-		user *entitlement.Subject
-		res  *entitlement.Resource
+		user *rule.Subject
+		res  *rule.Resource
 		want bool
 	}{
 		// @hasAttribute, exact.
@@ -58,7 +58,7 @@ func TestAdvancedFunctions(t *testing.T) {
 		{"tagAsAttribute data source tag is not a column tag", "@hasTagAsAttribute('tags', 'column')", subject(nil, "tags", "PII"), dsResource, false},
 		{"tagAsAttribute other attribute name", "@hasTagAsAttribute('other', 'dataSource')", subject(nil, "tags", "PII"), dsResource, false},
 		{"tagAsAttribute inherited", "@hasTagAsAttribute('dept', 'dataSource')", subject([]string{"finance"}),
-			entitlement.NewResource(&model.DataSource{Tags: []string{"finance.q1"}}), true},
+			rule.NewResource(&model.DataSource{Tags: []string{"finance.q1"}}), true},
 		{"tagAsAttribute no tags", "@hasTagAsAttribute('tags', 'dataSource')", subject(nil, "tags", "PII"), bare, false},
 		// @hasTagAsGroup.
 		{"tagAsGroup parent group", "@hasTagAsGroup('dataSource')", subject([]string{"Discovered"}), dsResource, true},
@@ -101,7 +101,7 @@ func TestAdvancedFunctions(t *testing.T) {
 		{"a longer @word is literal", "@hasAttribute('x', '@hostnames')", subject(nil, "x", "@hostnames"), dsResource, true},
 		{"literal @word with a variable", "@hasAttribute('x', '@foo.@hostname')", subject(nil, "x", "@foo.*"), dsResource, true},
 		{"wildcard attribute inherited from a group", "@hasAttribute('region', '@hostname')",
-			entitlement.NewSubject(&model.User{Groups: []string{"g"}}, map[string]*model.Group{"g": {Name: "g", Attributes: map[string][]string{"region": {"*"}}}}),
+			rule.NewSubject(&model.User{Groups: []string{"g"}}, map[string]*model.Group{"g": {Name: "g", Attributes: map[string][]string{"region": {"*"}}}}),
 			dsResource, true},
 		// Operators.
 		{"AND both", "@isInGroups('eng') AND @hasAttribute('dept', 'eng')", subject([]string{"eng"}, "dept", "eng"), dsResource, true},
@@ -120,13 +120,13 @@ func TestAdvancedFunctions(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r, err := entitlement.Compile(advancedPolicy(tc.expr))
+			r, err := rule.Compile(advancedPolicy(tc.expr))
 			require.NoError(t, err)
 			v := r.Evaluate(tc.user, tc.res)
 			require.NoError(t, v.Err)
-			want := entitlement.Unsatisfied
+			want := rule.Unsatisfied
 			if tc.want {
-				want = entitlement.Satisfied
+				want = rule.Satisfied
 			}
 			assert.Equal(t, want, v.Outcome, v.Reason)
 		})
@@ -172,7 +172,7 @@ func TestAdvancedSyntaxErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.expr, func(t *testing.T) {
 			t.Parallel()
-			r, err := entitlement.Compile(advancedPolicy(tc.expr))
+			r, err := rule.Compile(advancedPolicy(tc.expr))
 			require.Error(t, err)
 			assert.Nil(t, r)
 			require.ErrorIs(t, err, model.ErrInvalid)
@@ -189,15 +189,15 @@ func TestAdvancedSyntaxErrors(t *testing.T) {
 func TestAdvancedNestingAtTheLimitCompiles(t *testing.T) {
 	t.Parallel()
 	expr := strings.Repeat("(NOT ", 25) + "@isInGroups('a')" + strings.Repeat(")", 25)
-	r, err := entitlement.Compile(advancedPolicy(expr))
+	r, err := rule.Compile(advancedPolicy(expr))
 	require.NoError(t, err)
-	assert.Equal(t, entitlement.Satisfied, r.Evaluate(subject(nil), nil).Outcome, "25 NOTs negate 'not in a'")
+	assert.Equal(t, rule.Satisfied, r.Evaluate(subject(nil), nil).Outcome, "25 NOTs negate 'not in a'")
 }
 
 func TestAdvancedLengthLimit(t *testing.T) {
 	t.Parallel()
 	expr := "@isInGroups(" + strings.Repeat("'g',", 1100) + "'g')" // 4416 characters
-	_, err := entitlement.Compile(advancedPolicy(expr))
+	_, err := rule.Compile(advancedPolicy(expr))
 	list := model.Errors(err)
 	require.Len(t, list, 1)
 	assert.Equal(t, model.CodeTooLong, list[0].Code)
@@ -211,20 +211,20 @@ func TestAdvancedCostLimit(t *testing.T) {
 	expr := "@isInGroups(" + strings.Repeat("'g',", 800) + "'g')"
 	s := subject([]string{"g"})
 
-	r, err := entitlement.Compile(advancedPolicy(expr), entitlement.WithCostLimit(100))
+	r, err := rule.Compile(advancedPolicy(expr), rule.WithCostLimit(100))
 	require.NoError(t, err)
 	v := r.Evaluate(s, dsResource)
-	assert.Equal(t, entitlement.Unsatisfied, v.Outcome)
+	assert.Equal(t, rule.Unsatisfied, v.Outcome)
 	assert.Equal(t, "advanced expression failed", v.Reason)
-	require.ErrorIs(t, v.Err, entitlement.ErrCostLimitExceeded)
+	require.ErrorIs(t, v.Err, rule.ErrCostLimitExceeded)
 	assert.EqualError(t, v.Err, "advanced expression exceeded its cost limit (limit 100)")
 
 	// The default limit lets it run.
-	r, err = entitlement.Compile(advancedPolicy(expr))
+	r, err = rule.Compile(advancedPolicy(expr))
 	require.NoError(t, err)
 	v = r.Evaluate(s, dsResource)
 	require.NoError(t, v.Err)
-	assert.Equal(t, entitlement.Satisfied, v.Outcome)
+	assert.Equal(t, rule.Satisfied, v.Outcome)
 }
 
 func TestAdvancedTagCostGrowsWithTags(t *testing.T) {
@@ -235,18 +235,18 @@ func TestAdvancedTagCostGrowsWithTags(t *testing.T) {
 	for i := range tags {
 		tags[i] = "t" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + "." + string(rune('a'+i/26))
 	}
-	many := entitlement.NewResource(&model.DataSource{Columns: []model.Column{{Name: "c", Tags: tags}}})
-	few := entitlement.NewResource(&model.DataSource{Columns: []model.Column{{Name: "c", Tags: []string{"a"}}}})
-	r, err := entitlement.Compile(advancedPolicy("@hasTagAsGroup('column')"), entitlement.WithCostLimit(50))
+	many := rule.NewResource(&model.DataSource{Columns: []model.Column{{Name: "c", Tags: tags}}})
+	few := rule.NewResource(&model.DataSource{Columns: []model.Column{{Name: "c", Tags: []string{"a"}}}})
+	r, err := rule.Compile(advancedPolicy("@hasTagAsGroup('column')"), rule.WithCostLimit(50))
 	require.NoError(t, err)
 	s := subject([]string{"nothing"})
-	assert.ErrorIs(t, r.Evaluate(s, many).Err, entitlement.ErrCostLimitExceeded)
+	assert.ErrorIs(t, r.Evaluate(s, many).Err, rule.ErrCostLimitExceeded)
 	assert.NoError(t, r.Evaluate(s, few).Err)
 }
 
 func TestAdvancedConcurrentEvaluate(t *testing.T) {
 	t.Parallel()
-	r, err := entitlement.Compile(advancedPolicy("@hasAttribute('access', '@hostname.@database.@schema') OR @hasTagAsGroup('dataSource')"))
+	r, err := rule.Compile(advancedPolicy("@hasAttribute('access', '@hostname.@database.@schema') OR @hasTagAsGroup('dataSource')"))
 	require.NoError(t, err)
 	yes := subject(nil, "access", "db9.sales.*")
 	no := subject(nil, "access", "db1.sales.*")
@@ -255,8 +255,8 @@ func TestAdvancedConcurrentEvaluate(t *testing.T) {
 		go func() {
 			defer func() { done <- struct{}{} }()
 			for i := 0; i < 200; i++ {
-				assert.Equal(t, entitlement.Satisfied, r.Evaluate(yes, dsResource).Outcome)
-				assert.Equal(t, entitlement.Unsatisfied, r.Evaluate(no, dsResource).Outcome)
+				assert.Equal(t, rule.Satisfied, r.Evaluate(yes, dsResource).Outcome)
+				assert.Equal(t, rule.Unsatisfied, r.Evaluate(no, dsResource).Outcome)
 			}
 		}()
 	}
@@ -283,7 +283,7 @@ func FuzzParseAdvanced(f *testing.F) {
 	}
 	s := subject([]string{"a", "Discovered"}, "dept", "eng", "access", "db9.*.public", "t", "PII")
 	f.Fuzz(func(t *testing.T, expr string) {
-		r, err := entitlement.Compile(advancedPolicy(expr), entitlement.WithCostLimit(1000))
+		r, err := rule.Compile(advancedPolicy(expr), rule.WithCostLimit(1000))
 		if err != nil {
 			list := model.Errors(err)
 			if len(list) != 1 || list[0].Path != "actions.advanced" ||
@@ -296,7 +296,7 @@ func FuzzParseAdvanced(f *testing.F) {
 			return
 		}
 		v := r.Evaluate(s, dsResource)
-		if v.Outcome != entitlement.Satisfied && v.Outcome != entitlement.Unsatisfied {
+		if v.Outcome != rule.Satisfied && v.Outcome != rule.Unsatisfied {
 			t.Fatalf("outcome %v for %q", v.Outcome, expr)
 		}
 	})
@@ -304,13 +304,13 @@ func FuzzParseAdvanced(f *testing.F) {
 
 func TestAdvancedCEL(t *testing.T) {
 	t.Parallel()
-	r, err := entitlement.Compile(advancedPolicy(
+	r, err := rule.Compile(advancedPolicy(
 		`@isInGroups('a', 'b"') AND NOT (@hasAttribute('x', 'y') OR @hasAttribute('h', '@hostname')) OR @hasTagAsGroup('column')`))
 	require.NoError(t, err)
 	assert.Equal(t, `(((isInGroup(subject, "a") && isInGroup(subject, "b\"")) && `+
 		`!(hasAttribute(subject, "x", "y") || hasAttributeExpanded(subject, resource, "h", "@hostname"))) || `+
 		`hasTagAsGroup(subject, resource, "column"))`, r.CEL())
-	plain, err := entitlement.Compile(policy(1, model.Action{Type: model.ActionAnyone}))
+	plain, err := rule.Compile(policy(1, model.Action{Type: model.ActionAnyone}))
 	require.NoError(t, err)
 	assert.Empty(t, plain.CEL())
 }

@@ -1,4 +1,4 @@
-package entitlement
+package rule
 
 import (
 	"slices"

@@ -1,4 +1,4 @@
-package circumstance
+package match
 
 import (
 	"slices"

@@ -1,4 +1,4 @@
-package circumstance_test
+package match_test
 
 import (
 	"encoding/json"
@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tollgate-dev/tollgate/circumstance"
+	"github.com/tollgate-dev/tollgate/internal/match"
 	"github.com/tollgate-dev/tollgate/model"
 )
 
@@ -38,7 +38,7 @@ func FuzzCompile(f *testing.F) {
 			columnRegex(regex, caseInsensitive),
 		)
 		compileDecoded(t, typ, tag, regex, caseInsensitive, op)
-		m, err := circumstance.Compile(p, circumstance.WithRegexTimeout(5*time.Millisecond))
+		m, err := match.Compile(p, match.WithRegexTimeout(5*time.Millisecond))
 		if err != nil {
 			if m != nil {
 				t.Fatal("a Matcher with an error")
@@ -57,29 +57,29 @@ func FuzzCompile(f *testing.F) {
 		ds := &model.DataSource{ID: 1, Tags: []string{tag}, Server: tag, CreatedAt: time.Unix(int64(len(tag)), 0),
 			Domains: []model.Domain{{ID: tag, Name: tag}},
 			Columns: []model.Column{{Name: tag, Tags: []string{tag}}, {Name: regex}}}
-		target := circumstance.NewTarget(ds)
+		target := match.NewTarget(ds)
 		r, err := m.Match(target, true)
-		if (r == circumstance.Indeterminate) != (err != nil) {
+		if (r == match.Indeterminate) != (err != nil) {
 			t.Fatalf("result %v with error %v", r, err)
 		}
-		if r == circumstance.Indeterminate {
+		if r == match.Indeterminate {
 			return // the indexes would pay the timeout again
 		}
 		// The indexes agree with Match.
-		ix := circumstance.NewPolicyIndex()
+		ix := match.NewPolicyIndex()
 		ix.Add(1, m)
-		var fromPolicies []circumstance.Result
-		ix.Applicable(target, func(int64) bool { return true }, func(_ int64, r circumstance.Result, _ error) {
+		var fromPolicies []match.Result
+		ix.Applicable(target, func(int64) bool { return true }, func(_ int64, r match.Result, _ error) {
 			fromPolicies = append(fromPolicies, r)
 		})
-		cat := circumstance.NewCatalogIndex()
+		cat := match.NewCatalogIndex()
 		cat.Put(target)
-		var fromCatalog []circumstance.Result
-		cat.Applicable(m, []int64{1}, func(_ int64, r circumstance.Result, _ error) {
+		var fromCatalog []match.Result
+		cat.Applicable(m, []int64{1}, func(_ int64, r match.Result, _ error) {
 			fromCatalog = append(fromCatalog, r)
 		})
 		want := 0
-		if r == circumstance.Applies {
+		if r == match.Applies {
 			want = 1
 		}
 		if len(fromPolicies) != want || len(fromCatalog) != want {
@@ -119,7 +119,7 @@ func compileDecoded(t *testing.T, typ, tag, regex string, caseInsensitive bool, 
 	if err != nil {
 		return
 	}
-	m, err := circumstance.Compile(p, circumstance.WithRegexTimeout(5*time.Millisecond))
+	m, err := match.Compile(p, match.WithRegexTimeout(5*time.Millisecond))
 	if err != nil {
 		for _, fe := range model.Errors(err) {
 			if fe.Code != model.CodeCompile {
@@ -128,8 +128,8 @@ func compileDecoded(t *testing.T, typ, tag, regex string, caseInsensitive bool, 
 		}
 		return
 	}
-	target := circumstance.NewTarget(&model.DataSource{ID: 1, Tags: []string{tag}, Columns: []model.Column{{Name: tag, Tags: []string{tag}}}})
-	if r, err := m.Match(target, false); (r == circumstance.Indeterminate) != (err != nil) {
+	target := match.NewTarget(&model.DataSource{ID: 1, Tags: []string{tag}, Columns: []model.Column{{Name: tag, Tags: []string{tag}}}})
+	if r, err := m.Match(target, false); (r == match.Indeterminate) != (err != nil) {
 		t.Fatalf("result %v with error %v", r, err)
 	}
 }

@@ -1,7 +1,7 @@
-package entitlement_test
+package rule_test
 
 import (
-	"github.com/tollgate-dev/tollgate/entitlement"
+	"github.com/tollgate-dev/tollgate/internal/rule"
 	"github.com/tollgate-dev/tollgate/model"
 )
 
@@ -41,10 +41,10 @@ var directory = map[string]*model.Group{
 }
 
 // subject builds a Subject from groups and attribute name, value pairs.
-func subject(groups []string, kv ...string) *entitlement.Subject {
+func subject(groups []string, kv ...string) *rule.Subject {
 	u := &model.User{ID: 7, Name: "u", Groups: groups, Attributes: map[string][]string{}}
 	for i := 0; i+1 < len(kv); i += 2 {
 		u.Attributes[kv[i]] = append(u.Attributes[kv[i]], kv[i+1])
 	}
-	return entitlement.NewSubject(u, directory)
+	return rule.NewSubject(u, directory)
 }

@@ -1,4 +1,4 @@
-package entitlement
+package rule
 
 import (
 	"strconv"
@@ -308,12 +308,6 @@ func (r *Rule) AllowDiscovery() bool { return r.discovery }
 // Approvals returns the policy's approval slots (approval policies only; nil
 // otherwise). The slice is shared and must not be modified.
 func (r *Rule) Approvals() []model.Approval { return r.approvals }
-
-// Item returns the rule's contribution to MergeLevel given its outcome o.
-func (r *Rule) Item(o Outcome) Item {
-	return Item{PolicyID: r.policyID, Outcome: o, ShareResponsibility: r.share,
-		Automatic: r.automatic, Approvals: r.approvals}
-}
 
 // CEL returns the CEL program the advanced expression was translated to ("" when the
 // rule has none), for diagnostics; its exact form is not part of the API.

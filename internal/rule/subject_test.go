@@ -1,4 +1,4 @@
-package entitlement_test
+package rule_test
 
 import (
 	"maps"
@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/tollgate-dev/tollgate/entitlement"
+	"github.com/tollgate-dev/tollgate/internal/rule"
 	"github.com/tollgate-dev/tollgate/model"
 )
 
@@ -19,7 +19,7 @@ func TestNewSubject(t *testing.T) {
 		Permissions: []model.Permission{model.Governance},
 		Attributes:  map[string][]string{"dept": {"eng"}, "level": {"3"}},
 	}
-	s := entitlement.NewSubject(u, directory)
+	s := rule.NewSubject(u, directory)
 	assert.Equal(t, int64(5), s.ID)
 	assert.True(t, s.InGroup("finance"))
 	assert.True(t, s.InGroup("unknown"), "a group missing from the directory still counts as membership")
@@ -41,10 +41,10 @@ func TestNewSubject(t *testing.T) {
 
 func TestNewSubjectNil(t *testing.T) {
 	t.Parallel()
-	s := entitlement.NewSubject(nil, nil)
+	s := rule.NewSubject(nil, nil)
 	assert.False(t, s.InGroup(""))
 	assert.False(t, s.HasAttribute("a", "b"))
-	var none *entitlement.Subject
+	var none *rule.Subject
 	assert.False(t, none.InGroup("a"))
 	assert.False(t, none.HasAttribute("a", "b"))
 	assert.False(t, none.HasPermission(model.Governance))
@@ -54,23 +54,23 @@ func TestNewResource(t *testing.T) {
 	t.Parallel()
 	ds := &model.DataSource{ID: 3, Tags: []string{"PII"}, Server: "h", Database: "d", Schema: "s", Table: "t",
 		Columns: []model.Column{{Name: "a", Tags: []string{"y", "x"}}, {Name: "b", Tags: []string{"x"}}}}
-	r := entitlement.NewResource(ds)
-	assert.Equal(t, &entitlement.Resource{ID: 3, Tags: []string{"PII"}, ColumnTags: []string{"x", "y"},
+	r := rule.NewResource(ds)
+	assert.Equal(t, &rule.Resource{ID: 3, Tags: []string{"PII"}, ColumnTags: []string{"x", "y"},
 		Server: "h", Database: "d", Schema: "s", Table: "t"}, r)
-	assert.Equal(t, &entitlement.Resource{ColumnTags: []string(nil)}, entitlement.NewResource(nil))
+	assert.Equal(t, &rule.Resource{ColumnTags: []string(nil)}, rule.NewResource(nil))
 }
 
 func TestLiteralSubject(t *testing.T) {
 	t.Parallel()
 	// A Subject built without NewSubject works too (slower paths).
-	s := &entitlement.Subject{
+	s := &rule.Subject{
 		Groups:     map[string]struct{}{"eng": {}},
 		Attributes: map[string]map[string]struct{}{"dept": {"eng": {}}, "access": {"db9.*": {}}},
 	}
-	r, err := entitlement.Compile(entitled(model.All, []string{"eng"}, attrs("dept", "eng"), "@hasAttribute('access', '@hostname.@database')"))
+	r, err := rule.Compile(entitled(model.All, []string{"eng"}, attrs("dept", "eng"), "@hasAttribute('access', '@hostname.@database')"))
 	assert.NoError(t, err)
-	v := r.Evaluate(s, entitlement.NewResource(&model.DataSource{Server: "db9", Database: "sales"}))
-	assert.Equal(t, entitlement.Satisfied, v.Outcome, v.Reason)
+	v := r.Evaluate(s, rule.NewResource(&model.DataSource{Server: "db9", Database: "sales"}))
+	assert.Equal(t, rule.Satisfied, v.Outcome, v.Reason)
 	assert.True(t, s.HasAttribute("dept", "eng"))
 }
 
@@ -82,8 +82,8 @@ func TestAttributePairsAreUnambiguous(t *testing.T) {
 		name, value string
 		want        bool
 	}{{"a", "bc", true}, {"ab", "c", false}, {"a", "b", false}, {"", "abc", false}} {
-		r, err := entitlement.Compile(entitled(model.All, nil, attrs(tc.name, tc.value), ""))
+		r, err := rule.Compile(entitled(model.All, nil, attrs(tc.name, tc.value), ""))
 		assert.NoError(t, err)
-		assert.Equal(t, tc.want, r.Evaluate(s, nil).Outcome == entitlement.Satisfied, "%s=%s", tc.name, tc.value)
+		assert.Equal(t, tc.want, r.Evaluate(s, nil).Outcome == rule.Satisfied, "%s=%s", tc.name, tc.value)
 	}
 }

@@ -1,4 +1,4 @@
-package circumstance_test
+package match_test
 
 import (
 	"fmt"
@@ -14,7 +14,7 @@ import (
 	"github.com/leanovate/gopter/prop"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/tollgate-dev/tollgate/circumstance"
+	"github.com/tollgate-dev/tollgate/internal/match"
 	"github.com/tollgate-dev/tollgate/model"
 )
 
@@ -115,16 +115,16 @@ func isSelected(policyID, dataSourceID int64) bool { return (policyID*31+dataSou
 
 type hit struct {
 	ID     int64
-	Result circumstance.Result
+	Result match.Result
 	Err    bool
 }
 
 // world is a generated catalog and policy set, built and compiled.
 type world struct {
 	ds       []*model.DataSource // ascending id
-	targets  []*circumstance.Target
+	targets  []*match.Target
 	policies []*model.Policy // ascending id
-	matchers []*circumstance.Matcher
+	matchers []*match.Matcher
 }
 
 func newWorld(dss []dsSpec, ps []policySpec) (*world, error) {
@@ -132,11 +132,11 @@ func newWorld(dss []dsSpec, ps []policySpec) (*world, error) {
 	for i, s := range dss {
 		ds := s.build(int64(3*i + 1))
 		w.ds = append(w.ds, ds)
-		w.targets = append(w.targets, circumstance.NewTarget(ds))
+		w.targets = append(w.targets, match.NewTarget(ds))
 	}
 	for i, s := range ps {
 		p := s.build(int64(2*i + 5))
-		m, err := circumstance.Compile(p)
+		m, err := match.Compile(p)
 		if err != nil {
 			return nil, err
 		}
@@ -153,7 +153,7 @@ func (w *world) naiveForTarget(i int, skip map[int64]bool) []hit {
 		if skip[p.ID] {
 			continue
 		}
-		if r := reference(p, w.ds[i], isSelected(p.ID, w.ds[i].ID)); r != circumstance.NotApplies {
+		if r := reference(p, w.ds[i], isSelected(p.ID, w.ds[i].ID)); r != match.NotApplies {
 			out = append(out, hit{p.ID, r, false})
 		}
 	}
@@ -165,7 +165,7 @@ func (w *world) naiveForPolicy(j int) []hit {
 	var out []hit
 	p := w.policies[j]
 	for _, ds := range w.ds {
-		if r := reference(p, ds, isSelected(p.ID, ds.ID)); r != circumstance.NotApplies {
+		if r := reference(p, ds, isSelected(p.ID, ds.ID)); r != match.NotApplies {
 			out = append(out, hit{ds.ID, r, false})
 		}
 	}
@@ -184,26 +184,26 @@ func (w *world) selectedList(policyID int64) []int64 {
 	return out
 }
 
-func policyAnswer(ix *circumstance.PolicyIndex, t *circumstance.Target) []hit {
+func policyAnswer(ix *match.PolicyIndex, t *match.Target) []hit {
 	var out []hit
-	ix.Applicable(t, func(pid int64) bool { return isSelected(pid, t.ID()) }, func(id int64, r circumstance.Result, err error) {
+	ix.Applicable(t, func(pid int64) bool { return isSelected(pid, t.ID()) }, func(id int64, r match.Result, err error) {
 		out = append(out, hit{id, r, err != nil})
 	})
 	return out
 }
 
-func catalogAnswer(c *circumstance.CatalogIndex, w *world, j int) []hit {
+func catalogAnswer(c *match.CatalogIndex, w *world, j int) []hit {
 	var out []hit
-	c.Applicable(w.matchers[j], w.selectedList(w.policies[j].ID), func(id int64, r circumstance.Result, err error) {
+	c.Applicable(w.matchers[j], w.selectedList(w.policies[j].ID), func(id int64, r match.Result, err error) {
 		out = append(out, hit{id, r, err != nil})
 	})
 	return out
 }
 
 // buildIndexes adds the world in the order given by perm (nil = ascending ids).
-func (w *world) buildIndexes(rng *rand.Rand) (*circumstance.PolicyIndex, *circumstance.CatalogIndex) {
-	ix := circumstance.NewPolicyIndex()
-	cat := circumstance.NewCatalogIndex()
+func (w *world) buildIndexes(rng *rand.Rand) (*match.PolicyIndex, *match.CatalogIndex) {
+	ix := match.NewPolicyIndex()
+	cat := match.NewCatalogIndex()
 	pOrder := make([]int, len(w.policies))
 	dOrder := make([]int, len(w.ds))
 	for i := range pOrder {
@@ -227,14 +227,14 @@ func (w *world) buildIndexes(rng *rand.Rand) (*circumstance.PolicyIndex, *circum
 		if rng != nil && rng.Intn(3) == 0 && len(w.targets) > 1 {
 			other := *w.ds[(i+1)%len(w.ds)]
 			other.ID = w.ds[i].ID
-			cat.Put(circumstance.NewTarget(&other))
+			cat.Put(match.NewTarget(&other))
 		}
 		cat.Put(w.targets[i])
 	}
 	return ix, cat
 }
 
-func (w *world) check(ix *circumstance.PolicyIndex, cat *circumstance.CatalogIndex) string {
+func (w *world) check(ix *match.PolicyIndex, cat *match.CatalogIndex) string {
 	for i, t := range w.targets {
 		if got, want := policyAnswer(ix, t), w.naiveForTarget(i, nil); !slices.Equal(got, want) {
 			return fmt.Sprintf("policy index on data source %d: got %v, want %v", t.ID(), got, want)
@@ -343,7 +343,7 @@ func TestIndexProperties(t *testing.T) {
 			ix.Add(1<<40, extra)
 			ds := *w.ds[rng.Intn(len(w.ds))]
 			ds.ID = 1 << 41
-			cat.Put(circumstance.NewTarget(&ds))
+			cat.Put(match.NewTarget(&ds))
 			ix.Remove(1 << 40)
 			cat.Remove(1 << 41)
 			ix.Remove(1 << 42) // absent: no effect
@@ -372,27 +372,27 @@ func TestIndexProperties(t *testing.T) {
 // evaluates only the policies whose tag the data source has, not all of them.
 func TestPolicyIndexBoundedCandidates(t *testing.T) {
 	t.Parallel()
-	ix := circumstance.NewPolicyIndex()
+	ix := match.NewPolicyIndex()
 	for i := range 10000 {
-		m, err := circumstance.Compile(policy(model.Any, tags("Tag"+strconv.Itoa(i))))
+		m, err := match.Compile(policy(model.Any, tags("Tag"+strconv.Itoa(i))))
 		require.NoError(t, err)
 		ix.Add(int64(i+1), m)
 	}
 	// Two more: an all policy posted under one key and a residual one.
-	m, err := circumstance.Compile(policy(model.All, tags("Tag7"), server("db1")))
+	m, err := match.Compile(policy(model.All, tags("Tag7"), server("db1")))
 	require.NoError(t, err)
 	ix.Add(20001, m)
-	m, err = circumstance.Compile(policy(model.Any, columnRegex("ssn", false)))
+	m, err = match.Compile(policy(model.Any, columnRegex("ssn", false)))
 	require.NoError(t, err)
 	ix.Add(20002, m)
 	require.Equal(t, 10002, ix.Len())
 
-	target := circumstance.NewTarget(&model.DataSource{ID: 1, Server: "DB1",
+	target := match.NewTarget(&model.DataSource{ID: 1, Server: "DB1",
 		Tags: []string{"Tag7", "Tag42.Finance", "Discovered.PII"}, Columns: cols("ssn")})
 	var got []int64
-	evaluated := ix.Applicable(target, nil, func(id int64, r circumstance.Result, err error) {
+	evaluated := ix.Applicable(target, nil, func(id int64, r match.Result, err error) {
 		require.NoError(t, err)
-		require.Equal(t, circumstance.Applies, r)
+		require.Equal(t, match.Applies, r)
 		got = append(got, id)
 	})
 	assert.Equal(t, []int64{8, 43, 20001, 20002}, got)
@@ -403,21 +403,21 @@ func TestPolicyIndexBoundedCandidates(t *testing.T) {
 // having its most selective key, and still decided on all its circumstances.
 func TestPolicyIndexAllUsesOneKey(t *testing.T) {
 	t.Parallel()
-	ix := circumstance.NewPolicyIndex()
+	ix := match.NewPolicyIndex()
 	for i := range 100 {
-		m, err := circumstance.Compile(policy(model.Any, tags("Common")))
+		m, err := match.Compile(policy(model.Any, tags("Common")))
 		require.NoError(t, err)
 		ix.Add(int64(i+1), m)
 	}
-	m, err := circumstance.Compile(policy(model.All, tags("Common"), server("rare.example.com")))
+	m, err := match.Compile(policy(model.All, tags("Common"), server("rare.example.com")))
 	require.NoError(t, err)
 	ix.Add(1000, m)
-	common := circumstance.NewTarget(&model.DataSource{ID: 1, Tags: []string{"Common"}})
-	assert.Equal(t, 100, ix.Applicable(common, nil, func(int64, circumstance.Result, error) {}),
+	common := match.NewTarget(&model.DataSource{ID: 1, Tags: []string{"Common"}})
+	assert.Equal(t, 100, ix.Applicable(common, nil, func(int64, match.Result, error) {}),
 		"the all policy is posted under the server, which has fewer postings")
-	rare := circumstance.NewTarget(&model.DataSource{ID: 2, Server: "Rare.Example.com"})
+	rare := match.NewTarget(&model.DataSource{ID: 2, Server: "Rare.Example.com"})
 	var got []int64
-	assert.Equal(t, 1, ix.Applicable(rare, nil, func(id int64, _ circumstance.Result, _ error) { got = append(got, id) }))
+	assert.Equal(t, 1, ix.Applicable(rare, nil, func(id int64, _ match.Result, _ error) { got = append(got, id) }))
 	assert.Empty(t, got, "evaluated on its key, but the tag does not match")
 }
 
@@ -425,30 +425,30 @@ func TestPolicyIndexAllUsesOneKey(t *testing.T) {
 // policies, and a nil selected means none.
 func TestPolicyIndexOwnerSelected(t *testing.T) {
 	t.Parallel()
-	ix := circumstance.NewPolicyIndex()
-	sel, err := circumstance.Compile(policy(model.Any, ownerSelected()))
+	ix := match.NewPolicyIndex()
+	sel, err := match.Compile(policy(model.Any, ownerSelected()))
 	require.NoError(t, err)
-	plain, err := circumstance.Compile(policy(model.Any, tags("PII")))
+	plain, err := match.Compile(policy(model.Any, tags("PII")))
 	require.NoError(t, err)
 	ix.Add(1, sel)
 	ix.Add(2, plain)
-	target := circumstance.NewTarget(&model.DataSource{ID: 9, Tags: []string{"PII"}})
+	target := match.NewTarget(&model.DataSource{ID: 9, Tags: []string{"PII"}})
 	var asked, got []int64
 	ix.Applicable(target, func(pid int64) bool { asked = append(asked, pid); return true },
-		func(id int64, _ circumstance.Result, _ error) { got = append(got, id) })
+		func(id int64, _ match.Result, _ error) { got = append(got, id) })
 	assert.Equal(t, []int64{1}, asked)
 	assert.Equal(t, []int64{1, 2}, got)
 	got = nil
-	ix.Applicable(target, nil, func(id int64, _ circumstance.Result, _ error) { got = append(got, id) })
+	ix.Applicable(target, nil, func(id int64, _ match.Result, _ error) { got = append(got, id) })
 	assert.Equal(t, []int64{2}, got)
 }
 
 // TestPolicyIndexKeyPathDoesNotAllocate proves the hot path claim of the tag,
 // domain and server keys. Not parallel: allocation counts are process-wide.
 func TestPolicyIndexKeyPathDoesNotAllocate(t *testing.T) {
-	ix := circumstance.NewPolicyIndex()
+	ix := match.NewPolicyIndex()
 	add := func(id int64, p *model.Policy) {
-		m, err := circumstance.Compile(p)
+		m, err := match.Compile(p)
 		require.NoError(t, err)
 		ix.Add(id, m)
 	}
@@ -458,10 +458,10 @@ func TestPolicyIndexKeyPathDoesNotAllocate(t *testing.T) {
 	add(2001, policy(model.All, domains(model.Domain{ID: "d1"}), server("db1")))
 	add(2002, policy(model.Any, columnTags("PII"), domains(model.Domain{Name: "Sales"})))
 	add(2003, policy(model.Any))
-	target := circumstance.NewTarget(&model.DataSource{ID: 1, Tags: []string{"T1.x", "T2", "T3"}, Server: "DB1",
+	target := match.NewTarget(&model.DataSource{ID: 1, Tags: []string{"T1.x", "T2", "T3"}, Server: "DB1",
 		Domains: []model.Domain{{ID: "d1", Name: "Sales"}}, Columns: []model.Column{{Name: "c", Tags: []string{"PII"}}}})
 	n := 0
-	visit := func(int64, circumstance.Result, error) { n++ }
+	visit := func(int64, match.Result, error) { n++ }
 	ix.Applicable(target, nil, visit) // grow the scratch
 	allocs := testing.AllocsPerRun(100, func() {
 		n = 0
@@ -479,12 +479,12 @@ func TestCatalogIndexLargeRandomOrder(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	const n = 6000
 	byID := map[int64]*model.DataSource{}
-	cat := circumstance.NewCatalogIndex()
+	cat := match.NewCatalogIndex()
 	put := func(id int64) {
 		ds := &model.DataSource{ID: id, Tags: []string{tagVocab[rng.Intn(len(tagVocab))]},
 			Server: serverVocab[rng.Intn(len(serverVocab))], CreatedAt: createdAts[rng.Intn(len(createdAts))]}
 		byID[id] = ds
-		cat.Put(circumstance.NewTarget(ds))
+		cat.Put(match.NewTarget(ds))
 	}
 	for _, i := range rng.Perm(n) {
 		put(int64(i*7 + 1))
@@ -510,7 +510,7 @@ func TestCatalogIndexLargeRandomOrder(t *testing.T) {
 		policy(model.Any), policy(model.All, tags("A"), ownerSelected()),
 	}
 	for i, p := range policies {
-		m, err := circumstance.Compile(p)
+		m, err := match.Compile(p)
 		require.NoError(t, err)
 		var want, got []int64
 		var selected []int64
@@ -518,14 +518,14 @@ func TestCatalogIndexLargeRandomOrder(t *testing.T) {
 			if isSelected(int64(i), id) {
 				selected = append(selected, id)
 			}
-			if reference(p, byID[id], isSelected(int64(i), id)) == circumstance.Applies {
+			if reference(p, byID[id], isSelected(int64(i), id)) == match.Applies {
 				want = append(want, id)
 			}
 		}
 		rng.Shuffle(len(selected), func(a, b int) { selected[a], selected[b] = selected[b], selected[a] })
-		cat.Applicable(m, selected, func(id int64, r circumstance.Result, err error) {
+		cat.Applicable(m, selected, func(id int64, r match.Result, err error) {
 			require.NoError(t, err)
-			require.Equal(t, circumstance.Applies, r)
+			require.Equal(t, match.Applies, r)
 			got = append(got, id)
 		})
 		assert.Equal(t, want, got, "policy %d", i)
