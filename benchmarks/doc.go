@@ -9,7 +9,7 @@
 // count (policy i targets vocabulary tag t_i or one of its parents) while each data
 // source carries only a few tags, so the number of policies applied to one data
 // source stays small (about 1 to 10) at every size. Workload.Load puts it into an
-// engine as engine.System.
+// engine as engine.SystemActor().
 //
 // The benchmarks (the _test.go files) measure decisions, policy writes, catalog
 // writes, export and import, and the memory of a loaded engine. The peers

@@ -50,7 +50,7 @@ type wlFixture struct {
 	e    *engine.Engine
 	reqs []benchmarks.Request
 	// want is each request's grant, decided once after loading.
-	want []engine.Grant
+	want []engine.Level
 	// heapBytes is the live heap the loaded engine added; load how long loading took.
 	heapBytes uint64
 	load      time.Duration
@@ -98,7 +98,7 @@ func (f *wlFixture) build() {
 		f.heapBytes = after - before
 	}
 	f.w, f.e = w, e
-	f.want = make([]engine.Grant, len(f.reqs))
+	f.want = make([]engine.Level, len(f.reqs))
 	for i, r := range f.reqs {
 		f.want[i] = e.Decide(r.UserID, r.DataSourceID).Grant
 	}
@@ -108,7 +108,7 @@ func (f *wlFixture) build() {
 func (f *wlFixture) grantedShare() float64 {
 	n := 0
 	for _, g := range f.want {
-		if g != engine.None {
+		if g != engine.LevelNone {
 			n++
 		}
 	}

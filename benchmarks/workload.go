@@ -679,22 +679,22 @@ func (w *Workload) Requests(n int, seed int64) []Request {
 // loadBatch is how many groups, users or data sources Load puts in one write.
 const loadBatch = 1 << 14
 
-// Load puts the workload into e as engine.System: groups, users, policies (one
+// Load puts the workload into e as engine.SystemActor(): groups, users, policies (one
 // CreatePolicy each, in order), then data sources, the catalog and directory in
 // batches through the engine's bulk calls. It stops at the first error.
 func (w *Workload) Load(e *engine.Engine) error {
-	if err := putBatches(w.Groups, func(list []*model.Group) error { return e.PutGroups(engine.System, list) }); err != nil {
+	if err := putBatches(w.Groups, func(list []*model.Group) error { return e.PutGroups(engine.SystemActor(), list) }); err != nil {
 		return fmt.Errorf("benchmarks: groups: %w", err)
 	}
-	if err := putBatches(w.Users, func(list []*model.User) error { return e.PutUsers(engine.System, list) }); err != nil {
+	if err := putBatches(w.Users, func(list []*model.User) error { return e.PutUsers(engine.SystemActor(), list) }); err != nil {
 		return fmt.Errorf("benchmarks: users: %w", err)
 	}
 	for _, p := range w.Policies {
-		if _, _, err := e.CreatePolicy(engine.System, p, engine.WriteOptions{}); err != nil {
+		if _, _, err := e.CreatePolicy(engine.SystemActor(), p, engine.WriteOptions{}); err != nil {
 			return fmt.Errorf("benchmarks: policy %q: %w", p.Key, err)
 		}
 	}
-	if err := putBatches(w.DataSources, func(list []*model.DataSource) error { return e.PutDataSources(engine.System, list) }); err != nil {
+	if err := putBatches(w.DataSources, func(list []*model.DataSource) error { return e.PutDataSources(engine.SystemActor(), list) }); err != nil {
 		return fmt.Errorf("benchmarks: data sources: %w", err)
 	}
 	return nil

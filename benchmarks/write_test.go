@@ -30,7 +30,7 @@ func BenchmarkCreatePolicy(b *testing.B) {
 				b.ReportAllocs()
 				b.ResetTimer()
 				for range b.N {
-					stored, _, err := f.e.CreatePolicy(engine.System, p, engine.WriteOptions{})
+					stored, _, err := f.e.CreatePolicy(engine.SystemActor(), p, engine.WriteOptions{})
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -38,7 +38,7 @@ func BenchmarkCreatePolicy(b *testing.B) {
 						b.Fatal("stored policy has no id")
 					}
 					b.StopTimer()
-					if _, err := f.e.DeletePolicy(engine.System, stored.ID); err != nil {
+					if _, err := f.e.DeletePolicy(engine.SystemActor(), stored.ID); err != nil {
 						b.Fatal(err)
 					}
 					b.StartTimer()
@@ -58,19 +58,19 @@ func BenchmarkUpdatePolicy(b *testing.B) {
 				tagPolicy("bench-update", f.w.Tag(7, 1)),
 				tagPolicy("bench-update", f.w.Tag(8, 1)),
 			}
-			stored, _, err := f.e.CreatePolicy(engine.System, versions[0], engine.WriteOptions{})
+			stored, _, err := f.e.CreatePolicy(engine.SystemActor(), versions[0], engine.WriteOptions{})
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.Cleanup(func() {
-				if _, err := f.e.DeletePolicy(engine.System, stored.ID); err != nil {
+				if _, err := f.e.DeletePolicy(engine.SystemActor(), stored.ID); err != nil {
 					b.Error(err)
 				}
 			})
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
-				p, _, err := f.e.UpdatePolicy(engine.System, stored.ID, versions[(i+1)%2], engine.WriteOptions{})
+				p, _, err := f.e.UpdatePolicy(engine.SystemActor(), stored.ID, versions[(i+1)%2], engine.WriteOptions{})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -103,7 +103,7 @@ func BenchmarkPutDataSource(b *testing.B) {
 			}
 			b.Cleanup(func() {
 				for j := range min(b.N, ring) {
-					if err := f.e.DeleteDataSource(engine.System, base+1+int64(j)); err != nil {
+					if err := f.e.DeleteDataSource(engine.SystemActor(), base+1+int64(j)); err != nil {
 						b.Error(err)
 						return
 					}
@@ -113,7 +113,7 @@ func BenchmarkPutDataSource(b *testing.B) {
 			b.ResetTimer()
 			for i := range b.N {
 				ds := &rounds[(i/ring)%2][i%ring]
-				if err := f.e.PutDataSource(engine.System, ds); err != nil {
+				if err := f.e.PutDataSource(engine.SystemActor(), ds); err != nil {
 					b.Fatal(err)
 				}
 			}

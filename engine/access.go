@@ -145,7 +145,7 @@ func (t *txn) request(ai actorInfo, d *dsState, level model.AccessGrant, req *mo
 		}
 		// A pending request past its expiration is no longer pending: a new request
 		// makes a new record (see docs/semantics.md, Expirations).
-		if (r.State == model.StatePending || r.State == model.StateSubscribed) && live(r, t.now) {
+		if (r.State == model.RecordPending || r.State == model.RecordSubscribed) && live(r, t.now) {
 			return r, false, nil
 		}
 	}
@@ -158,13 +158,13 @@ func (t *txn) request(ai actorInfo, d *dsState, level model.AccessGrant, req *mo
 			return nil, false, model.ErrorList{model.Invalid("approvals", nil,
 				fmt.Sprintf("names %d specific approvers; the request needs none (its outcome needs no approval)", len(req.Approvals)))}
 		}
-		rec.State, rec.Approved = model.StateSubscribed, true
+		rec.State, rec.Approved = model.RecordSubscribed, true
 	case rule.NeedsApproval:
 		slots, err := t.slots(ai, d, res.Slots, req.Approvals)
 		if err != nil {
 			return nil, false, err
 		}
-		rec.State, rec.Approvals = model.StatePending, slots
+		rec.State, rec.Approvals = model.RecordPending, slots
 	default:
 		why := "no subscription policy lets this user subscribe"
 		if len(d.indet) > 0 {
@@ -243,7 +243,7 @@ func (t *txn) grant(ai actorInfo, d *dsState, level model.AccessGrant, req *mode
 		return nil, err
 	}
 	switch req.State {
-	case model.StateSubscribed, model.StateExpert, model.StateOwner:
+	case model.RecordSubscribed, model.RecordExpert, model.RecordOwner:
 	default:
 		return nil, model.ErrorList{model.NotSupported("state", string(req.State), []string{"subscribed", "expert", "owner"})}
 	}
@@ -304,12 +304,12 @@ func (e *Engine) ChangeRecord(a Actor, dataSourceID, recordID int64, ch *model.R
 		t.abort()
 		return nil, fmt.Errorf("%w: no access record %d on data source %d", ErrNotFound, recordID, dataSourceID)
 	}
-	if old.State == model.StateDenied {
+	if old.State == model.RecordDenied {
 		t.abort()
 		return nil, model.ErrorList{model.Invalid("state", nil, fmt.Sprintf(
 			"access record %d is denied, which is final; a new grant or request makes a new record", recordID))}
 	}
-	if ch.State == model.StateSubscribed && old.State == model.StatePending && !old.IsSubscriptionOverride {
+	if ch.State == model.RecordSubscribed && old.State == model.RecordPending && !old.IsSubscriptionOverride {
 		// Approving a request outright: GOVERNANCE only, never the requester (owners
 		// approve their slot with POST /subscription/approve).
 		if !ai.has(permGovernance) {
@@ -325,19 +325,19 @@ func (e *Engine) ChangeRecord(a Actor, dataSourceID, recordID int64, ch *model.R
 	r := cloneRecord(old)
 	switch ch.State {
 	case "":
-	case model.StateDenied:
-		r.State, r.Approved = model.StateDenied, false
-	case model.StateSubscribed, model.StateExpert, model.StateOwner:
-		if r.State == model.StatePending && !live(r, t.now) {
+	case model.RecordDenied:
+		r.State, r.Approved = model.RecordDenied, false
+	case model.RecordSubscribed, model.RecordExpert, model.RecordOwner:
+		if r.State == model.RecordPending && !live(r, t.now) {
 			t.abort()
 			return nil, model.ErrorList{model.Invalid("state", string(ch.State),
 				fmt.Sprintf("the request expired at %s: it is no longer pending and cannot be approved", model.FormatDate(r.Expiration)))}
 		}
-		if !r.IsSubscriptionOverride && ch.State != model.StateSubscribed {
+		if !r.IsSubscriptionOverride && ch.State != model.RecordSubscribed {
 			t.abort()
 			return nil, model.ErrorList{model.Invalid("state", string(ch.State), "is not a state of a request (subscribed or denied)")}
 		}
-		if r.State == model.StatePending {
+		if r.State == model.RecordPending {
 			for i := range r.Approvals {
 				if r.Approvals[i].State != model.SlotApproved {
 					r.Approvals[i].State = model.SlotApproved
@@ -416,7 +416,7 @@ func (s *Snapshot) maySee(ai actorInfo, r *model.AccessRecord, d *dsState, now t
 	case s.owns(ai.id, d, now):
 		return true
 	}
-	return r.State == model.StatePending && s.openSlot(ai, r, d) >= 0
+	return r.State == model.RecordPending && s.openSlot(ai, r, d) >= 0
 }
 
 // judge finds the pending request of an approve or deny entry and the slot ai may fill.
@@ -431,7 +431,7 @@ func (t *txn) judge(ai actorInfo, id int64) (*model.AccessRecord, int, string) {
 		// A record the caller may not see fails exactly like an unknown id.
 		return nil, -1, fmt.Sprintf("no access record with id %d", id)
 	}
-	if r.State != model.StatePending {
+	if r.State != model.RecordPending {
 		return nil, -1, fmt.Sprintf("access record %d is not pending (state %s)", id, r.State)
 	}
 	if !live(r, t.now) {
@@ -460,7 +460,7 @@ func (e *Engine) Approve(a Actor, entries []model.ApproveEntry) ([]Failure, erro
 				all = all && sl.State == model.SlotApproved
 			}
 			if all {
-				r.State, r.Approved = model.StateSubscribed, true
+				r.State, r.Approved = model.RecordSubscribed, true
 			}
 			if x := entries[i].Expiration; !x.IsZero() {
 				r.Expiration = x
@@ -473,7 +473,7 @@ func (e *Engine) Approve(a Actor, entries []model.ApproveEntry) ([]Failure, erro
 func (e *Engine) Deny(a Actor, entries []model.DenyEntry) ([]Failure, error) {
 	return e.perEntry(a, "deny", len(entries), func(i int) int64 { return entries[i].ID },
 		func(t *txn, ai actorInfo, i int, r *model.AccessRecord, _ int) {
-			r.State, r.Approved, r.DenialReasoning = model.StateDenied, false, entries[i].DenialReasoning
+			r.State, r.Approved, r.DenialReasoning = model.RecordDenied, false, entries[i].DenialReasoning
 		})
 }
 

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"errors"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/tollgate-dev/tollgate/model"
@@ -21,35 +23,41 @@ var (
 	ErrInternal = errors.New("internal error")
 )
 
-// Actor is who performs a call: a user id of the directory, or System.
+// Actor is who performs a call: a user of the directory (As), or the system actor
+// (SystemActor) that bundle setup and trusted tooling run as. The zero Actor is
+// nobody: every call it makes fails with ErrUnauthenticated.
 type Actor struct {
-	// ID is a user's profile id; 0 is the built-in GOVERNANCE actor System.
-	ID int64
+	// ID is the user's profile id; 0 for the system actor and for nobody.
+	ID     int64
+	system bool
 }
 
-// System is the built-in GOVERNANCE actor (profile id 0, not a user) that bundle
-// setup runs as.
-var System = Actor{ID: 0}
+// SystemActor returns the built-in GOVERNANCE actor (not a user of the directory).
+// Only code that holds the Engine can make it; a REST caller never acts as it.
+func SystemActor() Actor { return Actor{system: true} }
 
-// As returns the actor for a user id.
+// As returns the actor for a user id. As(0) is nobody (the zero Actor).
 func As(userID int64) Actor { return Actor{ID: userID} }
 
-// Grant is an effective access level.
-type Grant uint8
+// IsSystem reports whether a is the system actor.
+func (a Actor) IsSystem() bool { return a.system }
 
-// Grants, ordered.
+// Level is an effective access level: what a decision grants.
+type Level uint8
+
+// Levels, ordered.
 const (
-	None Grant = iota
-	Read
-	Write
+	LevelNone Level = iota
+	LevelRead
+	LevelWrite
 )
 
 // String returns NONE, READ or WRITE.
-func (g Grant) String() string {
+func (g Level) String() string {
 	switch g {
-	case Read:
+	case LevelRead:
 		return "READ"
-	case Write:
+	case LevelWrite:
 		return "WRITE"
 	}
 	return "NONE"
@@ -68,9 +76,15 @@ const (
 	StateOwner
 )
 
-// String returns none, requestable, eligible, pending, subscribed or owner.
+var stateNames = [...]string{"none", "requestable", "eligible", "pending", "subscribed", "owner"}
+
+// String returns none, requestable, eligible, pending, subscribed or owner; a value
+// out of range renders as State(n).
 func (s State) String() string {
-	return [...]string{"none", "requestable", "eligible", "pending", "subscribed", "owner"}[s]
+	if int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return "State(" + strconv.Itoa(int(s)) + ")"
 }
 
 // ReasonKind classifies a Reason.
@@ -110,7 +124,7 @@ const MaxReasons = 8
 
 // Decision is what one user gets on one data source, with the reasons.
 type Decision struct {
-	Grant        Grant
+	Grant        Level
 	Read         State
 	Write        State
 	Discoverable bool
@@ -118,8 +132,15 @@ type Decision struct {
 	nReasons     int
 }
 
-// Reasons returns the reasons (a view into d; copy to keep).
-func (d *Decision) Reasons() []Reason { return d.reasons[:d.nReasons] }
+// Reasons returns a copy of the reasons; it works on a value, so
+// e.Decide(u, ds).Reasons() compiles. Decide itself does not allocate; Reasons does
+// (once, when there are reasons).
+func (d Decision) Reasons() []Reason {
+	if d.nReasons == 0 {
+		return nil
+	}
+	return slices.Clone(d.reasons[:d.nReasons])
+}
 
 // WriteOptions are the query flags of policy writes.
 type WriteOptions struct {
@@ -141,8 +162,8 @@ type Impact struct {
 type UserImpact struct {
 	ProfileID    int64
 	DataSourceID int64
-	Before       Grant
-	After        Grant
+	Before       Level
+	After        Level
 }
 
 // Failure is one refused entry of Approve or Deny.

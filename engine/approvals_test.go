@@ -125,7 +125,7 @@ func TestApprovalsSatisfiedRequest(t *testing.T) {
 			assert.Equal(t, tc.ds, r.DataSourceID)
 			assert.Equal(t, tc.user, r.Profile)
 			assert.Zero(t, r.Group)
-			assert.Equal(t, model.StateSubscribed, r.State)
+			assert.Equal(t, model.RecordSubscribed, r.State)
 			assert.True(t, r.Approved)
 			assert.True(t, r.Policy)
 			assert.False(t, r.IsSubscriptionOverride)
@@ -136,9 +136,9 @@ func TestApprovalsSatisfiedRequest(t *testing.T) {
 			require.Len(t, e.Records(), 1)
 			d = e.Decide(tc.user, tc.ds)
 			if tc.level == model.Write {
-				assert.Equal(t, engine.Write, d.Grant)
+				assert.Equal(t, engine.LevelWrite, d.Grant)
 			} else {
-				assert.GreaterOrEqual(t, d.Grant, engine.Read)
+				assert.GreaterOrEqual(t, d.Grant, engine.LevelRead)
 			}
 		})
 	}
@@ -216,7 +216,7 @@ func TestApprovalsSlots(t *testing.T) {
 				create(t, e, p)
 			}
 			r := semRequest(t, e, bob, 10, tc.level)
-			assert.Equal(t, model.StatePending, r.State)
+			assert.Equal(t, model.RecordPending, r.State)
 			assert.False(t, r.Approved)
 			assert.True(t, r.Policy)
 			assert.False(t, r.IsSubscriptionOverride)
@@ -238,7 +238,7 @@ func TestApprovalsSlots(t *testing.T) {
 			} else {
 				assert.Equal(t, engine.StatePending, d.Read)
 			}
-			assert.Equal(t, engine.None, d.Grant)
+			assert.Equal(t, engine.LevelNone, d.Grant)
 		})
 	}
 }
@@ -251,7 +251,7 @@ func TestApprovalsSpecificApprover(t *testing.T) {
 	govThenOwner := []model.Approval{{RequiredPermission: G, SpecificApproverRequired: true}, {RequiredPermission: O, SpecificApproverRequired: true}}
 	mixed := []model.Approval{{RequiredPermission: G}, {RequiredPermission: A, SpecificApproverRequired: true}}
 	ownerGrant := func(t *testing.T, e *engine.Engine) {
-		semGrant(t, e, engine.As(gov), 10, semGrantOwner, 0, model.StateOwner, model.Read, time.Time{})
+		semGrant(t, e, engine.As(gov), 10, semGrantOwner, 0, model.RecordOwner, model.Read, time.Time{})
 	}
 	cases := []struct {
 		name      string
@@ -307,7 +307,7 @@ func TestApprovalsSpecificApprover(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, int64(nRec+1), r.ID)
-			assert.Equal(t, model.StatePending, r.State)
+			assert.Equal(t, model.RecordPending, r.State)
 			require.Len(t, r.Approvals, len(tc.approvals))
 			j := 0
 			for i, s := range r.Approvals {
@@ -333,14 +333,14 @@ func TestApprovalsSpecificApprover(t *testing.T) {
 		assert.Equal(t, []int64{2}, failedIDs(approve(t, e, gov, 2)), "gov holds GOVERNANCE but is not the named approver")
 		assert.Equal(t, []int64{2}, failedIDs(approve(t, e, carol, 2)), "carol owns 10 but is not the named approver")
 		assert.Empty(t, approve(t, e, semGrantOwner, 2))
-		assert.Equal(t, model.StatePending, record(t, e, 2).State)
+		assert.Equal(t, model.RecordPending, record(t, e, 2).State)
 		assert.Empty(t, approve(t, e, semGov2, 2))
 		r := record(t, e, 2)
-		assert.Equal(t, model.StateSubscribed, r.State)
+		assert.Equal(t, model.RecordSubscribed, r.State)
 		assert.True(t, r.Approved)
 		assert.Equal(t, int64(semGov2), r.Approvals[0].Approver)
 		assert.Equal(t, int64(semGrantOwner), r.Approvals[1].Approver)
-		assert.Equal(t, engine.Read, e.Decide(bob, 10).Grant)
+		assert.Equal(t, engine.LevelRead, e.Decide(bob, 10).Grant)
 	})
 }
 
@@ -376,7 +376,7 @@ func TestApprovalsRefusedRequest(t *testing.T) {
 			require.ErrorIs(t, err, engine.ErrForbidden)
 			assert.Equal(t, before, mustExport(t, e))
 			// No id was used: a later grant is record 1.
-			r := semGrant(t, e, engine.As(gov), tc.ds, tc.user, 0, model.StateSubscribed, model.Read, time.Time{})
+			r := semGrant(t, e, engine.As(gov), tc.ds, tc.user, 0, model.RecordSubscribed, model.Read, time.Time{})
 			assert.Equal(t, int64(1), r.ID)
 		})
 	}
@@ -399,31 +399,31 @@ func TestApprovalsRepeatRequest(t *testing.T) {
 		records  int
 	}{
 		{"pending twice", []*model.Policy{semPolicy("a", aApproval(model.Governance))},
-			[]call{{bob, model.Read, 1, model.StatePending}, {bob, model.Read, 1, model.StatePending}}, nil, 1},
+			[]call{{bob, model.Read, 1, model.RecordPending}, {bob, model.Read, 1, model.RecordPending}}, nil, 1},
 		{"subscribed twice", []*model.Policy{semPolicy("a", aAnyone(false))},
-			[]call{{bob, model.Read, 1, model.StateSubscribed}, {bob, model.Read, 1, model.StateSubscribed}}, nil, 1},
+			[]call{{bob, model.Read, 1, model.RecordSubscribed}, {bob, model.Read, 1, model.RecordSubscribed}}, nil, 1},
 		{"another user's record does not count", []*model.Policy{semPolicy("a", aAnyone(false))},
-			[]call{{bob, model.Read, 1, model.StateSubscribed}, {alice, model.Read, 2, model.StateSubscribed}}, nil, 2},
+			[]call{{bob, model.Read, 1, model.RecordSubscribed}, {alice, model.Read, 2, model.RecordSubscribed}}, nil, 2},
 		{"after a denial a new request is made", []*model.Policy{semPolicy("a", aApproval(model.Governance))},
-			[]call{{bob, model.Read, 1, model.StatePending}, {bob, model.Read, 2, model.StatePending}},
+			[]call{{bob, model.Read, 1, model.RecordPending}, {bob, model.Read, 2, model.RecordPending}},
 			func(t *testing.T, e *engine.Engine, _ *clock, i int) { require.Empty(t, deny(t, e, gov, 1)) }, 2},
 		{"after a revocation a new request is made", []*model.Policy{semPolicy("a", aAnyone(false))},
-			[]call{{bob, model.Read, 1, model.StateSubscribed}, {bob, model.Read, 2, model.StateSubscribed}},
+			[]call{{bob, model.Read, 1, model.RecordSubscribed}, {bob, model.Read, 2, model.RecordSubscribed}},
 			func(t *testing.T, e *engine.Engine, _ *clock, i int) {
-				_, err := e.ChangeRecord(engine.As(gov), 12, 1, &model.RecordChange{State: model.StateDenied})
+				_, err := e.ChangeRecord(engine.As(gov), 12, 1, &model.RecordChange{State: model.RecordDenied})
 				require.NoError(t, err)
 			}, 2},
 		{"a pending WRITE request does not block a READ request", []*model.Policy{
 			semPolicy("r", aAnyone(false)), semPolicy("w", atWrite(aApproval(model.Governance)))},
-			[]call{{bob, model.Write, 1, model.StatePending}, {bob, model.Read, 2, model.StateSubscribed}}, nil, 2},
+			[]call{{bob, model.Write, 1, model.RecordPending}, {bob, model.Read, 2, model.RecordSubscribed}}, nil, 2},
 		{"a pending READ request does not block a WRITE request", []*model.Policy{
 			semPolicy("r", aApproval(model.Governance)), semPolicy("w", atWrite(aApproval(model.Owner)))},
-			[]call{{bob, model.Read, 1, model.StatePending}, {bob, model.Write, 2, model.StatePending}}, nil, 2},
+			[]call{{bob, model.Read, 1, model.RecordPending}, {bob, model.Write, 2, model.RecordPending}}, nil, 2},
 		{"a subscribed READ record does not block a WRITE request", []*model.Policy{
 			semPolicy("r", aAnyone(false)), semPolicy("w", atWrite(aAnyone(false)))},
-			[]call{{bob, model.Read, 1, model.StateSubscribed}, {bob, model.Write, 2, model.StateSubscribed}}, nil, 2},
+			[]call{{bob, model.Read, 1, model.RecordSubscribed}, {bob, model.Write, 2, model.RecordSubscribed}}, nil, 2},
 		{"holding through an automatic policy does not stop a request", []*model.Policy{semPolicy("a", aAnyone(true))},
-			[]call{{bob, model.Read, 1, model.StateSubscribed}, {bob, model.Read, 1, model.StateSubscribed}}, nil, 1},
+			[]call{{bob, model.Read, 1, model.RecordSubscribed}, {bob, model.Read, 1, model.RecordSubscribed}}, nil, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -464,7 +464,7 @@ func TestApprovalsRepeatRequest(t *testing.T) {
 		c.now = t0.Add(time.Hour)
 		r = semRequest(t, e, bob, 12, model.Read)
 		assert.Equal(t, int64(3), r.ID, "the expired record does not count")
-		assert.Equal(t, model.StatePending, r.State)
+		assert.Equal(t, model.RecordPending, r.State)
 	})
 }
 
@@ -515,21 +515,21 @@ func TestApprovalsApprove(t *testing.T) {
 		}},
 		{"an owner by an owner-state grant fills an OWNER slot", 12, bob, []model.Permission{O},
 			func(t *testing.T, e *engine.Engine) {
-				semGrant(t, e, engine.As(gov), 12, semGrantOwner, 0, model.StateOwner, model.Read, time.Time{})
+				semGrant(t, e, engine.As(gov), 12, semGrantOwner, 0, model.RecordOwner, model.Read, time.Time{})
 			}, []step{
 				{carol, true, []int64{0}, false},
 				{semGrantOwner, false, []int64{semGrantOwner}, true},
 			}},
 		{"a member of a group with an owner-state grant fills an OWNER slot", 12, bob, []model.Permission{O},
 			func(t *testing.T, e *engine.Engine) {
-				semGrant(t, e, engine.As(gov), 12, 0, 1, model.StateOwner, model.Read, time.Time{}) // finance
+				semGrant(t, e, engine.As(gov), 12, 0, 1, model.RecordOwner, model.Read, time.Time{}) // finance
 			}, []step{
 				{outsider, true, []int64{0}, false},
 				{alice, false, []int64{alice}, true},
 			}},
 		{"an expired owner-state grant fills nothing", 12, bob, []model.Permission{O},
 			func(t *testing.T, e *engine.Engine) {
-				semGrant(t, e, engine.As(gov), 12, semGrantOwner, 0, model.StateOwner, model.Read, t0)
+				semGrant(t, e, engine.As(gov), 12, semGrantOwner, 0, model.RecordOwner, model.Read, t0)
 			}, []step{
 				{semGrantOwner, true, []int64{0}, false},
 			}},
@@ -573,11 +573,11 @@ func TestApprovalsApprove(t *testing.T) {
 				}
 				d := e.Decide(tc.requester, tc.ds)
 				if st.done {
-					assert.Equal(t, model.StateSubscribed, r.State, "step %d", i)
+					assert.Equal(t, model.RecordSubscribed, r.State, "step %d", i)
 					assert.True(t, r.Approved, "step %d", i)
 					assert.Equal(t, engine.StateSubscribed, d.Read, "step %d", i)
 				} else {
-					assert.Equal(t, model.StatePending, r.State, "step %d", i)
+					assert.Equal(t, model.RecordPending, r.State, "step %d", i)
 					assert.False(t, r.Approved, "step %d", i)
 					if tc.requester != carol {
 						assert.Equal(t, engine.StatePending, d.Read, "step %d", i)
@@ -635,11 +635,11 @@ func TestApprovalsDeny(t *testing.T) {
 			r := record(t, e, 1)
 			if tc.ok {
 				assert.Empty(t, f)
-				assert.Equal(t, model.StateDenied, r.State)
+				assert.Equal(t, model.RecordDenied, r.State)
 				assert.False(t, r.Approved)
 				assert.Equal(t, "no need to know", r.DenialReasoning)
 				d := e.Decide(tc.requester, 10)
-				assert.Equal(t, engine.None, d.Grant)
+				assert.Equal(t, engine.LevelNone, d.Grant)
 				if tc.requester == bob {
 					assert.Equal(t, engine.StateRequestable, d.Read, "denied: requestable again")
 				}
@@ -651,7 +651,7 @@ func TestApprovalsDeny(t *testing.T) {
 			require.Len(t, f, 1)
 			assert.Equal(t, int64(1), f[0].ID)
 			assert.NotEmpty(t, f[0].Reason)
-			assert.Equal(t, model.StatePending, r.State)
+			assert.Equal(t, model.RecordPending, r.State)
 			assert.Equal(t, prev.Approvals, r.Approvals)
 			assert.Empty(t, r.DenialReasoning)
 		})
@@ -681,10 +681,10 @@ func TestApprovalsPerEntryFailures(t *testing.T) {
 		for _, x := range f {
 			assert.NotEmpty(t, x.Reason)
 		}
-		assert.Equal(t, model.StateSubscribed, record(t, e, 1).State)
-		assert.Equal(t, model.StateSubscribed, record(t, e, 2).State)
-		assert.Equal(t, model.StatePending, record(t, e, 3).State)
-		assert.Equal(t, model.StateSubscribed, record(t, e, 4).State)
+		assert.Equal(t, model.RecordSubscribed, record(t, e, 1).State)
+		assert.Equal(t, model.RecordSubscribed, record(t, e, 2).State)
+		assert.Equal(t, model.RecordPending, record(t, e, 3).State)
+		assert.Equal(t, model.RecordSubscribed, record(t, e, 4).State)
 	})
 	t.Run("deny", func(t *testing.T) {
 		t.Parallel()
@@ -693,10 +693,10 @@ func TestApprovalsPerEntryFailures(t *testing.T) {
 			{ID: 2, DenialReasoning: "x"}, {ID: 3, DenialReasoning: "x"}})
 		require.NoError(t, err)
 		assert.Equal(t, []int64{99, 2, 3}, failedIDs(f))
-		assert.Equal(t, model.StateDenied, record(t, e, 1).State)
-		assert.Equal(t, model.StateSubscribed, record(t, e, 2).State)
-		assert.Equal(t, model.StatePending, record(t, e, 3).State)
-		assert.Equal(t, model.StatePending, record(t, e, 4).State)
+		assert.Equal(t, model.RecordDenied, record(t, e, 1).State)
+		assert.Equal(t, model.RecordSubscribed, record(t, e, 2).State)
+		assert.Equal(t, model.RecordPending, record(t, e, 3).State)
+		assert.Equal(t, model.RecordPending, record(t, e, 4).State)
 	})
 	t.Run("every entry failing is still an answer, and changes nothing", func(t *testing.T) {
 		t.Parallel()
@@ -736,7 +736,7 @@ func TestApprovalsExpirationOnApproval(t *testing.T) {
 			require.Empty(t, f)
 		}},
 		{"record change to subscribed", func(t *testing.T, e *engine.Engine) {
-			_, err := e.ChangeRecord(engine.As(gov), 12, 1, &model.RecordChange{State: model.StateSubscribed, Expiration: exp, HasExpiration: true})
+			_, err := e.ChangeRecord(engine.As(gov), 12, 1, &model.RecordChange{State: model.RecordSubscribed, Expiration: exp, HasExpiration: true})
 			require.NoError(t, err)
 		}},
 	}
@@ -748,12 +748,12 @@ func TestApprovalsExpirationOnApproval(t *testing.T) {
 			semRequest(t, e, bob, 12, model.Read)
 			tc.approve(t, e)
 			r := record(t, e, 1)
-			assert.Equal(t, model.StateSubscribed, r.State)
+			assert.Equal(t, model.RecordSubscribed, r.State)
 			assert.True(t, r.Expiration.Equal(exp), "expiration %v", r.Expiration)
 			c.now = exp.Add(-time.Nanosecond)
-			assert.Equal(t, engine.Read, e.Decide(bob, 12).Grant)
+			assert.Equal(t, engine.LevelRead, e.Decide(bob, 12).Grant)
 			c.now = exp
-			assert.Equal(t, engine.None, e.Decide(bob, 12).Grant)
+			assert.Equal(t, engine.LevelNone, e.Decide(bob, 12).Grant)
 		})
 	}
 }
@@ -767,53 +767,53 @@ func TestApprovalsChangeRecord(t *testing.T) {
 		name   string
 		setup  func(t *testing.T, e *engine.Engine) (ds int64, user int64)
 		change model.RecordState
-		grant  engine.Grant
+		grant  engine.Level
 		read   engine.State
 		onTen  bool // the record is on data source 10, which carol owns
 	}{
 		{"denied revokes a manual grant to a user", func(t *testing.T, e *engine.Engine) (int64, int64) {
-			semGrant(t, e, engine.As(carol), 10, bob, 0, model.StateSubscribed, model.Write, noExp)
+			semGrant(t, e, engine.As(carol), 10, bob, 0, model.RecordSubscribed, model.Write, noExp)
 			return 10, bob
-		}, model.StateDenied, engine.None, sNone, true},
+		}, model.RecordDenied, engine.LevelNone, sNone, true},
 		{"denied revokes a manual grant to a group", func(t *testing.T, e *engine.Engine) (int64, int64) {
-			semGrant(t, e, engine.As(gov), 12, 0, 1, model.StateSubscribed, model.Read, noExp)
+			semGrant(t, e, engine.As(gov), 12, 0, 1, model.RecordSubscribed, model.Read, noExp)
 			return 12, alice
-		}, model.StateDenied, engine.None, sNone, false},
+		}, model.RecordDenied, engine.LevelNone, sNone, false},
 		{"denied revokes a self-subscription", func(t *testing.T, e *engine.Engine) (int64, int64) {
 			create(t, e, semPolicy("a", aAnyone(false)))
 			semRequest(t, e, bob, 12, model.Read)
 			return 12, bob
-		}, model.StateDenied, engine.None, sElig, false},
+		}, model.RecordDenied, engine.LevelNone, sElig, false},
 		{"denied revokes an approved request", func(t *testing.T, e *engine.Engine) (int64, int64) {
 			create(t, e, semPolicy("a", aApproval(model.Governance)))
 			semRequest(t, e, bob, 12, model.Read)
 			require.Empty(t, approve(t, e, gov, 1))
 			return 12, bob
-		}, model.StateDenied, engine.None, sReq, false},
+		}, model.RecordDenied, engine.LevelNone, sReq, false},
 		{"denied refuses a pending request", func(t *testing.T, e *engine.Engine) (int64, int64) {
 			create(t, e, semPolicy("a", aApproval(model.Governance)))
 			semRequest(t, e, bob, 12, model.Read)
 			return 12, bob
-		}, model.StateDenied, engine.None, sReq, false},
+		}, model.RecordDenied, engine.LevelNone, sReq, false},
 		{"denied revokes an owner-state grant", func(t *testing.T, e *engine.Engine) (int64, int64) {
-			semGrant(t, e, engine.As(gov), 12, bob, 0, model.StateOwner, model.Read, noExp)
+			semGrant(t, e, engine.As(gov), 12, bob, 0, model.RecordOwner, model.Read, noExp)
 			return 12, bob
-		}, model.StateDenied, engine.None, sNone, false},
+		}, model.RecordDenied, engine.LevelNone, sNone, false},
 		{"subscribed approves a pending request outright", func(t *testing.T, e *engine.Engine) (int64, int64) {
 			create(t, e, semPolicy("a", aApproval(model.Governance, model.Owner), onTag("Finance")))
 			semRequest(t, e, bob, 10, model.Read)
 			return 10, bob
-		}, model.StateSubscribed, engine.Read, sSub, true},
+		}, model.RecordSubscribed, engine.LevelRead, sSub, true},
 		{"subscribed approves a partly approved request outright", func(t *testing.T, e *engine.Engine) (int64, int64) {
 			create(t, e, semPolicy("a", aApproval(model.Governance, model.Owner), onTag("Finance")))
 			semRequest(t, e, bob, 10, model.Read)
 			require.Empty(t, approve(t, e, gov, 1))
 			return 10, bob
-		}, model.StateSubscribed, engine.Read, sSub, true},
+		}, model.RecordSubscribed, engine.LevelRead, sSub, true},
 	}
 	for _, actor := range []int64{gov, carol} {
 		for _, tc := range cases {
-			if actor == carol && (!tc.onTen || tc.change == model.StateSubscribed) {
+			if actor == carol && (!tc.onTen || tc.change == model.RecordSubscribed) {
 				continue // carol owns only data source 10; outright approval is GOVERNANCE's
 			}
 			t.Run(fmt.Sprintf("%s, by user %d", tc.name, actor), func(t *testing.T) {
@@ -823,7 +823,7 @@ func TestApprovalsChangeRecord(t *testing.T) {
 				r, err := e.ChangeRecord(engine.As(actor), ds, 1, &model.RecordChange{State: tc.change})
 				require.NoError(t, err)
 				assert.Equal(t, tc.change, r.State)
-				if tc.change == model.StateSubscribed {
+				if tc.change == model.RecordSubscribed {
 					assert.True(t, r.Approved)
 				}
 				assert.Equal(t, tc.change, record(t, e, 1).State)
@@ -838,32 +838,32 @@ func TestApprovalsChangeRecord(t *testing.T) {
 	t.Run("a record of another data source, or no record, is 404 and changes nothing", func(t *testing.T) {
 		t.Parallel()
 		e, _ := semWorld(t)
-		semGrant(t, e, engine.As(gov), 12, bob, 0, model.StateSubscribed, model.Read, noExp)   // 1 on 12
-		semGrant(t, e, engine.As(carol), 10, bob, 0, model.StateSubscribed, model.Read, noExp) // 2 on 10
+		semGrant(t, e, engine.As(gov), 12, bob, 0, model.RecordSubscribed, model.Read, noExp)   // 1 on 12
+		semGrant(t, e, engine.As(carol), 10, bob, 0, model.RecordSubscribed, model.Read, noExp) // 2 on 10
 		before := mustExport(t, e)
-		_, err := e.ChangeRecord(engine.As(gov), 10, 1, &model.RecordChange{State: model.StateDenied})
+		_, err := e.ChangeRecord(engine.As(gov), 10, 1, &model.RecordChange{State: model.RecordDenied})
 		require.ErrorIs(t, err, engine.ErrNotFound)
-		_, err = e.ChangeRecord(engine.As(carol), 10, 1, &model.RecordChange{State: model.StateDenied})
+		_, err = e.ChangeRecord(engine.As(carol), 10, 1, &model.RecordChange{State: model.RecordDenied})
 		require.ErrorIs(t, err, engine.ErrNotFound, "carol owns 10, record 1 is on 12")
-		_, err = e.ChangeRecord(engine.As(gov), 12, 99, &model.RecordChange{State: model.StateDenied})
+		_, err = e.ChangeRecord(engine.As(gov), 12, 99, &model.RecordChange{State: model.RecordDenied})
 		require.ErrorIs(t, err, engine.ErrNotFound)
-		_, err = e.ChangeRecord(engine.As(gov), 999, 1, &model.RecordChange{State: model.StateDenied})
+		_, err = e.ChangeRecord(engine.As(gov), 999, 1, &model.RecordChange{State: model.RecordDenied})
 		require.ErrorIs(t, err, engine.ErrNotFound)
 		assert.Equal(t, before, mustExport(t, e))
-		assert.Equal(t, engine.Read, e.Decide(bob, 12).Grant)
+		assert.Equal(t, engine.LevelRead, e.Decide(bob, 12).Grant)
 	})
 
 	t.Run("an expiration change is set", func(t *testing.T) {
 		t.Parallel()
 		e, c := semWorld(t)
-		semGrant(t, e, engine.As(gov), 12, bob, 0, model.StateSubscribed, model.Read, noExp)
+		semGrant(t, e, engine.As(gov), 12, bob, 0, model.RecordSubscribed, model.Read, noExp)
 		exp := t0.Add(time.Hour)
 		r, err := e.ChangeRecord(engine.As(gov), 12, 1, &model.RecordChange{Expiration: exp, HasExpiration: true})
 		require.NoError(t, err)
 		assert.True(t, r.Expiration.Equal(exp))
-		assert.Equal(t, model.StateSubscribed, r.State)
+		assert.Equal(t, model.RecordSubscribed, r.State)
 		c.now = exp
-		assert.Equal(t, engine.None, e.Decide(bob, 12).Grant)
+		assert.Equal(t, engine.LevelNone, e.Decide(bob, 12).Grant)
 	})
 }
 
@@ -883,19 +883,19 @@ func TestApprovalsManualGrants(t *testing.T) {
 		wantGroup     int64
 		reach, notYet []int64 // users holding the level after the grant / not
 	}{
-		{"to a user, by the owner", carol, 10, ptr(bob), nil, model.StateSubscribed, model.Read, bob, 0, []int64{bob}, []int64{alice}},
-		{"to a user, by GOVERNANCE, WRITE", gov, 12, ptr(bob), nil, model.StateExpert, model.Write, bob, 0, []int64{bob}, []int64{alice}},
-		{"to the caller by default", carol, 10, nil, nil, model.StateSubscribed, model.Write, carol, 0, []int64{carol}, []int64{bob}},
-		{"to a group", gov, 12, nil, ptr(1), model.StateSubscribed, model.Read, 0, 1, []int64{alice, erin}, []int64{bob, gov}},
-		{"to a group, WRITE, by the owner", carol, 10, nil, ptr(2), model.StateSubscribed, model.Write, 0, 2, []int64{bob}, []int64{alice, erin}},
-		{"owner state to a user", gov, 12, ptr(outsider), nil, model.StateOwner, model.Read, outsider, 0, []int64{outsider}, []int64{bob}},
-		{"by an owner through an owner-state grant", semGrantOwner, 10, ptr(bob), nil, model.StateSubscribed, model.Read, bob, 0, []int64{bob}, []int64{alice}},
+		{"to a user, by the owner", carol, 10, ptr(bob), nil, model.RecordSubscribed, model.Read, bob, 0, []int64{bob}, []int64{alice}},
+		{"to a user, by GOVERNANCE, WRITE", gov, 12, ptr(bob), nil, model.RecordExpert, model.Write, bob, 0, []int64{bob}, []int64{alice}},
+		{"to the caller by default", carol, 10, nil, nil, model.RecordSubscribed, model.Write, carol, 0, []int64{carol}, []int64{bob}},
+		{"to a group", gov, 12, nil, ptr(1), model.RecordSubscribed, model.Read, 0, 1, []int64{alice, erin}, []int64{bob, gov}},
+		{"to a group, WRITE, by the owner", carol, 10, nil, ptr(2), model.RecordSubscribed, model.Write, 0, 2, []int64{bob}, []int64{alice, erin}},
+		{"owner state to a user", gov, 12, ptr(outsider), nil, model.RecordOwner, model.Read, outsider, 0, []int64{outsider}, []int64{bob}},
+		{"by an owner through an owner-state grant", semGrantOwner, 10, ptr(bob), nil, model.RecordSubscribed, model.Read, bob, 0, []int64{bob}, []int64{alice}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e, _ := semWorld(t)
-			semGrant(t, e, engine.As(gov), 10, semGrantOwner, 0, model.StateOwner, model.Read, noExp) // record 1
+			semGrant(t, e, engine.As(gov), 10, semGrantOwner, 0, model.RecordOwner, model.Read, noExp) // record 1
 			r, err := e.Access(engine.As(tc.actor), tc.ds, &model.AccessRequest{ProfileID: tc.profile, GroupID: tc.group,
 				State: tc.state, AccessGrant: tc.level})
 			require.NoError(t, err)
@@ -912,9 +912,9 @@ func TestApprovalsManualGrants(t *testing.T) {
 			assert.Equal(t, tc.level, r.AccessGrant)
 			assert.Empty(t, r.Approvals)
 			assert.Len(t, e.Records(), 2, "one record, even for a group")
-			want := engine.Read
+			want := engine.LevelRead
 			if tc.level == model.Write {
-				want = engine.Write
+				want = engine.LevelWrite
 			}
 			for _, u := range tc.reach {
 				assert.Equal(t, want, e.Decide(u, tc.ds).Grant, "user %d", u)
@@ -923,7 +923,7 @@ func TestApprovalsManualGrants(t *testing.T) {
 				if u == carol && tc.ds == 10 {
 					continue
 				}
-				assert.Equal(t, engine.None, e.Decide(u, tc.ds).Grant, "user %d", u)
+				assert.Equal(t, engine.LevelNone, e.Decide(u, tc.ds).Grant, "user %d", u)
 			}
 		})
 	}
@@ -932,13 +932,13 @@ func TestApprovalsManualGrants(t *testing.T) {
 		t.Parallel()
 		e, _ := semWorld(t)
 		g := int64(1)
-		_, err := e.Access(engine.As(gov), 12, &model.AccessRequest{GroupID: &g, State: model.StateSubscribed, AccessGrant: model.Write})
+		_, err := e.Access(engine.As(gov), 12, &model.AccessRequest{GroupID: &g, State: model.RecordSubscribed, AccessGrant: model.Write})
 		require.NoError(t, err)
-		assert.Equal(t, engine.None, e.Decide(outsider, 12).Grant)
+		assert.Equal(t, engine.LevelNone, e.Decide(outsider, 12).Grant)
 		semEditUser(t, e, outsider, func(u *model.User) { u.Groups = []string{"finance"} })
-		assert.Equal(t, engine.Write, e.Decide(outsider, 12).Grant)
-		require.NoError(t, e.PutUser(engine.System, &model.User{ID: 30, Name: "New", Groups: []string{"finance"}}))
-		assert.Equal(t, engine.Write, e.Decide(30, 12).Grant)
+		assert.Equal(t, engine.LevelWrite, e.Decide(outsider, 12).Grant)
+		require.NoError(t, e.PutUser(engine.SystemActor(), &model.User{ID: 30, Name: "New", Groups: []string{"finance"}}))
+		assert.Equal(t, engine.LevelWrite, e.Decide(30, 12).Grant)
 	})
 }
 
@@ -964,7 +964,7 @@ func TestApprovalsRecordIDs(t *testing.T) {
 			return e.Access(engine.As(bob), 12, &model.AccessRequest{})
 		}, 0},
 		{"refused: a grant by a plain user", func() (*model.AccessRecord, error) {
-			return e.Access(engine.As(alice), 12, &model.AccessRequest{ProfileID: &bobID, State: model.StateSubscribed})
+			return e.Access(engine.As(alice), 12, &model.AccessRequest{ProfileID: &bobID, State: model.RecordSubscribed})
 		}, 0},
 		{"refused: a bad specific approver", func() (*model.AccessRecord, error) {
 			return e.Access(engine.As(bob), 11, &model.AccessRequest{Approvals: []model.SpecificApprover{{SpecificApprover: gov}}})
@@ -976,7 +976,7 @@ func TestApprovalsRecordIDs(t *testing.T) {
 			return e.Access(engine.As(404), 10, &model.AccessRequest{})
 		}, 0},
 		{"a grant", func() (*model.AccessRecord, error) {
-			return e.Access(engine.As(carol), 10, &model.AccessRequest{ProfileID: &bobID, State: model.StateSubscribed, AccessGrant: model.Write})
+			return e.Access(engine.As(carol), 10, &model.AccessRequest{ProfileID: &bobID, State: model.RecordSubscribed, AccessGrant: model.Write})
 		}, 2},
 		{"a repeat request answers record 1", func() (*model.AccessRecord, error) {
 			return e.Access(engine.As(bob), 10, &model.AccessRequest{})
@@ -1021,8 +1021,8 @@ func TestApprovalsRequestBesideOwnManualGrant(t *testing.T) {
 		state model.RecordState
 		bug   string
 	}{
-		{model.StateExpert, ""},
-		{model.StateOwner, ""},
+		{model.RecordExpert, ""},
+		{model.RecordOwner, ""},
 	}
 	for _, tc := range cases {
 		t.Run(string(tc.state), func(t *testing.T) {
@@ -1033,7 +1033,7 @@ func TestApprovalsRequestBesideOwnManualGrant(t *testing.T) {
 			semGrant(t, e, engine.As(gov), 12, bob, 0, tc.state, model.Read, time.Time{}) // record 1
 			r := semRequest(t, e, bob, 12, model.Read)
 			assert.Equal(t, int64(2), r.ID)
-			assert.Equal(t, model.StateSubscribed, r.State)
+			assert.Equal(t, model.RecordSubscribed, r.State)
 			assert.True(t, r.Policy)
 			assert.False(t, r.IsSubscriptionOverride)
 			assert.Len(t, e.Records(), 2)
@@ -1075,7 +1075,7 @@ func TestApprovalsNamedApproversWithoutSlots(t *testing.T) {
 			r, err := e.Access(engine.As(bob), 12, &model.AccessRequest{AccessGrant: tc.level, Approvals: tc.named})
 			if tc.want == nil {
 				require.NoError(t, err)
-				assert.Equal(t, model.StateSubscribed, r.State)
+				assert.Equal(t, model.RecordSubscribed, r.State)
 				return
 			}
 			require.ErrorIs(t, err, tc.want)
@@ -1106,16 +1106,16 @@ func TestApprovalsExpiredPendingRequest(t *testing.T) {
 	assert.Equal(t, engine.StateRequestable, e.Decide(bob, 12).Read)
 	assert.Equal(t, []int64{1}, failedIDs(approve(t, e, gov, 1)), "an expired request cannot be approved")
 	assert.Equal(t, []int64{1}, failedIDs(deny(t, e, gov, 1)), "nor denied")
-	_, err = e.ChangeRecord(engine.As(gov), 12, 1, &model.RecordChange{State: model.StateSubscribed})
+	_, err = e.ChangeRecord(engine.As(gov), 12, 1, &model.RecordChange{State: model.RecordSubscribed})
 	require.ErrorIs(t, err, model.ErrInvalid, "nor approved outright")
-	assert.Equal(t, model.StatePending, record(t, e, 1).State)
+	assert.Equal(t, model.RecordPending, record(t, e, 1).State)
 
 	r = semRequest(t, e, bob, 12, model.Read)
 	assert.Equal(t, int64(2), r.ID, "a new request makes a new record")
-	assert.Equal(t, model.StatePending, r.State)
+	assert.Equal(t, model.RecordPending, r.State)
 	assert.True(t, r.Expiration.IsZero())
 	assert.Len(t, e.Records(), 2)
 	assert.Equal(t, engine.StatePending, e.Decide(bob, 12).Read)
 	assert.Empty(t, approve(t, e, gov, 2))
-	assert.Equal(t, engine.Read, e.Decide(bob, 12).Grant)
+	assert.Equal(t, engine.LevelRead, e.Decide(bob, 12).Grant)
 }

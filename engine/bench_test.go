@@ -18,7 +18,7 @@ func BenchmarkDecideHot(b *testing.B) {
 	s := e.Snapshot()
 	b.ReportAllocs()
 	for b.Loop() {
-		if s.Decide(alice, 10).Grant != engine.Read {
+		if s.Decide(alice, 10).Grant != engine.LevelRead {
 			b.Fatal("wrong grant")
 		}
 	}

@@ -217,14 +217,14 @@ const DenialPrincipalDeleted = "principal deleted"
 func (t *txn) endRecords(naming func(r *model.AccessRecord) bool) {
 	var ended []*model.AccessRecord
 	t.base.records.Each(func(_ int64, r *model.AccessRecord) bool {
-		if r.State != model.StateDenied && naming(r) {
+		if r.State != model.RecordDenied && naming(r) {
 			ended = append(ended, r)
 		}
 		return true
 	})
 	for _, r := range ended {
 		c := cloneRecord(r)
-		c.State, c.Approved, c.DenialReasoning, c.UpdatedAt = model.StateDenied, false, DenialPrincipalDeleted, t.now
+		c.State, c.Approved, c.DenialReasoning, c.UpdatedAt = model.RecordDenied, false, DenialPrincipalDeleted, t.now
 		t.storeRecord(c)
 	}
 }
@@ -449,7 +449,7 @@ func (s *Snapshot) UserIDs() []int64 {
 }
 
 // DataSourcesFor lists, ascending, the data sources a user holds at least level on.
-func (e *Engine) DataSourcesFor(userID int64, level Grant) []int64 {
+func (e *Engine) DataSourcesFor(userID int64, level Level) []int64 {
 	s := e.cur.Load()
 	var out []int64
 	for _, id := range s.DataSourceIDs() {
@@ -461,7 +461,7 @@ func (e *Engine) DataSourcesFor(userID int64, level Grant) []int64 {
 }
 
 // UsersFor lists, ascending, the users holding at least level on a data source.
-func (e *Engine) UsersFor(dataSourceID int64, level Grant) []int64 {
+func (e *Engine) UsersFor(dataSourceID int64, level Level) []int64 {
 	s := e.cur.Load()
 	var out []int64
 	for _, id := range s.UserIDs() {

@@ -65,7 +65,8 @@ type Change struct {
 	Changes []Mutation `json:"changes"`
 }
 
-// MarshalJSON writes the actor as its profile id (0 is System).
+// MarshalJSON writes the actor as its profile id: 0 is the system actor (the zero
+// Actor, nobody, never makes a change).
 func (a Actor) MarshalJSON() ([]byte, error) { return strconv.AppendInt(nil, a.ID, 10), nil }
 
 // UnmarshalJSON reads an actor written by MarshalJSON.
@@ -74,7 +75,11 @@ func (a *Actor) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("actor: %q is not a profile id", b)
 	}
-	a.ID = id
+	if id == 0 {
+		*a = SystemActor()
+		return nil
+	}
+	*a = As(id)
 	return nil
 }
 

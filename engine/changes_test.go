@@ -31,7 +31,7 @@ func TestChangesRevisionsAndMutations(t *testing.T) {
 	require.Len(t, all, 3)
 	for i, c := range all {
 		assert.Equal(t, int64(i+1), c.Revision)
-		assert.Equal(t, engine.System, c.Actor)
+		assert.Equal(t, engine.SystemActor(), c.Actor)
 		assert.Equal(t, t0, c.Time)
 	}
 	assert.Equal(t, []string{"group:1", "group:2"}, kinds(all[0]))
@@ -138,7 +138,7 @@ func TestExportCarriesRevision(t *testing.T) {
 	// forward: revisions never go back.
 	require.NoError(t, e.Import(exp))
 	assert.Equal(t, int64(4), e.Snapshot().Revision())
-	require.NoError(t, e.PutGroup(engine.System, &model.Group{ID: 9, Name: "x"}))
+	require.NoError(t, e.PutGroup(engine.SystemActor(), &model.Group{ID: 9, Name: "x"}))
 	require.NoError(t, e.Import(exp))
 	assert.Equal(t, int64(6), e.Snapshot().Revision())
 	last, err := e.Changes(5, 0)
@@ -166,7 +166,7 @@ func TestWatchDeliversInOrderAndCallbackSeesChanges(t *testing.T) {
 		}
 	}()
 	for i := int64(1); i <= 20; i++ {
-		require.NoError(t, e.PutGroup(engine.System, &model.Group{ID: i, Name: "g"}))
+		require.NoError(t, e.PutGroup(engine.SystemActor(), &model.Group{ID: i, Name: "g"}))
 	}
 	for i := int64(1); i <= 20; i++ {
 		assert.Equal(t, i, <-got)
@@ -180,7 +180,7 @@ func TestChangesFellBehindRetention(t *testing.T) {
 	t.Parallel()
 	e := engine.New(engine.WithRetention(5))
 	for i := int64(1); i <= 30; i++ {
-		require.NoError(t, e.PutGroup(engine.System, &model.Group{ID: i, Name: "g"}))
+		require.NoError(t, e.PutGroup(engine.SystemActor(), &model.Group{ID: i, Name: "g"}))
 	}
 	_, err := e.Changes(0, 0)
 	require.True(t, errors.Is(err, engine.ErrFellBehind), "%v", err)

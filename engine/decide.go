@@ -56,7 +56,7 @@ func (s *Snapshot) Decide(userID, dataSourceID int64) (d Decision) {
 	}
 	var rf, wf levelFacts
 	consider := func(r *model.AccessRecord) {
-		if r.State == model.StateDenied {
+		if r.State == model.RecordDenied {
 			return
 		}
 		if !r.Expiration.IsZero() && !clock().Before(r.Expiration) {
@@ -68,7 +68,7 @@ func (s *Snapshot) Decide(userID, dataSourceID int64) (d Decision) {
 			if isWrite {
 				wf.grant = true
 			}
-			if r.State == model.StateOwner && !owner {
+			if r.State == model.RecordOwner && !owner {
 				owner = true
 				d.add(Reason{Kind: ReasonOwner, Level: model.Read, RecordID: r.ID, Detail: "owner grant"})
 			}
@@ -76,14 +76,14 @@ func (s *Snapshot) Decide(userID, dataSourceID int64) (d Decision) {
 			return
 		}
 		switch r.State {
-		case model.StatePending:
+		case model.RecordPending:
 			if isWrite {
 				wf.pending = true
 			} else {
 				rf.pending = true
 			}
 			d.add(Reason{Kind: ReasonRecord, Level: r.AccessGrant, RecordID: r.ID, Detail: "pending request"})
-		case model.StateSubscribed, model.StateExpert, model.StateOwner:
+		case model.RecordSubscribed, model.RecordExpert, model.RecordOwner:
 			if len(r.Approvals) == 0 {
 				rf.selfSub = true
 				if isWrite {
@@ -140,9 +140,9 @@ func (s *Snapshot) Decide(userID, dataSourceID int64) (d Decision) {
 	d.Write = levelState(owner && holdW, holdW, wf.pending, wO)
 	switch {
 	case holdW:
-		d.Grant = Write
+		d.Grant = LevelWrite
 	case holdR:
-		d.Grant = Read
+		d.Grant = LevelRead
 	}
 	d.Discoverable = d.Read != StateNone || d.Write != StateNone || (ds.discovery && len(ds.indet) == 0)
 	return d

@@ -312,8 +312,11 @@ type actorInfo struct {
 func (a actorInfo) has(p uint8) bool { return a.system || a.perms&p != 0 }
 
 func (s *Snapshot) actor(a Actor) (actorInfo, error) {
-	if a.ID == System.ID {
+	if a.system {
 		return actorInfo{id: 0, system: true}, nil
+	}
+	if a.ID == 0 {
+		return actorInfo{}, fmt.Errorf("%w: no actor (the zero Actor is nobody)", ErrUnauthenticated)
 	}
 	u, ok := s.users.Get(a.ID)
 	if !ok {
@@ -333,7 +336,7 @@ func (s *Snapshot) owns(id int64, d *dsState, now time.Time) bool {
 	}
 	recs, _ := s.userRecs.Get(pairKey(d.ds.ID, id))
 	for _, r := range recs {
-		if r.Profile == id && r.DataSourceID == d.ds.ID && r.IsSubscriptionOverride && r.State == model.StateOwner && live(r, now) {
+		if r.Profile == id && r.DataSourceID == d.ds.ID && r.IsSubscriptionOverride && r.State == model.RecordOwner && live(r, now) {
 			return true
 		}
 	}
@@ -343,7 +346,7 @@ func (s *Snapshot) owns(id int64, d *dsState, now time.Time) bool {
 			return false
 		}
 		for _, r := range d.groupGrants {
-			if r.State == model.StateOwner && live(r, now) && u.inGroup(r.Group) {
+			if r.State == model.RecordOwner && live(r, now) && u.inGroup(r.Group) {
 				return true
 			}
 		}

@@ -33,11 +33,11 @@ func world(t testing.TB) (*engine.Engine, *clock) {
 	t.Helper()
 	c := &clock{now: t0}
 	e := engine.New(engine.WithClock(c.Now))
-	require.NoError(t, e.PutGroups(engine.System, []*model.Group{
+	require.NoError(t, e.PutGroups(engine.SystemActor(), []*model.Group{
 		{ID: 1, Name: "finance", Attributes: map[string][]string{"region": {"eu"}}},
 		{ID: 2, Name: "marketing"},
 	}))
-	require.NoError(t, e.PutUsers(engine.System, []*model.User{
+	require.NoError(t, e.PutUsers(engine.SystemActor(), []*model.User{
 		{ID: gov, Name: "Gov", Permissions: []model.Permission{model.Governance}},
 		{ID: alice, Name: "Alice", Groups: []string{"finance"}, Attributes: map[string][]string{"dept": {"eng"}}},
 		{ID: bob, Name: "Bob", Groups: []string{"marketing"}},
@@ -46,7 +46,7 @@ func world(t testing.TB) (*engine.Engine, *clock) {
 		{ID: erin, Name: "Erin", Permissions: []model.Permission{model.UserAdmin}, Groups: []string{"finance"}},
 		{ID: outsider, Name: "Out"},
 	}))
-	require.NoError(t, e.PutDataSources(engine.System, []*model.DataSource{
+	require.NoError(t, e.PutDataSources(engine.SystemActor(), []*model.DataSource{
 		{ID: 10, Name: "payments", Owners: []int64{carol}, Tags: []string{"Finance.Payments"}, Server: "db1.example.com",
 			Columns: []model.Column{{Name: "iban", Tags: []string{"PII.Bank"}}}, CreatedAt: t0.AddDate(0, -6, 0)},
 		{ID: 11, Name: "campaigns", Tags: []string{"Marketing"}, Server: "db2.example.com", CreatedAt: t0.AddDate(0, -1, 0)},
@@ -87,7 +87,7 @@ func TestDecideStatesAndMerges(t *testing.T) {
 
 	type want struct {
 		user        int64
-		grant       engine.Grant
+		grant       engine.Level
 		read, write engine.State
 	}
 	cases := []struct {
@@ -97,47 +97,47 @@ func TestDecideStatesAndMerges(t *testing.T) {
 		want     []want
 	}{
 		{"no policy: nothing, owner still reads", nil, 10, []want{
-			{alice, engine.None, engine.StateNone, engine.StateNone},
-			{carol, engine.Read, engine.StateOwner, engine.StateNone},
+			{alice, engine.LevelNone, engine.StateNone, engine.StateNone},
+			{carol, engine.LevelRead, engine.StateOwner, engine.StateNone},
 		}},
 		{"anyone automatic", []*model.Policy{v2("p", anyoneAuto, tag("Finance"))}, 10, []want{
-			{alice, engine.Read, engine.StateSubscribed, engine.StateNone},
-			{outsider, engine.Read, engine.StateSubscribed, engine.StateNone},
+			{alice, engine.LevelRead, engine.StateSubscribed, engine.StateNone},
+			{outsider, engine.LevelRead, engine.StateSubscribed, engine.StateNone},
 		}},
 		{"tag hierarchy does not match a sibling", []*model.Policy{v2("p", anyoneAuto, tag("Finance.Pay"))}, 10, []want{
-			{alice, engine.None, engine.StateNone, engine.StateNone},
+			{alice, engine.LevelNone, engine.StateNone, engine.StateNone},
 		}},
 		{"anyone, not automatic: eligible", []*model.Policy{v2("p", anyone, tag("Finance"))}, 10, []want{
-			{alice, engine.None, engine.StateEligible, engine.StateNone},
+			{alice, engine.LevelNone, engine.StateEligible, engine.StateNone},
 		}},
 		{"entitlements by group", []*model.Policy{v2("p", financeOnly)}, 11, []want{
-			{alice, engine.Read, engine.StateSubscribed, engine.StateNone},
-			{bob, engine.None, engine.StateNone, engine.StateNone},
+			{alice, engine.LevelRead, engine.StateSubscribed, engine.StateNone},
+			{bob, engine.LevelNone, engine.StateNone, engine.StateNone},
 		}},
 		{"approval: requestable", []*model.Policy{v2("p", approval)}, 11, []want{
-			{bob, engine.None, engine.StateRequestable, engine.StateNone},
+			{bob, engine.LevelNone, engine.StateRequestable, engine.StateNone},
 		}},
 		{"AND of always-required takes the lower", []*model.Policy{v2("a", anyoneAuto), v2("b", approval)}, 11, []want{
-			{bob, engine.None, engine.StateRequestable, engine.StateNone},
+			{bob, engine.LevelNone, engine.StateRequestable, engine.StateNone},
 		}},
 		{"AND with manual: nothing", []*model.Policy{v2("a", anyoneAuto), v2("b", manual)}, 11, []want{
-			{bob, engine.None, engine.StateNone, engine.StateNone},
+			{bob, engine.LevelNone, engine.StateNone, engine.StateNone},
 		}},
 		{"share responsibility takes the higher", []*model.Policy{
 			func() *model.Policy { a := approval; a.ShareResponsibility = true; return v2("a", a) }(),
 			func() *model.Policy { a := financeOnly; a.ShareResponsibility = true; return v2("b", a) }(),
 		}, 11, []want{
-			{alice, engine.Read, engine.StateSubscribed, engine.StateNone},
-			{bob, engine.None, engine.StateRequestable, engine.StateNone},
+			{alice, engine.LevelRead, engine.StateSubscribed, engine.StateNone},
+			{bob, engine.LevelNone, engine.StateRequestable, engine.StateNone},
 		}},
 		{"WRITE implies READ", []*model.Policy{v2("w", writeAnyone)}, 12, []want{
-			{bob, engine.Write, engine.StateSubscribed, engine.StateSubscribed},
+			{bob, engine.LevelWrite, engine.StateSubscribed, engine.StateSubscribed},
 		}},
 		{"READ never implies WRITE", []*model.Policy{v2("r", anyoneAuto)}, 12, []want{
-			{bob, engine.Read, engine.StateSubscribed, engine.StateNone},
+			{bob, engine.LevelRead, engine.StateSubscribed, engine.StateNone},
 		}},
 		{"staged applies nowhere", []*model.Policy{func() *model.Policy { p := v2("s", anyoneAuto); p.Staged = true; return p }()}, 12, []want{
-			{bob, engine.None, engine.StateNone, engine.StateNone},
+			{bob, engine.LevelNone, engine.StateNone, engine.StateNone},
 		}},
 	}
 	for _, tc := range cases {
@@ -166,7 +166,7 @@ func TestRequestApproveFlow(t *testing.T) {
 
 	rec, err := e.Access(engine.As(bob), 10, &model.AccessRequest{})
 	require.NoError(t, err)
-	assert.Equal(t, model.StatePending, rec.State)
+	assert.Equal(t, model.RecordPending, rec.State)
 	require.Len(t, rec.Approvals, 2)
 	assert.Equal(t, int64(1), rec.ID)
 	assert.Equal(t, engine.StatePending, e.Decide(bob, 10).Read)
@@ -197,12 +197,12 @@ func TestRequestApproveFlow(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, f)
 	d := e.Decide(bob, 10)
-	assert.Equal(t, engine.Read, d.Grant)
+	assert.Equal(t, engine.LevelRead, d.Grant)
 	assert.Equal(t, engine.StateSubscribed, d.Read)
 	recs := e.Records()
 	require.Len(t, recs, 1)
 	assert.True(t, recs[0].Approved)
-	assert.Equal(t, model.StateSubscribed, recs[0].State)
+	assert.Equal(t, model.RecordSubscribed, recs[0].State)
 }
 
 func TestRequestRefusedStoresNothing(t *testing.T) {
@@ -227,35 +227,35 @@ func TestManualGrantsAndExpiration(t *testing.T) {
 	t.Parallel()
 	e, c := world(t)
 	// Bob is not an owner: 403.
-	_, err := e.Access(engine.As(bob), 10, &model.AccessRequest{State: model.StateSubscribed})
+	_, err := e.Access(engine.As(bob), 10, &model.AccessRequest{State: model.RecordSubscribed})
 	require.ErrorIs(t, err, engine.ErrForbidden)
 
 	p := int64(bob)
-	rec, err := e.Access(engine.As(carol), 10, &model.AccessRequest{ProfileID: &p, State: model.StateSubscribed,
+	rec, err := e.Access(engine.As(carol), 10, &model.AccessRequest{ProfileID: &p, State: model.RecordSubscribed,
 		AccessGrant: model.Write, Expiration: t0.AddDate(0, 0, 1)})
 	require.NoError(t, err)
 	assert.True(t, rec.IsSubscriptionOverride)
 	require.NotNil(t, rec.Admin)
 	assert.Equal(t, int64(carol), *rec.Admin)
 	d := e.Decide(bob, 10)
-	assert.Equal(t, engine.Write, d.Grant)
+	assert.Equal(t, engine.LevelWrite, d.Grant)
 	assert.Equal(t, engine.StateSubscribed, d.Read)
 
 	g := int64(1) // finance
-	_, err = e.Access(engine.As(gov), 11, &model.AccessRequest{GroupID: &g, State: model.StateSubscribed})
+	_, err = e.Access(engine.As(gov), 11, &model.AccessRequest{GroupID: &g, State: model.RecordSubscribed})
 	require.NoError(t, err)
-	assert.Equal(t, engine.Read, e.Decide(alice, 11).Grant)
-	assert.Equal(t, engine.Read, e.Decide(erin, 11).Grant)
-	assert.Equal(t, engine.None, e.Decide(bob, 11).Grant)
+	assert.Equal(t, engine.LevelRead, e.Decide(alice, 11).Grant)
+	assert.Equal(t, engine.LevelRead, e.Decide(erin, 11).Grant)
+	assert.Equal(t, engine.LevelNone, e.Decide(bob, 11).Grant)
 
 	c.now = t0.AddDate(0, 0, 1) // at the expiration instant: expired
-	assert.Equal(t, engine.None, e.Decide(bob, 10).Grant)
+	assert.Equal(t, engine.LevelNone, e.Decide(bob, 10).Grant)
 
 	// Revoke the group grant.
-	_, err = e.ChangeRecord(engine.As(gov), 11, 2, &model.RecordChange{State: model.StateDenied})
+	_, err = e.ChangeRecord(engine.As(gov), 11, 2, &model.RecordChange{State: model.RecordDenied})
 	require.NoError(t, err)
-	assert.Equal(t, engine.None, e.Decide(alice, 11).Grant)
-	_, err = e.ChangeRecord(engine.As(gov), 10, 2, &model.RecordChange{State: model.StateDenied})
+	assert.Equal(t, engine.LevelNone, e.Decide(alice, 11).Grant)
+	_, err = e.ChangeRecord(engine.As(gov), 10, 2, &model.RecordChange{State: model.RecordDenied})
 	require.ErrorIs(t, err, engine.ErrNotFound, "a record of another data source is 404")
 }
 
@@ -284,8 +284,8 @@ func TestPolicyCRUDAndErrors(t *testing.T) {
 	var gained []int64
 	for _, u := range imp.Users {
 		assert.Equal(t, int64(10), u.DataSourceID)
-		assert.Equal(t, engine.None, u.Before)
-		assert.Equal(t, engine.Read, u.After)
+		assert.Equal(t, engine.LevelNone, u.Before)
+		assert.Equal(t, engine.LevelRead, u.After)
 		gained = append(gained, u.ProfileID)
 	}
 	assert.Equal(t, []int64{gov, alice, bob, dave, erin, outsider}, gained)
@@ -341,7 +341,7 @@ func TestOwnerSelectedAndDisabled(t *testing.T) {
 	require.ErrorIs(t, e.ApplyPolicy(engine.As(carol), p.ID, 999), engine.ErrNotFound)
 	require.NoError(t, e.ApplyPolicy(engine.As(carol), p.ID, 10))
 	assert.Equal(t, []string{"owner-choice"}, appliedKeys(t, e, 10))
-	assert.Equal(t, engine.Read, e.Decide(bob, 10).Grant)
+	assert.Equal(t, engine.LevelRead, e.Decide(bob, 10).Grant)
 
 	plain := create(t, e, v2("all", model.Action{Type: model.ActionAnyone}))
 	require.ErrorIs(t, e.ApplyPolicy(engine.As(carol), plain.ID, 10), model.ErrInvalid)
@@ -357,23 +357,23 @@ func TestIndeterminateFailsClosed(t *testing.T) {
 	t.Parallel()
 	c := &clock{now: t0}
 	e := engine.New(engine.WithClock(c.Now), engine.WithRegexTimeout(time.Millisecond))
-	require.NoError(t, e.PutUsers(engine.System, []*model.User{{ID: 1, Name: "u"}, {ID: 2, Name: "owner"}}))
+	require.NoError(t, e.PutUsers(engine.SystemActor(), []*model.User{{ID: 1, Name: "u"}, {ID: 2, Name: "owner"}}))
 	long := make([]byte, 40000)
 	for i := range long {
 		long[i] = 'a'
 	}
-	require.NoError(t, e.PutDataSource(engine.System, &model.DataSource{ID: 1, Name: "d", Owners: []int64{2},
+	require.NoError(t, e.PutDataSource(engine.SystemActor(), &model.DataSource{ID: 1, Name: "d", Owners: []int64{2},
 		Columns: []model.Column{{Name: string(long) + "!"}}}))
 	create2 := func(p *model.Policy) {
-		_, _, err := e.CreatePolicy(engine.System, p, engine.WriteOptions{})
+		_, _, err := e.CreatePolicy(engine.SystemActor(), p, engine.WriteOptions{})
 		require.NoError(t, err)
 	}
 	create2(v2("anyone", model.Action{Type: model.ActionAnyone, AutomaticSubscription: true}))
-	assert.Equal(t, engine.Read, e.Decide(1, 1).Grant)
+	assert.Equal(t, engine.LevelRead, e.Decide(1, 1).Grant)
 	create2(v2("evil", model.Action{Type: model.ActionAnyone, AutomaticSubscription: true},
 		model.Circumstance{Type: model.CircumstanceColumnRegex, Regex: "(a+)+$"}))
 	d := e.Decide(1, 1)
-	assert.Equal(t, engine.None, d.Grant)
+	assert.Equal(t, engine.LevelNone, d.Grant)
 	var found bool
 	for _, r := range d.Reasons() {
 		if r.Kind == engine.ReasonIndeterminate {
@@ -382,11 +382,11 @@ func TestIndeterminateFailsClosed(t *testing.T) {
 		}
 	}
 	assert.True(t, found, "the indeterminate reason is given")
-	assert.Equal(t, engine.Read, e.Decide(2, 1).Grant, "owners still hold")
+	assert.Equal(t, engine.LevelRead, e.Decide(2, 1).Grant, "owners still hold")
 	// Deleting the policy re-evaluates the data source.
-	_, err := e.DeletePolicy(engine.System, 2)
+	_, err := e.DeletePolicy(engine.SystemActor(), 2)
 	require.NoError(t, err)
-	assert.Equal(t, engine.Read, e.Decide(1, 1).Grant)
+	assert.Equal(t, engine.LevelRead, e.Decide(1, 1).Grant)
 }
 
 func TestDecideAllocatesNothing(t *testing.T) {
@@ -396,10 +396,10 @@ func TestDecideAllocatesNothing(t *testing.T) {
 	create(t, e, v2("w", model.Action{Type: model.ActionApproval, AccessGrant: model.Write,
 		Approvals: []model.Approval{{RequiredPermission: model.Governance}}}))
 	p := int64(bob)
-	_, err := e.Access(engine.As(carol), 10, &model.AccessRequest{ProfileID: &p, State: model.StateSubscribed, Expiration: t0.AddDate(1, 0, 0)})
+	_, err := e.Access(engine.As(carol), 10, &model.AccessRequest{ProfileID: &p, State: model.RecordSubscribed, Expiration: t0.AddDate(1, 0, 0)})
 	require.NoError(t, err)
 	s := e.Snapshot()
-	var sink engine.Grant
+	var sink engine.Level
 	allocs := testing.AllocsPerRun(200, func() {
 		sink += s.Decide(alice, 10).Grant
 		sink += s.Decide(bob, 10).Grant
@@ -413,8 +413,8 @@ func TestUnknownDenies(t *testing.T) {
 	t.Parallel()
 	e, _ := world(t)
 	create(t, e, v2("all", model.Action{Type: model.ActionAnyone, AutomaticSubscription: true}))
-	assert.Equal(t, engine.None, e.Decide(999, 10).Grant)
-	assert.Equal(t, engine.None, e.Decide(alice, 999).Grant)
+	assert.Equal(t, engine.LevelNone, e.Decide(999, 10).Grant)
+	assert.Equal(t, engine.LevelNone, e.Decide(alice, 999).Grant)
 	d := e.Decide(999, 10)
 	require.NotEmpty(t, d.Reasons())
 	assert.Equal(t, engine.ReasonUnknown, d.Reasons()[0].Kind)
@@ -446,7 +446,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 		}
 	}
 	// Ids continue where they were.
-	p, _, err := e2.CreatePolicy(engine.System, v2("next", model.Action{Type: model.ActionAnyone}), engine.WriteOptions{})
+	p, _, err := e2.CreatePolicy(engine.SystemActor(), v2("next", model.Action{Type: model.ActionAnyone}), engine.WriteOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, int64(3), p.ID)
 
@@ -485,12 +485,12 @@ grants:
 `), model.DefaultLimits())
 	require.NoError(t, err)
 	e := engine.New()
-	require.NoError(t, e.LoadBundle(b))
+	require.NoError(t, e.ApplyBundle(b))
 	recs := e.Records()
 	require.Len(t, recs, 2)
 	assert.Equal(t, int64(1), recs[0].ID)
-	assert.Equal(t, engine.Write, e.Decide(4, 6).Grant)
-	assert.Equal(t, engine.Read, e.Decide(3, 6).Grant)
+	assert.Equal(t, engine.LevelWrite, e.Decide(4, 6).Grant)
+	assert.Equal(t, engine.LevelRead, e.Decide(3, 6).Grant)
 	u, ok := e.Snapshot().User(3)
 	require.True(t, ok)
 	assert.Empty(t, u.APIKeyHash, "no derived key outside the scenario runner")
@@ -503,23 +503,23 @@ func TestRecordsSurviveDataSourceChanges(t *testing.T) {
 	_, err := e.Access(engine.As(bob), 12, &model.AccessRequest{})
 	require.NoError(t, err)
 	g := int64(1)
-	_, err = e.Access(engine.System, 12, &model.AccessRequest{GroupID: &g, State: model.StateSubscribed, AccessGrant: model.Write})
+	_, err = e.Access(engine.SystemActor(), 12, &model.AccessRequest{GroupID: &g, State: model.RecordSubscribed, AccessGrant: model.Write})
 	require.NoError(t, err)
-	require.NoError(t, e.PutDataSource(engine.System, &model.DataSource{ID: 12, Name: "renamed", Tags: []string{"New"}}))
+	require.NoError(t, e.PutDataSource(engine.SystemActor(), &model.DataSource{ID: 12, Name: "renamed", Tags: []string{"New"}}))
 	assert.Equal(t, engine.StateSubscribed, e.Decide(bob, 12).Read, "the self-subscription holds while the outcome is satisfied")
-	assert.Equal(t, engine.Write, e.Decide(alice, 12).Grant, "the group grant holds")
+	assert.Equal(t, engine.LevelWrite, e.Decide(alice, 12).Grant, "the group grant holds")
 }
 
 func TestChangeCallbackSeesAppliedWritesOnly(t *testing.T) {
 	t.Parallel()
 	var ops []string
 	e := engine.New(engine.WithChangeCallback(func(c engine.Change) { ops = append(ops, c.Op) }))
-	require.NoError(t, e.PutUser(engine.System, &model.User{ID: 1, Name: "u"}))
+	require.NoError(t, e.PutUser(engine.SystemActor(), &model.User{ID: 1, Name: "u"}))
 	_, _, err := e.CreatePolicy(engine.As(1), v2("p", model.Action{Type: model.ActionAnyone}), engine.WriteOptions{})
 	require.ErrorIs(t, err, engine.ErrForbidden)
-	_, _, err = e.CreatePolicy(engine.System, v2("p", model.Action{Type: model.ActionAnyone}), engine.WriteOptions{DryRun: true})
+	_, _, err = e.CreatePolicy(engine.SystemActor(), v2("p", model.Action{Type: model.ActionAnyone}), engine.WriteOptions{DryRun: true})
 	require.NoError(t, err)
-	_, _, err = e.CreatePolicy(engine.System, v2("p", model.Action{Type: model.ActionAnyone}), engine.WriteOptions{})
+	_, _, err = e.CreatePolicy(engine.SystemActor(), v2("p", model.Action{Type: model.ActionAnyone}), engine.WriteOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"putUser", "createPolicy"}, ops, "refused writes and dry runs are not changes")
 }

@@ -11,11 +11,11 @@ import (
 // The main flow: a directory, a data source, a policy, a decision.
 func Example() {
 	e := engine.New(engine.WithClock(func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }))
-	_ = e.PutUsers(engine.System, []*model.User{
+	_ = e.PutUsers(engine.SystemActor(), []*model.User{
 		{ID: 1, Name: "Ana", Groups: []string{"finance"}},
 		{ID: 2, Name: "Ben"},
 	})
-	_ = e.PutDataSource(engine.System, &model.DataSource{ID: 10, Name: "payments", Tags: []string{"Finance.Payments"}})
+	_ = e.PutDataSource(engine.SystemActor(), &model.DataSource{ID: 10, Name: "payments", Tags: []string{"Finance.Payments"}})
 
 	policy, err := model.DecodePolicy([]byte(`
 name: Finance reads finance data
@@ -33,7 +33,7 @@ circumstances:
 		fmt.Println(err)
 		return
 	}
-	if _, _, err := e.CreatePolicy(engine.System, policy, engine.WriteOptions{}); err != nil {
+	if _, _, err := e.CreatePolicy(engine.SystemActor(), policy, engine.WriteOptions{}); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -49,15 +49,15 @@ circumstances:
 // A dry run reports the impact of a policy and stores nothing.
 func ExampleEngine_CreatePolicy_dryRun() {
 	e := engine.New()
-	_ = e.PutUsers(engine.System, []*model.User{{ID: 1, Name: "Ana"}})
-	_ = e.PutDataSources(engine.System, []*model.DataSource{
+	_ = e.PutUsers(engine.SystemActor(), []*model.User{{ID: 1, Name: "Ana"}})
+	_ = e.PutDataSources(engine.SystemActor(), []*model.DataSource{
 		{ID: 10, Name: "payments", Tags: []string{"Finance"}},
 		{ID: 11, Name: "campaigns", Tags: []string{"Marketing"}},
 	})
 	p := &model.Policy{Key: "anyone-finance", Name: "Anyone reads finance", Type: model.PolicySubscription,
 		Action:        model.Action{Type: model.ActionAnyone, AccessGrant: model.Read, AutomaticSubscription: true},
 		Circumstances: []model.Circumstance{{Type: model.CircumstanceTags, Tag: "Finance"}}}
-	_, impact, err := e.CreatePolicy(engine.System, p, engine.WriteOptions{DryRun: true})
+	_, impact, err := e.CreatePolicy(engine.SystemActor(), p, engine.WriteOptions{DryRun: true})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -145,7 +145,7 @@ func (e *Engine) Import(data []byte) error {
 	if err != nil {
 		return err
 	}
-	return e.LoadBundle(b)
+	return e.ApplyBundle(b)
 }
 
 // BundleLimits returns l with the payload and list limits raised for whole bundles
@@ -161,14 +161,14 @@ func BundleLimits(l model.Limits) model.Limits {
 	return l
 }
 
-// LoadBundle replaces the whole state with a bundle, all or nothing. Without a state
+// ApplyBundle replaces the whole state with a bundle, all or nothing. Without a state
 // section it is set up as a scenario is: groups, users, data sources, then the
-// policies created in order by System (ids 1, 2, ...), then the grants made by
-// System (record ids 1, 2, ...). With a state section (an export) the policies keep
+// policies created in order by the system actor (ids 1, 2, ...), then the grants made by
+// the system actor (record ids 1, 2, ...). With a state section (an export) the policies keep
 // their ids and the records, certifications and id counters are restored. It is one
 // write (op "load"): its revision is the next one, or the export's revision when
 // that is higher.
-func (e *Engine) LoadBundle(b *model.Bundle) error {
+func (e *Engine) ApplyBundle(b *model.Bundle) error {
 	n, err := e.fresh(b)
 	if err != nil {
 		return err
@@ -200,7 +200,7 @@ func (e *Engine) swap(n *Engine) (ch Change, p *pending, err error) {
 	if err != nil {
 		return ch, nil, fmt.Errorf("%w: encoding the change: %w", ErrStore, err)
 	}
-	ch = Change{Revision: rev, Time: e.cfg.now().UTC(), Actor: System, Op: "load", Changes: muts}
+	ch = Change{Revision: rev, Time: e.cfg.now().UTC(), Actor: SystemActor(), Op: "load", Changes: muts}
 	p = e.enqueue(base, next, ch)
 	e.takeIndexes(n)
 	return ch, p, nil
@@ -393,7 +393,7 @@ func validRecord(er exportRecord, p model.Path) error {
 		errs = append(errs, model.Invalid(p.Child("policy"), nil, "a record is either a manual grant (isSubscriptionOverride) or a request (policy), not both"))
 	case er.IsSubscriptionOverride:
 		switch er.State {
-		case model.StateSubscribed, model.StateExpert, model.StateOwner, model.StateDenied:
+		case model.RecordSubscribed, model.RecordExpert, model.RecordOwner, model.RecordDenied:
 		default:
 			errs = append(errs, model.NotSupported(p.Child("state"), string(er.State), []string{"subscribed", "expert", "owner", "denied"}))
 		}
@@ -405,7 +405,7 @@ func validRecord(er exportRecord, p model.Path) error {
 		}
 	case er.Policy:
 		switch er.State {
-		case model.StateSubscribed, model.StatePending, model.StateDenied:
+		case model.RecordSubscribed, model.RecordPending, model.RecordDenied:
 		default:
 			errs = append(errs, model.NotSupported(p.Child("state"), string(er.State), []string{"subscribed", "pending", "denied"}))
 		}

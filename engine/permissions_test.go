@@ -23,7 +23,20 @@ const (
 	permGroupOwner   = 26 // member of group "owners", which holds an owner-state grant on 10
 	permExpiredOwner = 27 // held an owner-state grant on 10 that has expired
 	permUnknown      = 404
+	permNobody       = -1 // the zero Actor
 )
+
+// permActor is the actor of a permActors row: id 0 is the system actor, permNobody
+// the zero Actor, any other id the user.
+func permActor(id int64) engine.Actor {
+	switch id {
+	case 0:
+		return engine.SystemActor()
+	case permNobody:
+		return engine.Actor{}
+	}
+	return engine.As(id)
+}
 
 var permActors = []struct {
 	name string
@@ -41,6 +54,7 @@ var permActors = []struct {
 	{"owner of 13 only (and GOVERNANCE)", semGovOwner},
 	{"plain user", outsider},
 	{"unknown user id", permUnknown},
+	{"nobody (the zero Actor)", permNobody},
 }
 
 // permWorld: semWorld plus
@@ -51,20 +65,20 @@ var permActors = []struct {
 func permWorld(t testing.TB) *engine.Engine {
 	t.Helper()
 	e, _ := semWorld(t)
-	require.NoError(t, e.PutGroup(engine.System, &model.Group{ID: 9, Name: "owners"}))
-	require.NoError(t, e.PutUsers(engine.System, []*model.User{
+	require.NoError(t, e.PutGroup(engine.SystemActor(), &model.Group{ID: 9, Name: "owners"}))
+	require.NoError(t, e.PutUsers(engine.SystemActor(), []*model.User{
 		{ID: permGroupOwner, Name: "GroupOwner", Groups: []string{"owners"}},
 		{ID: permExpiredOwner, Name: "ExpiredOwner"},
 	}))
 	create(t, e, semPolicy("os", aAnyone(false), ownerSelected))
 	create(t, e, semPolicy("all", aAnyone(false)))
 	create(t, e, semPolicy("dis", aAnyone(false)))
-	require.NoError(t, e.DisablePolicy(engine.System, 10, 3, "off here"))
+	require.NoError(t, e.DisablePolicy(engine.SystemActor(), 10, 3, "off here"))
 	noExp := time.Time{}
-	semGrant(t, e, engine.System, 10, semGrantOwner, 0, model.StateOwner, model.Read, noExp)
-	semGrant(t, e, engine.System, 10, 0, 9, model.StateOwner, model.Read, noExp)
-	semGrant(t, e, engine.System, 10, permExpiredOwner, 0, model.StateOwner, model.Read, t0.Add(-time.Hour))
-	semGrant(t, e, engine.System, 10, outsider, 0, model.StateSubscribed, model.Read, noExp)
+	semGrant(t, e, engine.SystemActor(), 10, semGrantOwner, 0, model.RecordOwner, model.Read, noExp)
+	semGrant(t, e, engine.SystemActor(), 10, 0, 9, model.RecordOwner, model.Read, noExp)
+	semGrant(t, e, engine.SystemActor(), 10, permExpiredOwner, 0, model.RecordOwner, model.Read, t0.Add(-time.Hour))
+	semGrant(t, e, engine.SystemActor(), 10, outsider, 0, model.RecordSubscribed, model.Read, noExp)
 	return e
 }
 
@@ -74,7 +88,7 @@ type permWant func(actor int64) error
 // only: the listed actors may; every other known actor is forbidden.
 func only(ids ...int64) permWant {
 	return func(a int64) error {
-		if a == permUnknown {
+		if a == permUnknown || a == permNobody {
 			return engine.ErrUnauthenticated
 		}
 		for _, id := range ids {
@@ -89,7 +103,7 @@ func only(ids ...int64) permWant {
 // every known actor gets err.
 func every(err error) permWant {
 	return func(a int64) error {
-		if a == permUnknown {
+		if a == permUnknown || a == permNobody {
 			return engine.ErrUnauthenticated
 		}
 		return err
@@ -164,19 +178,19 @@ func TestPermissions(t *testing.T) {
 		{"EnablePolicy", func(e *engine.Engine, a engine.Actor) error { return e.EnablePolicy(a, 10, 3) },
 			only(ownersOf10...), true, ""},
 		{"Access with state, to a user", func(e *engine.Engine, a engine.Actor) error {
-			_, err := e.Access(a, 10, accessGrant(&bobID, nil, model.StateSubscribed, model.Write))
+			_, err := e.Access(a, 10, accessGrant(&bobID, nil, model.RecordSubscribed, model.Write))
 			return err
 		}, only(ownersOf10...), true, ""},
 		{"Access with state, to a group", func(e *engine.Engine, a engine.Actor) error {
-			_, err := e.Access(a, 10, accessGrant(nil, &grp, model.StateExpert, model.Read))
+			_, err := e.Access(a, 10, accessGrant(nil, &grp, model.RecordExpert, model.Read))
 			return err
 		}, only(ownersOf10...), true, ""},
 		{"Access with state owner", func(e *engine.Engine, a engine.Actor) error {
-			_, err := e.Access(a, 10, accessGrant(&bobID, nil, model.StateOwner, model.Read))
+			_, err := e.Access(a, 10, accessGrant(&bobID, nil, model.RecordOwner, model.Read))
 			return err
 		}, only(ownersOf10...), true, ""},
 		{"ChangeRecord", func(e *engine.Engine, a engine.Actor) error {
-			_, err := e.ChangeRecord(a, 10, 4, &model.RecordChange{State: model.StateDenied})
+			_, err := e.ChangeRecord(a, 10, 4, &model.RecordChange{State: model.RecordDenied})
 			return err
 		}, only(ownersOf10...), true, ""},
 		// Catalog: GOVERNANCE; an owner for an existing data source; CREATE_DATA_SOURCE for a new one.
@@ -213,7 +227,7 @@ func TestPermissions(t *testing.T) {
 		{"EnablePolicy, unknown data source", func(e *engine.Engine, a engine.Actor) error { return e.EnablePolicy(a, 999, 3) },
 			every(engine.ErrNotFound), false, ""},
 		{"Access with state, unknown data source", func(e *engine.Engine, a engine.Actor) error {
-			_, err := e.Access(a, 999, accessGrant(&bobID, nil, model.StateSubscribed, model.Read))
+			_, err := e.Access(a, 999, accessGrant(&bobID, nil, model.RecordSubscribed, model.Read))
 			return err
 		}, every(engine.ErrNotFound), false, ""},
 		{"Access request, unknown data source", func(e *engine.Engine, a engine.Actor) error {
@@ -221,7 +235,7 @@ func TestPermissions(t *testing.T) {
 			return err
 		}, every(engine.ErrNotFound), false, ""},
 		{"ChangeRecord, unknown data source", func(e *engine.Engine, a engine.Actor) error {
-			_, err := e.ChangeRecord(a, 999, 4, &model.RecordChange{State: model.StateDenied})
+			_, err := e.ChangeRecord(a, 999, 4, &model.RecordChange{State: model.RecordDenied})
 			return err
 		}, every(engine.ErrNotFound), false, ""},
 		{"GetPolicy, unknown policy", func(e *engine.Engine, a engine.Actor) error {
@@ -239,7 +253,7 @@ func TestPermissions(t *testing.T) {
 			return err
 		}, allowedGet(engine.ErrNotFound, policyWriters...), false, ""},
 		{"ChangeRecord, unknown record", func(e *engine.Engine, a engine.Actor) error {
-			_, err := e.ChangeRecord(a, 10, 999, &model.RecordChange{State: model.StateDenied})
+			_, err := e.ChangeRecord(a, 10, 999, &model.RecordChange{State: model.RecordDenied})
 			return err
 		}, allowedGet(engine.ErrNotFound, ownersOf10...), false, ""},
 
@@ -261,20 +275,20 @@ func TestPermissions(t *testing.T) {
 		{"DisablePolicy, no reason", func(e *engine.Engine, a engine.Actor) error { return e.DisablePolicy(a, 10, 2, "") },
 			allowedGet(model.ErrInvalid, ownersOf10...), false, ""},
 		{"Access, invalid grant state", func(e *engine.Engine, a engine.Actor) error {
-			_, err := e.Access(a, 10, accessGrant(&bobID, nil, model.StatePending, model.Read))
+			_, err := e.Access(a, 10, accessGrant(&bobID, nil, model.RecordPending, model.Read))
 			return err
 		}, allowedGet(model.ErrInvalid, ownersOf10...), false, ""},
 		{"Access, grant to an unknown user", func(e *engine.Engine, a engine.Actor) error {
 			nobody := int64(999)
-			_, err := e.Access(a, 10, accessGrant(&nobody, nil, model.StateSubscribed, model.Read))
+			_, err := e.Access(a, 10, accessGrant(&nobody, nil, model.RecordSubscribed, model.Read))
 			return err
 		}, allowedGet(model.ErrInvalid, ownersOf10...), false, ""},
 		{"Access, grant at an invalid level", func(e *engine.Engine, a engine.Actor) error {
-			_, err := e.Access(a, 10, accessGrant(&bobID, nil, model.StateSubscribed, "ADMIN"))
+			_, err := e.Access(a, 10, accessGrant(&bobID, nil, model.RecordSubscribed, "ADMIN"))
 			return err
 		}, allowedGet(model.ErrInvalid, ownersOf10...), false, ""},
 		{"ChangeRecord, invalid state", func(e *engine.Engine, a engine.Actor) error {
-			_, err := e.ChangeRecord(a, 10, 4, &model.RecordChange{State: model.StatePending})
+			_, err := e.ChangeRecord(a, 10, 4, &model.RecordChange{State: model.RecordPending})
 			return err
 		}, allowedGet(model.ErrInvalid, ownersOf10...), false, ""},
 		{"PutDataSource new, invalid", func(e *engine.Engine, a engine.Actor) error {
@@ -300,7 +314,7 @@ func TestPermissions(t *testing.T) {
 				}
 				e := permWorld(t)
 				before := mustExport(t, e)
-				err := o.call(e, engine.As(ac.id))
+				err := o.call(e, permActor(ac.id))
 				after := mustExport(t, e)
 				if want == nil {
 					require.NoError(t, err)
@@ -324,21 +338,21 @@ func TestPermissionsGiveNoDataAccess(t *testing.T) {
 	e := permWorld(t)
 	// Policy 2 ("all", anyone, not automatic) applies on 11 and 12, and on 10.
 	for _, ac := range permActors {
-		if ac.id == 0 || ac.id == permUnknown {
+		if ac.id == 0 || ac.id == permUnknown || ac.id == permNobody {
 			continue
 		}
 		t.Run(ac.name, func(t *testing.T) {
 			d := e.Decide(ac.id, 12)
-			assert.Equal(t, engine.None, d.Grant, "no grant without a request")
+			assert.Equal(t, engine.LevelNone, d.Grant, "no grant without a request")
 			assert.Equal(t, engine.StateEligible, d.Read)
 			d = e.Decide(ac.id, 11)
-			assert.Equal(t, engine.None, d.Grant)
+			assert.Equal(t, engine.LevelNone, d.Grant)
 		})
 	}
 	// Owners of 10 hold READ there, and only there, by ownership.
 	for _, id := range []int64{carol, semGrantOwner, permGroupOwner} {
 		d := e.Decide(id, 10)
-		assert.Equal(t, engine.Read, d.Grant, "user %d", id)
+		assert.Equal(t, engine.LevelRead, d.Grant, "user %d", id)
 		assert.Equal(t, engine.StateOwner, d.Read, "user %d", id)
 		assert.Equal(t, engine.StateNone, d.Write, "user %d: no WRITE policy, no WRITE grant", id)
 	}

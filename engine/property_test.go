@@ -232,7 +232,7 @@ func mutate(t *testing.T, r *rand.Rand, e *engine.Engine, steps int, m *selModel
 			} else {
 				keys = append(keys, k)
 			}
-			if p, _, err := e.CreatePolicy(engine.System, randPolicy(r, k), engine.WriteOptions{}); err == nil {
+			if p, _, err := e.CreatePolicy(engine.SystemActor(), randPolicy(r, k), engine.WriteOptions{}); err == nil {
 				m.keyTaken(p.ID, p.Key)
 			}
 		case op < 6 && len(pols) > 0:
@@ -246,29 +246,29 @@ func mutate(t *testing.T, r *rand.Rand, e *engine.Engine, steps int, m *selModel
 					keys = append(keys, k)
 				}
 			}
-			if np, _, err := e.UpdatePolicy(engine.System, p.ID, randPolicy(r, k), engine.WriteOptions{}); err == nil {
+			if np, _, err := e.UpdatePolicy(engine.SystemActor(), p.ID, randPolicy(r, k), engine.WriteOptions{}); err == nil {
 				m.keyTaken(np.ID, np.Key)
 			}
 		case op < 7 && len(pols) > 0:
 			p := pols[r.Intn(len(pols))]
-			if _, err := e.DeletePolicy(engine.System, p.ID); err == nil {
+			if _, err := e.DeletePolicy(engine.SystemActor(), p.ID); err == nil {
 				m.deleted(p.ID)
 			}
 		case op < 9:
 			// keys of live, deleted and not yet created policies
 			named := append(append([]string{}, keys...), fmt.Sprint("p", i+1), fmt.Sprint("p", i+2))
 			ds := randDataSource(r, int64(1+r.Intn(8)), named)
-			require.NoError(t, e.PutDataSource(engine.System, ds))
+			require.NoError(t, e.PutDataSource(engine.SystemActor(), ds))
 			m.putDataSource(s, ds)
 		case op < 10 && len(pols) > 0:
 			p, ds := pols[r.Intn(len(pols))], int64(1+r.Intn(8))
-			if e.ApplyPolicy(engine.System, p.ID, ds) == nil {
+			if e.ApplyPolicy(engine.SystemActor(), p.ID, ds) == nil {
 				add(m.selected, ds, p.ID)
 			}
 		default:
 			if len(pols) > 0 {
 				p, ds := pols[r.Intn(len(pols))], int64(1+r.Intn(8))
-				if e.DisablePolicy(engine.System, ds, p.ID, "because") == nil {
+				if e.DisablePolicy(engine.SystemActor(), ds, p.ID, "because") == nil {
 					add(m.disabled, ds, p.ID)
 				}
 			}
@@ -322,11 +322,11 @@ func newRandomEngine(t *testing.T, seed int64, steps int) *engine.Engine {
 func newRandomEngineModel(t *testing.T, seed int64, steps int) (*engine.Engine, *selModel) {
 	r := rand.New(rand.NewSource(seed))
 	e := engine.New(engine.WithClock(func() time.Time { return t0 }))
-	require.NoError(t, e.PutUsers(engine.System, randUsers(r)))
+	require.NoError(t, e.PutUsers(engine.SystemActor(), randUsers(r)))
 	m := newSelModel()
 	for id := int64(1); id <= 8; id++ {
 		ds := randDataSource(r, id, nil)
-		require.NoError(t, e.PutDataSource(engine.System, ds))
+		require.NoError(t, e.PutDataSource(engine.SystemActor(), ds))
 		m.putDataSource(e.Snapshot(), ds)
 	}
 	mutate(t, r, e, steps, m)
@@ -372,7 +372,7 @@ func TestPropertyIncrementalEqualsNaive(t *testing.T) {
 		for _, ds := range s.DataSourceIDs() {
 			for _, u := range s.UserIDs() {
 				d := s.Decide(u, ds)
-				if d.Grant == engine.Write && d.Read != engine.StateSubscribed && d.Read != engine.StateOwner {
+				if d.Grant == engine.LevelWrite && d.Read != engine.StateSubscribed && d.Read != engine.StateOwner {
 					return false
 				}
 			}
@@ -453,14 +453,14 @@ func TestPropertyExportImport(t *testing.T) {
 			return err.Error()
 		}
 		r := rand.New(rand.NewSource(seed))
-		_, _, err = e.CreatePolicy(engine.System, randPolicy(r, "dry"), engine.WriteOptions{DryRun: true})
+		_, _, err = e.CreatePolicy(engine.SystemActor(), randPolicy(r, "dry"), engine.WriteOptions{DryRun: true})
 		if err != nil {
 			return err.Error()
 		}
 		if ps := e.Snapshot().Policies(); len(ps) > 0 {
-			_, _, _ = e.UpdatePolicy(engine.System, ps[0].ID, randPolicy(r, ps[0].Key), engine.WriteOptions{DryRun: true})
+			_, _, _ = e.UpdatePolicy(engine.SystemActor(), ps[0].ID, randPolicy(r, ps[0].Key), engine.WriteOptions{DryRun: true})
 			// A refused write: a duplicate key.
-			_, _, err = e.CreatePolicy(engine.System, randPolicy(r, ps[0].Key), engine.WriteOptions{})
+			_, _, err = e.CreatePolicy(engine.SystemActor(), randPolicy(r, ps[0].Key), engine.WriteOptions{})
 			if err == nil {
 				return "duplicate key accepted"
 			}
@@ -468,7 +468,7 @@ func TestPropertyExportImport(t *testing.T) {
 		bad := &model.Policy{Key: "bad", Name: "bad", Type: model.PolicySubscription,
 			Action:        model.Action{Type: model.ActionAnyone},
 			Circumstances: []model.Circumstance{{Type: model.CircumstanceColumnRegex, Regex: "("}}}
-		if _, _, err := e.CreatePolicy(engine.System, bad, engine.WriteOptions{}); err == nil {
+		if _, _, err := e.CreatePolicy(engine.SystemActor(), bad, engine.WriteOptions{}); err == nil {
 			return "bad regex accepted"
 		}
 		after, err := e.Export()
@@ -500,10 +500,10 @@ func TestPropertyDecisionsIndependentOfCreationOrder(t *testing.T) {
 		}
 		build := func(order []int) *engine.Snapshot {
 			e := engine.New(engine.WithClock(func() time.Time { return t0 }))
-			require.NoError(t, e.PutUsers(engine.System, users))
-			require.NoError(t, e.PutDataSources(engine.System, dss))
+			require.NoError(t, e.PutUsers(engine.SystemActor(), users))
+			require.NoError(t, e.PutDataSources(engine.SystemActor(), dss))
 			for _, i := range order {
-				_, _, err := e.CreatePolicy(engine.System, pols[i], engine.WriteOptions{})
+				_, _, err := e.CreatePolicy(engine.SystemActor(), pols[i], engine.WriteOptions{})
 				require.NoError(t, err)
 			}
 			return e.Snapshot()
@@ -564,7 +564,7 @@ func TestConcurrentReadersSeeOneSnapshot(t *testing.T) {
 							errs <- "one snapshot answered twice differently"
 							return
 						}
-						if a.Grant == engine.Write && a.Read < engine.StateSubscribed {
+						if a.Grant == engine.LevelWrite && a.Read < engine.StateSubscribed {
 							errs <- "WRITE without READ"
 							return
 						}
@@ -577,7 +577,7 @@ func TestConcurrentReadersSeeOneSnapshot(t *testing.T) {
 	mutate(t, r, e, 300, newSelModel())
 	for i := 0; i < 50; i++ {
 		p := int64(1 + r.Intn(5))
-		_, _ = e.Access(engine.System, int64(1+r.Intn(8)), &model.AccessRequest{ProfileID: &p, State: model.StateSubscribed})
+		_, _ = e.Access(engine.SystemActor(), int64(1+r.Intn(8)), &model.AccessRequest{ProfileID: &p, State: model.RecordSubscribed})
 	}
 	close(stop)
 	wg.Wait()

@@ -69,7 +69,7 @@ func secWorld(t testing.TB, opts ...engine.Option) (*engine.Engine, *secClock) {
 	t.Helper()
 	c := &secClock{now: secT0}
 	e := engine.New(append([]engine.Option{engine.WithClock(c.Now)}, opts...)...)
-	require.NoError(t, e.PutGroups(engine.System, []*model.Group{{ID: 1, Name: "finance"}, {ID: 2, Name: "contractors"}}))
+	require.NoError(t, e.PutGroups(engine.SystemActor(), []*model.Group{{ID: 1, Name: "finance"}, {ID: 2, Name: "contractors"}}))
 	users := []*model.User{
 		{ID: secGov, Name: "gov", Permissions: []model.Permission{model.Governance}},
 		{ID: secOwner, Name: "owner"},
@@ -82,8 +82,8 @@ func secWorld(t testing.TB, opts ...engine.Option) (*engine.Engine, *secClock) {
 		{ID: secFrank, Name: "frank"},
 		{ID: secOut, Name: "out"},
 	}
-	require.NoError(t, e.PutUsers(engine.System, users))
-	require.NoError(t, e.PutDataSources(engine.System, []*model.DataSource{
+	require.NoError(t, e.PutUsers(engine.SystemActor(), users))
+	require.NoError(t, e.PutDataSources(engine.SystemActor(), []*model.DataSource{
 		{ID: 10, Name: "normal", Owners: []int64{secOwner}, Tags: []string{"A"}, Columns: []model.Column{{Name: "iban"}, {Name: "aaa"}}},
 		{ID: 20, Name: "evil", Owners: []int64{secOwner}, Tags: []string{"A"}, Columns: []model.Column{{Name: strings.Repeat("a", 30000) + "!"}}},
 	}))
@@ -166,14 +166,14 @@ func TestSecurityIndeterminateFailsClosed(t *testing.T) {
 		fs, err := e.Approve(engine.As(secApprover), []model.ApproveEntry{{ID: bobReq.ID}})
 		require.NoError(t, err)
 		require.Empty(t, fs)
-		secGrant(t, e, ds, secCarol, 0, model.StateSubscribed, model.Read, time.Time{})
-		secGrant(t, e, ds, 0, 2, model.StateSubscribed, model.Write, time.Time{})
+		secGrant(t, e, ds, secCarol, 0, model.RecordSubscribed, model.Read, time.Time{})
+		secGrant(t, e, ds, 0, 2, model.RecordSubscribed, model.Write, time.Time{})
 	}
 	frankReq := secRequest(t, e, secFrank, 20, model.Write, time.Time{})
-	require.Equal(t, model.StatePending, frankReq.State)
+	require.Equal(t, model.RecordPending, frankReq.State)
 
-	want := map[int64]engine.Grant{secOwner: engine.Read, secAlice: engine.Write, secBob: engine.Write,
-		secCarol: engine.Read, secDave: engine.Read, secErin: engine.Write, secFrank: engine.None, secOut: engine.None}
+	want := map[int64]engine.Level{secOwner: engine.LevelRead, secAlice: engine.LevelWrite, secBob: engine.LevelWrite,
+		secCarol: engine.LevelRead, secDave: engine.LevelRead, secErin: engine.LevelWrite, secFrank: engine.LevelNone, secOut: engine.LevelNone}
 	for u, g := range want {
 		for _, ds := range []int64{10, 20} {
 			require.Equal(t, g, e.Decide(u, ds).Grant, "before: user %d on %d", u, ds)
@@ -193,8 +193,8 @@ func TestSecurityIndeterminateFailsClosed(t *testing.T) {
 		assert.NotEqual(t, "evil", p.Key, "an indeterminate policy is not reported as applied")
 	}
 
-	after := map[int64]engine.Grant{secOwner: engine.Read, secAlice: engine.None, secBob: engine.None,
-		secCarol: engine.Read, secDave: engine.None, secErin: engine.Write, secFrank: engine.None, secOut: engine.None}
+	after := map[int64]engine.Level{secOwner: engine.LevelRead, secAlice: engine.LevelNone, secBob: engine.LevelNone,
+		secCarol: engine.LevelRead, secDave: engine.LevelNone, secErin: engine.LevelWrite, secFrank: engine.LevelNone, secOut: engine.LevelNone}
 	for u, g := range after {
 		d := s.Decide(u, 20)
 		assert.Equal(t, g, d.Grant, "after: user %d on 20", u)
@@ -203,7 +203,7 @@ func TestSecurityIndeterminateFailsClosed(t *testing.T) {
 			assert.Error(t, r.Err)
 			assert.Equal(t, evil.ID, r.PolicyID)
 		}
-		if g == engine.None && u != secFrank { // frank's WRITE request is pending
+		if g == engine.LevelNone && u != secFrank { // frank's WRITE request is pending
 			assert.Equal(t, engine.StateNone, d.Read, "user %d READ state", u)
 			assert.Equal(t, engine.StateNone, d.Write, "user %d WRITE state", u)
 			assert.False(t, d.Discoverable, "user %d: not discoverable through policies", u)
@@ -212,9 +212,9 @@ func TestSecurityIndeterminateFailsClosed(t *testing.T) {
 	}
 	assert.Equal(t, engine.StateOwner, s.Decide(secOwner, 20).Read)
 	assert.Equal(t, engine.StatePending, s.Decide(secFrank, 20).Write, "a pending request stays pending")
-	assert.Equal(t, []int64{secOwner, secCarol, secErin}, e.UsersFor(20, engine.Read))
-	assert.Equal(t, []int64{secErin}, e.UsersFor(20, engine.Write))
-	assert.Equal(t, []int64{10}, e.DataSourcesFor(secAlice, engine.Read))
+	assert.Equal(t, []int64{secOwner, secCarol, secErin}, e.UsersFor(20, engine.LevelRead))
+	assert.Equal(t, []int64{secErin}, e.UsersFor(20, engine.LevelWrite))
+	assert.Equal(t, []int64{10}, e.DataSourcesFor(secAlice, engine.LevelRead))
 
 	// A request is refused and stores nothing.
 	before := secExport(t, e)
@@ -227,20 +227,20 @@ func TestSecurityIndeterminateFailsClosed(t *testing.T) {
 	fs, err := e.Approve(engine.As(secApprover), []model.ApproveEntry{{ID: frankReq.ID}})
 	require.NoError(t, err)
 	require.Empty(t, fs)
-	assert.Equal(t, engine.None, e.Decide(secFrank, 20).Grant)
+	assert.Equal(t, engine.LevelNone, e.Decide(secFrank, 20).Grant)
 
 	// Re-evaluating the data source (putting it again) keeps it indeterminate.
 	cur, _ := e.Snapshot().DataSource(20)
 	again := *cur
-	require.NoError(t, e.PutDataSource(engine.System, &again))
+	require.NoError(t, e.PutDataSource(engine.SystemActor(), &again))
 	require.Error(t, e.Snapshot().Indeterminate(20))
-	assert.Equal(t, engine.None, e.Decide(secAlice, 20).Grant)
+	assert.Equal(t, engine.LevelNone, e.Decide(secAlice, 20).Grant)
 
 	// Deleting the policy re-evaluates: policy-derived access returns.
 	_, err = e.DeletePolicy(engine.As(secGov), evil.ID)
 	require.NoError(t, err)
 	require.NoError(t, e.Snapshot().Indeterminate(20))
-	want[secFrank] = engine.Write
+	want[secFrank] = engine.LevelWrite
 	for u, g := range want {
 		assert.Equal(t, g, e.Decide(u, 20).Grant, "restored: user %d", u)
 	}
@@ -256,17 +256,17 @@ func TestSecurityExpiredGrantsDeny(t *testing.T) {
 	secCreate(t, e, secPolicy("write-approval", model.Action{Type: model.ActionApproval, AccessGrant: model.Write,
 		Approvals: []model.Approval{{RequiredPermission: model.UserAdmin}}}, secTagA))
 
-	secGrant(t, e, 10, secCarol, 0, model.StateSubscribed, model.Read, exp)                              // manual grant to a user
-	secGrant(t, e, 10, 0, 2, model.StateExpert, model.Write, exp)                                        // manual grant to a group (erin)
-	secGrant(t, e, 10, secFrank, 0, model.StateOwner, model.Read, exp)                                   // ownership by grant
+	secGrant(t, e, 10, secCarol, 0, model.RecordSubscribed, model.Read, exp)                             // manual grant to a user
+	secGrant(t, e, 10, 0, 2, model.RecordExpert, model.Write, exp)                                       // manual grant to a group (erin)
+	secGrant(t, e, 10, secFrank, 0, model.RecordOwner, model.Read, exp)                                  // ownership by grant
 	secRequest(t, e, secDave, 10, model.Read, exp)                                                       // self-subscribed request
 	bobReq := secRequest(t, e, secBob, 10, model.Write, time.Time{})                                     // approved request,
 	fs, err := e.Approve(engine.As(secApprover), []model.ApproveEntry{{ID: bobReq.ID, Expiration: exp}}) // expiring on approval
 	require.NoError(t, err)
 	require.Empty(t, fs)
 
-	holders := map[int64]engine.Grant{secCarol: engine.Read, secErin: engine.Write, secFrank: engine.Read,
-		secDave: engine.Read, secBob: engine.Write}
+	holders := map[int64]engine.Level{secCarol: engine.LevelRead, secErin: engine.LevelWrite, secFrank: engine.LevelRead,
+		secDave: engine.LevelRead, secBob: engine.LevelWrite}
 	c.Set(exp.Add(-time.Nanosecond))
 	for u, g := range holders {
 		assert.Equal(t, g, e.Decide(u, 10).Grant, "a nanosecond before: user %d", u)
@@ -277,25 +277,25 @@ func TestSecurityExpiredGrantsDeny(t *testing.T) {
 	s := e.Snapshot()
 	for u := range holders {
 		d := s.Decide(u, 10)
-		assert.Equal(t, engine.None, d.Grant, "at the instant: user %d", u)
+		assert.Equal(t, engine.LevelNone, d.Grant, "at the instant: user %d", u)
 	}
 	assert.NotEqual(t, engine.StateOwner, s.Decide(secFrank, 10).Read, "ownership by grant ended")
-	assert.Equal(t, []int64{secOwner}, e.UsersFor(10, engine.Read))
-	assert.Empty(t, e.DataSourcesFor(secBob, engine.Read))
+	assert.Equal(t, []int64{secOwner}, e.UsersFor(10, engine.LevelRead))
+	assert.Empty(t, e.DataSourcesFor(secBob, engine.LevelRead))
 	// The expired owner can no longer grant.
 	p := int64(secOut)
-	_, err = e.Access(engine.As(secFrank), 10, &model.AccessRequest{ProfileID: &p, State: model.StateSubscribed})
+	_, err = e.Access(engine.As(secFrank), 10, &model.AccessRequest{ProfileID: &p, State: model.RecordSubscribed})
 	assert.ErrorIs(t, err, engine.ErrForbidden)
 
 	// An expired self-subscription does not block a new request: it is judged again.
 	r := secRequest(t, e, secDave, 10, model.Read, time.Time{})
-	assert.Equal(t, model.StateSubscribed, r.State)
-	assert.Equal(t, engine.Read, e.Decide(secDave, 10).Grant)
+	assert.Equal(t, model.RecordSubscribed, r.State)
+	assert.Equal(t, engine.LevelRead, e.Decide(secDave, 10).Grant)
 
 	// A grant whose expiration is already past is accepted and gives nothing.
-	past := secGrant(t, e, 10, secOut, 0, model.StateSubscribed, model.Write, exp.Add(-time.Minute))
+	past := secGrant(t, e, 10, secOut, 0, model.RecordSubscribed, model.Write, exp.Add(-time.Minute))
 	assert.Equal(t, exp.Add(-time.Minute), past.Expiration)
-	assert.Equal(t, engine.None, e.Decide(secOut, 10).Grant)
+	assert.Equal(t, engine.LevelNone, e.Decide(secOut, 10).Grant)
 }
 
 // TestSecurityUnknownDenies: unknown users and data sources get NONE with a reason;
@@ -305,23 +305,23 @@ func TestSecurityUnknownDenies(t *testing.T) {
 	t.Parallel()
 	e, _ := secWorld(t)
 	pol := secCreate(t, e, secPolicy("auto", model.Action{Type: model.ActionAnyone, AutomaticSubscription: true, AllowDiscovery: true}, secTagA))
-	require.NoError(t, e.PutDataSource(engine.System, &model.DataSource{ID: 30, Name: "no policy", Tags: []string{"B"}}))
-	rec := secGrant(t, e, 30, secCarol, 0, model.StateSubscribed, model.Read, time.Time{})
+	require.NoError(t, e.PutDataSource(engine.SystemActor(), &model.DataSource{ID: 30, Name: "no policy", Tags: []string{"B"}}))
+	rec := secGrant(t, e, 30, secCarol, 0, model.RecordSubscribed, model.Read, time.Time{})
 
 	for _, c := range []struct {
 		user, ds int64
 	}{{999, 10}, {-1, 10}, {0, 10}, {secAlice, 999}, {secAlice, 0}, {secAlice, -7}} {
 		d := e.Decide(c.user, c.ds)
-		assert.Equal(t, engine.None, d.Grant, "user %d ds %d", c.user, c.ds)
+		assert.Equal(t, engine.LevelNone, d.Grant, "user %d ds %d", c.user, c.ds)
 		assert.False(t, d.Discoverable)
 		_, ok := reasonOf(d, engine.ReasonUnknown)
 		assert.True(t, ok, "user %d ds %d: the unknown reason: %+v", c.user, c.ds, d.Reasons())
 	}
-	assert.Empty(t, e.DataSourcesFor(999, engine.Read))
-	assert.Empty(t, e.UsersFor(999, engine.Read))
-	assert.Equal(t, engine.Read, e.Decide(secAlice, 10).Grant)
+	assert.Empty(t, e.DataSourcesFor(999, engine.LevelRead))
+	assert.Empty(t, e.UsersFor(999, engine.LevelRead))
+	assert.Equal(t, engine.LevelRead, e.Decide(secAlice, 10).Grant)
 	d := e.Decide(secAlice, 30)
-	assert.Equal(t, engine.None, d.Grant, "no applicable policy: deny by default")
+	assert.Equal(t, engine.LevelNone, d.Grant, "no applicable policy: deny by default")
 	assert.Equal(t, engine.StateNone, d.Read)
 	assert.False(t, d.Discoverable)
 
@@ -342,11 +342,11 @@ func TestSecurityUnknownDenies(t *testing.T) {
 		"GetPolicy":    func() error { _, err := e.GetPolicy(ghost, pol.ID); return err },
 		"Request":      func() error { _, err := e.Access(ghost, 10, &model.AccessRequest{}); return err },
 		"Grant": func() error {
-			_, err := e.Access(ghost, 10, &model.AccessRequest{ProfileID: &pid, State: model.StateOwner})
+			_, err := e.Access(ghost, 10, &model.AccessRequest{ProfileID: &pid, State: model.RecordOwner})
 			return err
 		},
 		"ChangeRecord": func() error {
-			_, err := e.ChangeRecord(ghost, 30, rec.ID, &model.RecordChange{State: model.StateDenied})
+			_, err := e.ChangeRecord(ghost, 30, rec.ID, &model.RecordChange{State: model.RecordDenied})
 			return err
 		},
 		"Approve": func() error { _, err := e.Approve(ghost, []model.ApproveEntry{{ID: rec.ID}}); return err },
@@ -373,17 +373,17 @@ func TestSecurityUnknownDenies(t *testing.T) {
 	assert.True(t, secSame(before, secExport(t, e)), "refused calls change nothing")
 
 	// The built-in actor cannot request access for itself.
-	_, err := e.Access(engine.System, 10, &model.AccessRequest{})
+	_, err := e.Access(engine.SystemActor(), 10, &model.AccessRequest{})
 	assert.ErrorIs(t, err, engine.ErrForbidden)
 
 	// A deleted user and a deleted data source deny.
 	require.NoError(t, e.DeleteUser(engine.As(secGov), secCarol))
-	assert.Equal(t, engine.None, e.Decide(secCarol, 30).Grant)
+	assert.Equal(t, engine.LevelNone, e.Decide(secCarol, 30).Grant)
 	_, ok := e.Snapshot().User(secCarol)
 	assert.False(t, ok, "a deleted user is gone (its key with it)")
 	require.NoError(t, e.DeleteDataSource(engine.As(secGov), 10))
-	assert.Equal(t, engine.None, e.Decide(secAlice, 10).Grant)
-	assert.NotContains(t, e.DataSourcesFor(secAlice, engine.Read), int64(10))
+	assert.Equal(t, engine.LevelNone, e.Decide(secAlice, 10).Grant)
+	assert.NotContains(t, e.DataSourcesFor(secAlice, engine.LevelRead), int64(10))
 }
 
 // TestSecurityAdvancedErrorIsUnsatisfied: a policy whose advanced expression fails
@@ -399,17 +399,17 @@ func TestSecurityAdvancedErrorIsUnsatisfied(t *testing.T) {
 		Advanced: strings.Join(terms, " OR ")}, secTagA)
 	build := func(opts ...engine.Option) *engine.Engine {
 		e, _ := secWorld(t, opts...)
-		require.NoError(t, e.PutUser(engine.System, &model.User{ID: 50, Name: "leveled",
+		require.NoError(t, e.PutUser(engine.SystemActor(), &model.User{ID: 50, Name: "leveled",
 			Attributes: map[string][]string{"level": {"L29"}}}))
 		secCreate(t, e, costly)
 		secCreate(t, e, secPolicy("auto", model.Action{Type: model.ActionAnyone, AutomaticSubscription: true}, secTagA))
 		return e
 	}
-	require.Equal(t, engine.Read, build().Decide(50, 10).Grant, "within the default limit the user qualifies")
+	require.Equal(t, engine.LevelRead, build().Decide(50, 10).Grant, "within the default limit the user qualifies")
 
 	e := build(engine.WithCostLimit(5))
 	d := e.Decide(50, 10)
-	assert.Equal(t, engine.None, d.Grant, "an erroring policy cannot be bypassed by the AND-merged automatic one")
+	assert.Equal(t, engine.LevelNone, d.Grant, "an erroring policy cannot be bypassed by the AND-merged automatic one")
 	assert.Equal(t, engine.StateNone, d.Read)
 	var found bool
 	for _, r := range d.Reasons() {
@@ -434,7 +434,7 @@ func TestSecurityAdvancedErrorIsUnsatisfied(t *testing.T) {
 func secRichEngine(t testing.TB) (*engine.Engine, *secClock) {
 	t.Helper()
 	e, c := secWorld(t)
-	require.NoError(t, e.PutUser(engine.System, &model.User{ID: 60, Name: "attrs", Attributes: map[string][]string{"dept": {"eng", "ops"}}}))
+	require.NoError(t, e.PutUser(engine.SystemActor(), &model.User{ID: 60, Name: "attrs", Attributes: map[string][]string{"dept": {"eng", "ops"}}}))
 	secCreate(t, e, secPolicy("read-anyone", model.Action{Type: model.ActionAnyone, AllowDiscovery: true}, secTagA))
 	appr := secCreate(t, e, secPolicy("write-approval", model.Action{Type: model.ActionApproval, AccessGrant: model.Write,
 		Approvals: []model.Approval{{RequiredPermission: model.UserAdmin}, {RequiredPermission: model.Owner}}}, secTagA))
@@ -449,8 +449,8 @@ func secRichEngine(t testing.TB) (*engine.Engine, *secClock) {
 	_, _, err := e.UpdatePolicy(engine.As(secGov), cert.ID, &p2, engine.WriteOptions{ReCertify: true})
 	require.NoError(t, err)
 
-	secGrant(t, e, 10, secCarol, 0, model.StateSubscribed, model.Read, secT0.Add(48*time.Hour))
-	secGrant(t, e, 20, 0, 2, model.StateOwner, model.Write, time.Time{})
+	secGrant(t, e, 10, secCarol, 0, model.RecordSubscribed, model.Read, secT0.Add(48*time.Hour))
+	secGrant(t, e, 20, 0, 2, model.RecordOwner, model.Write, time.Time{})
 	secRequest(t, e, secDave, 10, model.Read, time.Time{})
 	pending := secRequest(t, e, secBob, 10, model.Write, time.Time{})
 	_, err = e.Approve(engine.As(secApprover), []model.ApproveEntry{{ID: pending.ID}})
@@ -515,7 +515,7 @@ func TestSecurityImportRejectsCorruptExports(t *testing.T) {
 	// The target already holds a different state, which must survive every failure.
 	dst, _ := secWorld(t)
 	secCreate(t, dst, secPolicy("kept", model.Action{Type: model.ActionAnyone, AutomaticSubscription: true}, secTagA))
-	secGrant(t, dst, 10, secCarol, 0, model.StateSubscribed, model.Write, time.Time{})
+	secGrant(t, dst, 10, secCarol, 0, model.RecordSubscribed, model.Write, time.Time{})
 	base := secExport(t, dst)
 	// Sanity: the intact export imports (into a scratch engine) and round-trips.
 	scratch := engine.New(engine.WithClock(c.Now))
@@ -655,11 +655,11 @@ func TestSecurityImportRejectsInvalidRecords(t *testing.T) {
 func TestSecurityImportRejectsCommentedOutFields(t *testing.T) {
 	t.Parallel()
 	src, c := secRichEngine(t)
-	revoked := secGrant(t, src, 10, secAlice, 0, model.StateSubscribed, model.Write, time.Time{})
-	_, err := src.ChangeRecord(engine.As(secGov), 10, revoked.ID, &model.RecordChange{State: model.StateDenied})
+	revoked := secGrant(t, src, 10, secAlice, 0, model.RecordSubscribed, model.Write, time.Time{})
+	_, err := src.ChangeRecord(engine.As(secGov), 10, revoked.ID, &model.RecordChange{State: model.RecordDenied})
 	require.NoError(t, err)
 	exp := secExport(t, src)
-	require.Equal(t, engine.None, src.Decide(secAlice, 10).Grant)
+	require.Equal(t, engine.LevelNone, src.Decide(secAlice, 10).Grant)
 	// comment turns the quote that starts anchor (a key) into '#'.
 	comment := func(anchor string) []byte {
 		require.Equal(t, 1, bytes.Count(exp, []byte(anchor)), "anchor %q", anchor)

@@ -32,7 +32,7 @@ func TestSelectionsFollowAKeyChange(t *testing.T) {
 	require.NoError(t, e.ApplyPolicy(engine.As(carol), p.ID, 10))
 	require.NoError(t, e.DisablePolicy(engine.As(carol), 10, all.ID, "not here"))
 	require.Equal(t, []string{"p1"}, appliedKeys(t, e, 10))
-	require.Equal(t, engine.Read, e.Decide(bob, 10).Grant)
+	require.Equal(t, engine.LevelRead, e.Decide(bob, 10).Grant)
 
 	// A dry run that changes the key reports no change of applicability and stores nothing.
 	before := mustExport(t, e)
@@ -47,7 +47,7 @@ func TestSelectionsFollowAKeyChange(t *testing.T) {
 	semUpdate(t, e, all.ID, semPolicy("all-new", autoAnyone()))
 	assert.Equal(t, []string{"p1-new"}, appliedKeys(t, e, 10), "the selection moved with the key; the disable too")
 	assert.Equal(t, []string{"all-new"}, appliedKeys(t, e, 11))
-	assert.Equal(t, engine.Read, e.Decide(bob, 10).Grant, "bob keeps the READ the selection gave")
+	assert.Equal(t, engine.LevelRead, e.Decide(bob, 10).Grant, "bob keeps the READ the selection gave")
 	sel, dis := selectionsOf(t, e, 10)
 	assert.Equal(t, []string{"p1-new"}, sel)
 	assert.Equal(t, []model.DisabledPolicy{{PolicyKey: "all-new", Reason: "not here"}}, dis)
@@ -89,8 +89,8 @@ func TestSelectionsEndWithTheirPolicy(t *testing.T) {
 	create(t, e, semPolicy("gone", autoAnyone(), onTag("Finance")))
 	assert.Equal(t, []string{"gone"}, appliedKeys(t, e, 10))
 	assert.Empty(t, appliedKeys(t, e, 11))
-	assert.Equal(t, engine.Read, e.Decide(bob, 10).Grant, "through gone, not p2")
-	assert.Equal(t, engine.None, e.Decide(bob, 11).Grant)
+	assert.Equal(t, engine.LevelRead, e.Decide(bob, 10).Grant, "through gone, not p2")
+	assert.Equal(t, engine.LevelNone, e.Decide(bob, 11).Grant)
 }
 
 func TestSelectionsNamedBeforeThePolicy(t *testing.T) {

@@ -32,14 +32,14 @@ const (
 func semWorld(t testing.TB) (*engine.Engine, *clock) {
 	t.Helper()
 	e, c := world(t)
-	require.NoError(t, e.PutUsers(engine.System, []*model.User{
+	require.NoError(t, e.PutUsers(engine.SystemActor(), []*model.User{
 		{ID: semCreator, Name: "Creator", Permissions: []model.Permission{model.CreateDataSource}},
 		{ID: semGov2, Name: "Gov2", Permissions: []model.Permission{model.Governance}},
 		{ID: semGrantOwner, Name: "GrantOwner"},
 		{ID: semGovOwner, Name: "GovOwner", Permissions: []model.Permission{model.Governance}},
 		{ID: semNobody, Name: "Nobody"},
 	}))
-	require.NoError(t, e.PutDataSource(engine.System, &model.DataSource{ID: 13, Name: "govowned",
+	require.NoError(t, e.PutDataSource(engine.SystemActor(), &model.DataSource{ID: 13, Name: "govowned",
 		Owners: []int64{semGovOwner}, Server: "db3.example.com", CreatedAt: t0}))
 	return e, c
 }
@@ -124,7 +124,7 @@ func semEditUser(t testing.TB, e *engine.Engine, id int64, edit func(u *model.Us
 		u.Attributes[k] = append([]string(nil), v...)
 	}
 	edit(&u)
-	require.NoError(t, e.PutUser(engine.System, &u))
+	require.NoError(t, e.PutUser(engine.SystemActor(), &u))
 }
 
 func semUpdate(t testing.TB, e *engine.Engine, id int64, p *model.Policy) {
@@ -307,7 +307,7 @@ func TestSemanticsMerge(t *testing.T) {
 
 type semWant struct {
 	user, ds    int64
-	grant       engine.Grant
+	grant       engine.Level
 	read, write engine.State
 }
 
@@ -352,7 +352,7 @@ const (
 
 func TestSemanticsStates(t *testing.T) {
 	t.Parallel()
-	none, read, write := engine.None, engine.Read, engine.Write
+	none, read, write := engine.LevelNone, engine.LevelRead, engine.LevelWrite
 	noExp := time.Time{}
 	cases := []struct {
 		name  string
@@ -376,26 +376,26 @@ func TestSemanticsStates(t *testing.T) {
 		}},
 		{"owner at WRITE through a WRITE manual grant", []semStep{
 			{"grant", func(t *testing.T, e *engine.Engine, _ *clock) {
-				semGrant(t, e, engine.As(gov), 10, carol, 0, model.StateSubscribed, model.Write, noExp)
+				semGrant(t, e, engine.As(gov), 10, carol, 0, model.RecordSubscribed, model.Write, noExp)
 			}, []semWant{{carol, 10, write, sOwn, sOwn}}},
 		}},
 		{"owner by an owner-state manual grant, until revoked", []semStep{
 			{"grant owner", func(t *testing.T, e *engine.Engine, _ *clock) {
-				semGrant(t, e, engine.As(gov), 11, bob, 0, model.StateOwner, model.Read, noExp)
+				semGrant(t, e, engine.As(gov), 11, bob, 0, model.RecordOwner, model.Read, noExp)
 			}, []semWant{{bob, 11, read, sOwn, sNone}, {alice, 11, none, sNone, sNone}}},
 			{"revoke", func(t *testing.T, e *engine.Engine, _ *clock) {
-				_, err := e.ChangeRecord(engine.As(gov), 11, 1, &model.RecordChange{State: model.StateDenied})
+				_, err := e.ChangeRecord(engine.As(gov), 11, 1, &model.RecordChange{State: model.RecordDenied})
 				require.NoError(t, err)
 			}, []semWant{{bob, 11, none, sNone, sNone}}},
 		}},
 		{"owner-state WRITE grant: owner at both levels", []semStep{
 			{"grant owner WRITE", func(t *testing.T, e *engine.Engine, _ *clock) {
-				semGrant(t, e, engine.As(gov), 11, bob, 0, model.StateOwner, model.Write, noExp)
+				semGrant(t, e, engine.As(gov), 11, bob, 0, model.RecordOwner, model.Write, noExp)
 			}, []semWant{{bob, 11, write, sOwn, sOwn}}},
 		}},
 		{"owner-state grant to a group makes every member an owner", []semStep{
 			{"grant", func(t *testing.T, e *engine.Engine, _ *clock) {
-				semGrant(t, e, engine.As(gov), 11, 0, 1, model.StateOwner, model.Read, noExp)
+				semGrant(t, e, engine.As(gov), 11, 0, 1, model.RecordOwner, model.Read, noExp)
 			}, []semWant{{alice, 11, read, sOwn, sNone}, {erin, 11, read, sOwn, sNone}, {bob, 11, none, sNone, sNone}}},
 		}},
 		{"subscribed through an automatic policy", []semStep{
@@ -407,7 +407,7 @@ func TestSemanticsStates(t *testing.T) {
 				{alice, 12, none, sElig, sNone}, {bob, 12, none, sNone, sNone}}},
 			{"alice subscribes", func(t *testing.T, e *engine.Engine, _ *clock) {
 				r := semRequest(t, e, alice, 12, model.Read)
-				assert.Equal(t, model.StateSubscribed, r.State)
+				assert.Equal(t, model.RecordSubscribed, r.State)
 			}, []semWant{{alice, 12, read, sSub, sNone}}},
 			{"alice leaves finance", func(t *testing.T, e *engine.Engine, _ *clock) {
 				semEditUser(t, e, alice, func(u *model.User) { u.Groups = nil })
@@ -430,7 +430,7 @@ func TestSemanticsStates(t *testing.T) {
 			{"policy", policies(semPolicy("ap", aApproval(model.Governance))), []semWant{{bob, 12, none, sReq, sNone}}},
 			{"bob requests", func(t *testing.T, e *engine.Engine, _ *clock) {
 				r := semRequest(t, e, bob, 12, model.Read)
-				assert.Equal(t, model.StatePending, r.State)
+				assert.Equal(t, model.RecordPending, r.State)
 			}, []semWant{{bob, 12, none, sPend, sNone}}},
 			{"gov approves", func(t *testing.T, e *engine.Engine, _ *clock) {
 				f, err := e.Approve(engine.As(gov), []model.ApproveEntry{{ID: 1}})
@@ -462,15 +462,15 @@ func TestSemanticsStates(t *testing.T) {
 		}},
 		{"manual grant to the user", []semStep{
 			{"READ grant", func(t *testing.T, e *engine.Engine, _ *clock) {
-				semGrant(t, e, engine.As(carol), 10, bob, 0, model.StateSubscribed, model.Read, noExp)
+				semGrant(t, e, engine.As(carol), 10, bob, 0, model.RecordSubscribed, model.Read, noExp)
 			}, []semWant{{bob, 10, read, sSub, sNone}, {alice, 10, none, sNone, sNone}}},
 			{"WRITE grant", func(t *testing.T, e *engine.Engine, _ *clock) {
-				semGrant(t, e, engine.As(carol), 10, alice, 0, model.StateSubscribed, model.Write, noExp)
+				semGrant(t, e, engine.As(carol), 10, alice, 0, model.RecordSubscribed, model.Write, noExp)
 			}, []semWant{{alice, 10, write, sSub, sSub}}},
 		}},
 		{"manual grant to a group reaches its members only while they are members", []semStep{
 			{"grant to finance", func(t *testing.T, e *engine.Engine, _ *clock) {
-				semGrant(t, e, engine.As(gov), 12, 0, 1, model.StateSubscribed, model.Read, noExp)
+				semGrant(t, e, engine.As(gov), 12, 0, 1, model.RecordSubscribed, model.Read, noExp)
 			}, []semWant{{alice, 12, read, sSub, sNone}, {erin, 12, read, sSub, sNone}, {bob, 12, none, sNone, sNone}}},
 			{"bob joins finance, alice leaves", func(t *testing.T, e *engine.Engine, _ *clock) {
 				semEditUser(t, e, bob, func(u *model.User) { u.Groups = append(u.Groups, "finance") })
@@ -479,16 +479,16 @@ func TestSemanticsStates(t *testing.T) {
 		}},
 		{"expert-state grant gives its accessGrant", []semStep{
 			{"expert WRITE", func(t *testing.T, e *engine.Engine, _ *clock) {
-				semGrant(t, e, engine.As(gov), 12, bob, 0, model.StateExpert, model.Write, noExp)
+				semGrant(t, e, engine.As(gov), 12, bob, 0, model.RecordExpert, model.Write, noExp)
 			}, []semWant{{bob, 12, write, sSub, sSub}}},
 			{"expert READ to a group", func(t *testing.T, e *engine.Engine, _ *clock) {
-				semGrant(t, e, engine.As(gov), 12, 0, 2, model.StateExpert, model.Read, noExp)
+				semGrant(t, e, engine.As(gov), 12, 0, 2, model.RecordExpert, model.Read, noExp)
 			}, []semWant{{bob, 12, write, sSub, sSub}, {alice, 12, none, sNone, sNone}}},
 		}},
 		{"manual grants survive re-evaluation", []semStep{
 			{"manual policy and a grant", func(t *testing.T, e *engine.Engine, _ *clock) {
 				create(t, e, semPolicy("m", aManual()))
-				semGrant(t, e, engine.As(gov), 12, bob, 0, model.StateSubscribed, model.Read, noExp)
+				semGrant(t, e, engine.As(gov), 12, bob, 0, model.RecordSubscribed, model.Read, noExp)
 			}, []semWant{{bob, 12, read, sSub, sNone}, {alice, 12, none, sNone, sNone}}},
 			{"policy now unsatisfied for bob", func(t *testing.T, e *engine.Engine, _ *clock) {
 				semUpdate(t, e, 1, semPolicy("m", aGroups(true, "finance")))
@@ -593,7 +593,7 @@ func TestSemanticsDiscoverable(t *testing.T) {
 
 func TestSemanticsPolicyKinds(t *testing.T) {
 	t.Parallel()
-	none, read := engine.None, engine.Read
+	none, read := engine.LevelNone, engine.LevelRead
 	cases := []struct {
 		name  string
 		steps []semStep
@@ -642,12 +642,12 @@ func TestSemanticsPolicyKinds(t *testing.T) {
 		}, map[int64][]string{11: {"a", "m"}, 12: {"a"}}},
 		{"disabledPolicies in the data source, before and after the policy exists", []semStep{
 			{"data source 12 disables key late", func(t *testing.T, e *engine.Engine, _ *clock) {
-				require.NoError(t, e.PutDataSource(engine.System, &model.DataSource{ID: 12, Name: "untagged", Server: "db2.example.com",
+				require.NoError(t, e.PutDataSource(engine.SystemActor(), &model.DataSource{ID: 12, Name: "untagged", Server: "db2.example.com",
 					CreatedAt: t0, DisabledPolicies: []model.DisabledPolicy{{PolicyKey: "late", Reason: "r"}}}))
 				create(t, e, semPolicy("late", aAnyone(true)))
 			}, []semWant{{bob, 12, none, sNone, sNone}, {bob, 11, read, sSub, sNone}}},
 			{"data source 11 disables it afterwards", func(t *testing.T, e *engine.Engine, _ *clock) {
-				require.NoError(t, e.PutDataSource(engine.System, &model.DataSource{ID: 11, Name: "campaigns", Tags: []string{"Marketing"},
+				require.NoError(t, e.PutDataSource(engine.SystemActor(), &model.DataSource{ID: 11, Name: "campaigns", Tags: []string{"Marketing"},
 					Server: "db2.example.com", CreatedAt: t0.AddDate(0, -1, 0), DisabledPolicies: []model.DisabledPolicy{{PolicyKey: "late", Reason: "r"}}}))
 			}, []semWant{{bob, 11, none, sNone, sNone}, {bob, 10, read, sSub, sNone}}},
 		}, map[int64][]string{10: {"late"}, 11: {}, 12: {}}},
@@ -662,16 +662,16 @@ func TestSemanticsPolicyKinds(t *testing.T) {
 		}, map[int64][]string{10: {"os"}, 11: {}, 12: {}}},
 		{"selectedPolicies in the data source, before and after the policy exists", []semStep{
 			{"12 selects a key before the policy exists", func(t *testing.T, e *engine.Engine, _ *clock) {
-				require.NoError(t, e.PutDataSource(engine.System, &model.DataSource{ID: 12, Name: "untagged", Server: "db2.example.com",
+				require.NoError(t, e.PutDataSource(engine.SystemActor(), &model.DataSource{ID: 12, Name: "untagged", Server: "db2.example.com",
 					CreatedAt: t0, SelectedPolicies: []string{"os"}}))
 				create(t, e, semPolicy("os", aAnyone(true), ownerSelected))
 			}, []semWant{{bob, 12, read, sSub, sNone}, {bob, 11, none, sNone, sNone}}},
 			{"11 selects it afterwards", func(t *testing.T, e *engine.Engine, _ *clock) {
-				require.NoError(t, e.PutDataSource(engine.System, &model.DataSource{ID: 11, Name: "campaigns", Tags: []string{"Marketing"},
+				require.NoError(t, e.PutDataSource(engine.SystemActor(), &model.DataSource{ID: 11, Name: "campaigns", Tags: []string{"Marketing"},
 					Server: "db2.example.com", CreatedAt: t0.AddDate(0, -1, 0), SelectedPolicies: []string{"os"}}))
 			}, []semWant{{bob, 11, read, sSub, sNone}, {bob, 10, none, sNone, sNone}}},
 			{"12 drops it", func(t *testing.T, e *engine.Engine, _ *clock) {
-				require.NoError(t, e.PutDataSource(engine.System, &model.DataSource{ID: 12, Name: "untagged", Server: "db2.example.com", CreatedAt: t0}))
+				require.NoError(t, e.PutDataSource(engine.SystemActor(), &model.DataSource{ID: 12, Name: "untagged", Server: "db2.example.com", CreatedAt: t0}))
 			}, []semWant{{bob, 12, none, sNone, sNone}, {bob, 11, read, sSub, sNone}}},
 		}, map[int64][]string{10: {}, 11: {"os"}, 12: {}}},
 		{"an owner-selected policy selected but disabled does not apply", []semStep{
@@ -708,7 +708,7 @@ func TestSemanticsPolicyKinds(t *testing.T) {
 
 func TestSemanticsExpirations(t *testing.T) {
 	t.Parallel()
-	none, read := engine.None, engine.Read
+	none, read := engine.LevelNone, engine.LevelRead
 	day := 24 * time.Hour
 	at := func(ts time.Time) func(t *testing.T, e *engine.Engine, c *clock) {
 		return func(_ *testing.T, _ *engine.Engine, c *clock) { c.now = ts }
@@ -719,7 +719,7 @@ func TestSemanticsExpirations(t *testing.T) {
 	}{
 		{"a manual grant is expired at the instant", []semStep{
 			{"grant until t0+1d", func(t *testing.T, e *engine.Engine, _ *clock) {
-				semGrant(t, e, engine.As(gov), 12, bob, 0, model.StateSubscribed, model.Read, t0.Add(day))
+				semGrant(t, e, engine.As(gov), 12, bob, 0, model.RecordSubscribed, model.Read, t0.Add(day))
 			}, []semWant{{bob, 12, read, sSub, sNone}}},
 			{"one nanosecond before", at(t0.Add(day - time.Nanosecond)), []semWant{{bob, 12, read, sSub, sNone}}},
 			{"at the instant", at(t0.Add(day)), []semWant{{bob, 12, none, sNone, sNone}}},
@@ -727,20 +727,20 @@ func TestSemanticsExpirations(t *testing.T) {
 		}},
 		{"a past expiration is accepted and gives nothing", []semStep{
 			{"grant expired yesterday", func(t *testing.T, e *engine.Engine, _ *clock) {
-				r := semGrant(t, e, engine.As(gov), 12, bob, 0, model.StateSubscribed, model.Write, t0.Add(-day))
+				r := semGrant(t, e, engine.As(gov), 12, bob, 0, model.RecordSubscribed, model.Write, t0.Add(-day))
 				assert.True(t, r.Expiration.Equal(t0.Add(-day)))
 				require.Len(t, e.Records(), 1)
 			}, []semWant{{bob, 12, none, sNone, sNone}}},
 		}},
 		{"an expired group grant reaches no member", []semStep{
 			{"grant to finance until t0+1h", func(t *testing.T, e *engine.Engine, _ *clock) {
-				semGrant(t, e, engine.As(gov), 12, 0, 1, model.StateSubscribed, model.Read, t0.Add(time.Hour))
+				semGrant(t, e, engine.As(gov), 12, 0, 1, model.RecordSubscribed, model.Read, t0.Add(time.Hour))
 			}, []semWant{{alice, 12, read, sSub, sNone}}},
 			{"at the instant", at(t0.Add(time.Hour)), []semWant{{alice, 12, none, sNone, sNone}, {erin, 12, none, sNone, sNone}}},
 		}},
 		{"an owner-state grant stops making an owner at the instant", []semStep{
 			{"owner grant until t0+1d", func(t *testing.T, e *engine.Engine, _ *clock) {
-				semGrant(t, e, engine.As(gov), 12, bob, 0, model.StateOwner, model.Read, t0.Add(day))
+				semGrant(t, e, engine.As(gov), 12, bob, 0, model.RecordOwner, model.Read, t0.Add(day))
 			}, []semWant{{bob, 12, read, sOwn, sNone}}},
 			{"at the instant", at(t0.Add(day)), []semWant{{bob, 12, none, sNone, sNone}}},
 		}},
@@ -755,7 +755,7 @@ func TestSemanticsExpirations(t *testing.T) {
 			{"request again", func(t *testing.T, e *engine.Engine, _ *clock) {
 				r := semRequest(t, e, bob, 12, model.Read)
 				assert.Equal(t, int64(2), r.ID)
-				assert.Equal(t, model.StateSubscribed, r.State)
+				assert.Equal(t, model.RecordSubscribed, r.State)
 			}, []semWant{{bob, 12, read, sSub, sNone}}},
 		}},
 		{"an approved request's expiration", []semStep{
@@ -781,7 +781,7 @@ func TestSemanticsExpirations(t *testing.T) {
 
 func TestSemanticsRecompute(t *testing.T) {
 	t.Parallel()
-	none, read, write := engine.None, engine.Read, engine.Write
+	none, read, write := engine.LevelNone, engine.LevelRead, engine.LevelWrite
 	cases := []struct {
 		name  string
 		steps []semStep
@@ -826,24 +826,24 @@ func TestSemanticsRecompute(t *testing.T) {
 			{"region=eu automatic", policies(semPolicy("r", aAttr(true, "region", "eu"))), []semWant{
 				{alice, 12, read, sSub, sNone}, {erin, 12, read, sSub, sNone}, {bob, 12, none, sNone, sNone}}},
 			{"finance moves to us", func(t *testing.T, e *engine.Engine, _ *clock) {
-				require.NoError(t, e.PutGroup(engine.System, &model.Group{ID: 1, Name: "finance", Attributes: map[string][]string{"region": {"us"}}}))
+				require.NoError(t, e.PutGroup(engine.SystemActor(), &model.Group{ID: 1, Name: "finance", Attributes: map[string][]string{"region": {"us"}}}))
 			}, []semWant{{alice, 12, none, sNone, sNone}, {erin, 12, none, sNone, sNone}}},
 			{"marketing gets eu", func(t *testing.T, e *engine.Engine, _ *clock) {
 				require.NoError(t, e.PutGroup(engine.As(erin), &model.Group{ID: 2, Name: "marketing", Attributes: map[string][]string{"region": {"eu"}}}))
 			}, []semWant{{bob, 12, read, sSub, sNone}, {alice, 12, none, sNone, sNone}}},
 			{"a new group a user already lists", func(t *testing.T, e *engine.Engine, _ *clock) {
 				semEditUser(t, e, outsider, func(u *model.User) { u.Groups = []string{"later"} })
-				require.NoError(t, e.PutGroup(engine.System, &model.Group{ID: 3, Name: "later", Attributes: map[string][]string{"region": {"eu"}}}))
+				require.NoError(t, e.PutGroup(engine.SystemActor(), &model.Group{ID: 3, Name: "later", Attributes: map[string][]string{"region": {"eu"}}}))
 			}, []semWant{{outsider, 12, read, sSub, sNone}}},
 			{"that group deleted", func(t *testing.T, e *engine.Engine, _ *clock) {
-				require.NoError(t, e.DeleteGroup(engine.System, 3))
+				require.NoError(t, e.DeleteGroup(engine.SystemActor(), 3))
 			}, []semWant{{outsider, 12, none, sNone, sNone}}},
 		}},
 		{"a data source's metadata changes", []semStep{
 			{"policy on Finance", policies(semPolicy("f", aAnyone(true), onTag("Finance"))), []semWant{
 				{bob, 10, read, sSub, sNone}, {bob, 12, none, sNone, sNone}}},
 			{"12 gets a Finance tag, 10 loses it", func(t *testing.T, e *engine.Engine, _ *clock) {
-				require.NoError(t, e.PutDataSource(engine.System, &model.DataSource{ID: 12, Name: "untagged", Tags: []string{"Finance.X"}, CreatedAt: t0}))
+				require.NoError(t, e.PutDataSource(engine.SystemActor(), &model.DataSource{ID: 12, Name: "untagged", Tags: []string{"Finance.X"}, CreatedAt: t0}))
 				require.NoError(t, e.PutDataSource(engine.As(carol), &model.DataSource{ID: 10, Name: "payments", Owners: []int64{carol}, CreatedAt: t0}))
 			}, []semWant{{bob, 10, none, sNone, sNone}, {bob, 12, read, sSub, sNone}, {carol, 10, read, sOwn, sNone}}},
 		}},
@@ -866,51 +866,51 @@ func TestSemanticsIndeterminateOnlyFromPoliciesThatCount(t *testing.T) {
 	cases := []struct {
 		name  string
 		evil  func(e *engine.Engine) error
-		grant engine.Grant // bob's grant on data source 1 afterwards
+		grant engine.Level // bob's grant on data source 1 afterwards
 		bug   string
 	}{
 		{"a subscription policy: fail closed", func(e *engine.Engine) error {
-			_, _, err := e.CreatePolicy(engine.System, semPolicy("evil", aAnyone(true), func(p *model.Policy) {
+			_, _, err := e.CreatePolicy(engine.SystemActor(), semPolicy("evil", aAnyone(true), func(p *model.Policy) {
 				p.Circumstances = []model.Circumstance{evil}
 			}), engine.WriteOptions{})
 			return err
-		}, engine.None, ""},
+		}, engine.LevelNone, ""},
 		{"a staged subscription policy applies nowhere", func(e *engine.Engine) error {
-			_, _, err := e.CreatePolicy(engine.System, semPolicy("evil", aManual(), staged, func(p *model.Policy) {
+			_, _, err := e.CreatePolicy(engine.SystemActor(), semPolicy("evil", aManual(), staged, func(p *model.Policy) {
 				p.Circumstances = []model.Circumstance{evil}
 			}), engine.WriteOptions{})
 			return err
-		}, engine.Read, ""},
+		}, engine.LevelRead, ""},
 		{"a subscription policy disabled here applies nowhere here", func(e *engine.Engine) error {
-			if err := e.PutDataSource(engine.System, &model.DataSource{ID: 1, Name: "d", Owners: []int64{2},
+			if err := e.PutDataSource(engine.SystemActor(), &model.DataSource{ID: 1, Name: "d", Owners: []int64{2},
 				Columns:          []model.Column{{Name: long}},
 				DisabledPolicies: []model.DisabledPolicy{{PolicyKey: "evil", Reason: "slow"}}}); err != nil {
 				return err
 			}
-			_, _, err := e.CreatePolicy(engine.System, semPolicy("evil", aManual(), func(p *model.Policy) {
+			_, _, err := e.CreatePolicy(engine.SystemActor(), semPolicy("evil", aManual(), func(p *model.Policy) {
 				p.Circumstances = []model.Circumstance{evil}
 			}), engine.WriteOptions{})
 			return err
-		}, engine.Read, ""},
+		}, engine.LevelRead, ""},
 		{"a data policy never affects subscription decisions", func(e *engine.Engine) error {
-			_, _, err := e.CreatePolicy(engine.System, dataPolicy("evil", evil), engine.WriteOptions{})
+			_, _, err := e.CreatePolicy(engine.SystemActor(), dataPolicy("evil", evil), engine.WriteOptions{})
 			return err
-		}, engine.Read, ""},
+		}, engine.LevelRead, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			skipBug(t, tc.bug)
 			e := engine.New(engine.WithClock(func() time.Time { return t0 }), engine.WithRegexTimeout(time.Millisecond))
-			require.NoError(t, e.PutUsers(engine.System, []*model.User{{ID: bob, Name: "b"}, {ID: 2, Name: "owner"}}))
-			require.NoError(t, e.PutDataSource(engine.System, &model.DataSource{ID: 1, Name: "d", Owners: []int64{2},
+			require.NoError(t, e.PutUsers(engine.SystemActor(), []*model.User{{ID: bob, Name: "b"}, {ID: 2, Name: "owner"}}))
+			require.NoError(t, e.PutDataSource(engine.SystemActor(), &model.DataSource{ID: 1, Name: "d", Owners: []int64{2},
 				Columns: []model.Column{{Name: long}}}))
-			_, _, err := e.CreatePolicy(engine.System, semPolicy("anyone", aAnyone(true)), engine.WriteOptions{})
+			_, _, err := e.CreatePolicy(engine.SystemActor(), semPolicy("anyone", aAnyone(true)), engine.WriteOptions{})
 			require.NoError(t, err)
-			require.Equal(t, engine.Read, e.Decide(bob, 1).Grant)
+			require.Equal(t, engine.LevelRead, e.Decide(bob, 1).Grant)
 			require.NoError(t, tc.evil(e))
 			assert.Equal(t, tc.grant, e.Decide(bob, 1).Grant)
-			assert.Equal(t, engine.Read, e.Decide(2, 1).Grant, "the owner holds READ either way")
+			assert.Equal(t, engine.LevelRead, e.Decide(2, 1).Grant, "the owner holds READ either way")
 		})
 	}
 }

@@ -80,7 +80,7 @@ func soakWorld(t testing.TB, c *soakClock) *engine.Engine {
 		{ID: 1, Name: "g1", Attributes: map[string][]string{"region": {"eu"}}},
 		{ID: 2, Name: "g2"}, {ID: 3, Name: "g3"},
 	}
-	if err := e.PutGroups(engine.System, groups); err != nil {
+	if err := e.PutGroups(engine.SystemActor(), groups); err != nil {
 		t.Fatal(err)
 	}
 	r := rand.New(rand.NewSource(1))
@@ -88,14 +88,14 @@ func soakWorld(t testing.TB, c *soakClock) *engine.Engine {
 	for id := int64(1); id <= soakUsers; id++ {
 		users = append(users, soakUser(r, id))
 	}
-	if err := e.PutUsers(engine.System, users); err != nil {
+	if err := e.PutUsers(engine.SystemActor(), users); err != nil {
 		t.Fatal(err)
 	}
 	var dss []*model.DataSource
 	for id := int64(1); id <= soakDataSources; id++ {
 		dss = append(dss, soakDataSource(r, id))
 	}
-	if err := e.PutDataSources(engine.System, dss); err != nil {
+	if err := e.PutDataSources(engine.SystemActor(), dss); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -211,13 +211,13 @@ func soakWrite(r *rand.Rand, e *engine.Engine, c *soakClock, w, n int) string {
 		}
 	case op < 48:
 		kind = "putDataSource"
-		err = e.PutDataSource(engine.System, soakDataSource(r, 1+r.Int63n(soakDataSources)))
+		err = e.PutDataSource(engine.SystemActor(), soakDataSource(r, 1+r.Int63n(soakDataSources)))
 	case op < 56:
 		kind = "putUser"
-		err = e.PutUser(engine.System, soakUser(r, 3+r.Int63n(soakUsers-2)))
+		err = e.PutUser(engine.SystemActor(), soakUser(r, 3+r.Int63n(soakUsers-2)))
 	case op < 72:
 		kind = "grant"
-		req := &model.AccessRequest{State: []model.RecordState{model.StateSubscribed, model.StateExpert, model.StateOwner}[r.Intn(3)],
+		req := &model.AccessRequest{State: []model.RecordState{model.RecordSubscribed, model.RecordExpert, model.RecordOwner}[r.Intn(3)],
 			AccessGrant: model.Read}
 		if r.Intn(3) == 0 {
 			req.AccessGrant = model.Write
@@ -238,7 +238,7 @@ func soakWrite(r *rand.Rand, e *engine.Engine, c *soakClock, w, n int) string {
 		recs := e.Records()
 		if len(recs) > 0 {
 			rec := recs[r.Intn(len(recs))]
-			_, err = e.ChangeRecord(gov, rec.DataSourceID, rec.ID, &model.RecordChange{State: model.StateDenied})
+			_, err = e.ChangeRecord(gov, rec.DataSourceID, rec.ID, &model.RecordChange{State: model.RecordDenied})
 		}
 	case op < 94:
 		kind = "request"
@@ -251,7 +251,7 @@ func soakWrite(r *rand.Rand, e *engine.Engine, c *soakClock, w, n int) string {
 		kind = "approve"
 		var pending []model.ApproveEntry
 		for _, rec := range e.Records() {
-			if rec.State == model.StatePending && len(pending) < 3 {
+			if rec.State == model.RecordPending && len(pending) < 3 {
 				pending = append(pending, model.ApproveEntry{ID: rec.ID})
 			}
 		}
@@ -296,11 +296,11 @@ func soakCheck(s *engine.Snapshot, c *soakClock, r *rand.Rand) (int, string) {
 			}
 			held := func(st engine.State) bool { return st == engine.StateSubscribed || st == engine.StateOwner }
 			switch a.Grant {
-			case engine.Write:
+			case engine.LevelWrite:
 				if !held(a.Read) || !held(a.Write) {
 					return n, fmt.Sprintf("user %d holds WRITE on %d without holding READ: %+v", u, ds, a)
 				}
-			case engine.Read:
+			case engine.LevelRead:
 				if !held(a.Read) || held(a.Write) {
 					return n, fmt.Sprintf("user %d: grant READ but states %v/%v on %d", u, a.Read, a.Write, ds)
 				}
@@ -337,9 +337,9 @@ func soakSameDecision(a, b engine.Decision) bool {
 func soakBulk(e *engine.Engine, c *soakClock, r *rand.Rand) (verified bool, problem string) {
 	u := 1 + r.Int63n(soakUsers)
 	ds := 1 + r.Int63n(soakDataSources)
-	lvl := engine.Read
+	lvl := engine.LevelRead
 	if r.Intn(2) == 0 {
-		lvl = engine.Write
+		lvl = engine.LevelWrite
 	}
 	clock := c.ns.Load()
 	s1 := e.Snapshot()

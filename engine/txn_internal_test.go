@@ -25,7 +25,7 @@ func txnEngine(t *testing.T) *Engine {
 	b, err := model.DecodeBundle([]byte(txnBundle), model.DefaultLimits())
 	require.NoError(t, err)
 	e := New()
-	require.NoError(t, e.LoadBundle(b))
+	require.NoError(t, e.ApplyBundle(b))
 	return e
 }
 
@@ -44,7 +44,7 @@ func TestPanickingWriteReleasesTheLock(t *testing.T) {
 	e := txnEngine(t)
 	before, err := e.Export()
 	require.NoError(t, err)
-	err = e.write(System, "probe", func(tx *txn, ai actorInfo) error {
+	err = e.write(SystemActor(), "probe", func(tx *txn, ai actorInfo) error {
 		require.NoError(t, tx.putDataSources(ai, []*model.DataSource{{ID: 11, Name: "half", Tags: []string{"Sensitive"}}}))
 		var m map[string]int
 		m["boom"] = 1 // panics: assignment to a nil map
@@ -58,12 +58,12 @@ func TestPanickingWriteReleasesTheLock(t *testing.T) {
 	assert.Equal(t, string(before), string(after), "nothing changed")
 	// the indexes were rebuilt: the policy still applies to 10, and a new data
 	// source is matched by it
-	require.NoError(t, e.PutDataSource(System, &model.DataSource{ID: 12, Name: "later", Tags: []string{"Sensitive"}}))
+	require.NoError(t, e.PutDataSource(SystemActor(), &model.DataSource{ID: 12, Name: "later", Tags: []string{"Sensitive"}}))
 	applied, err := e.AppliedPolicies(12)
 	require.NoError(t, err)
 	require.Len(t, applied, 1)
 	assert.Equal(t, "s", applied[0].Key)
-	assert.Equal(t, Read, e.Decide(2, 10).Grant, "the owner reads")
+	assert.Equal(t, LevelRead, e.Decide(2, 10).Grant, "the owner reads")
 }
 
 // TestAbortAfterCommitIsSafe (issue 12 item 4): abort and commit after a commit or
@@ -73,9 +73,9 @@ func TestAbortAfterCommitIsSafe(t *testing.T) {
 	e := txnEngine(t)
 	tx := e.begin()
 	tx.nextPolicy = 99
-	tx.commit(System, "x")
+	tx.commit(SystemActor(), "x")
 	tx.abort()
-	tx.commit(System, "x")
+	tx.commit(SystemActor(), "x")
 	requireUnlocked(t, e)
 	assert.Equal(t, int64(99), e.Snapshot().nextPolicyID)
 
@@ -83,27 +83,27 @@ func TestAbortAfterCommitIsSafe(t *testing.T) {
 	tx.nextPolicy = 500
 	tx.abort()
 	tx.abort()
-	tx.commit(System, "y")
+	tx.commit(SystemActor(), "y")
 	requireUnlocked(t, e)
 	assert.Equal(t, int64(99), e.Snapshot().nextPolicyID, "an aborted write publishes nothing")
 }
 
 // TestNilArgumentsNeverPanic (issue 12 item 4): the probe of the issue,
-// Access(System, 10, nil), and the other writes given nil, return (an error or an
+// Access(SystemActor(), 10, nil), and the other writes given nil, return (an error or an
 // empty request's result) without panicking and without holding the lock.
 func TestNilArgumentsNeverPanic(t *testing.T) {
 	t.Parallel()
 	e := txnEngine(t)
 	calls := map[string]func() error{
-		"Access":        func() error { _, err := e.Access(As(2), 10, nil); return err },
-		"Access System": func() error { _, err := e.Access(System, 10, nil); return err },
-		"ChangeRecord":  func() error { _, err := e.ChangeRecord(As(1), 10, 1, nil); return err },
-		"CreatePolicy":  func() error { _, _, err := e.CreatePolicy(As(1), nil, WriteOptions{}); return err },
-		"UpdatePolicy":  func() error { _, _, err := e.UpdatePolicy(As(1), 1, nil, WriteOptions{}); return err },
-		"PutDataSource": func() error { return e.PutDataSource(As(1), nil) },
-		"PutUser":       func() error { return e.PutUser(As(1), nil) },
-		"PutGroup":      func() error { return e.PutGroup(As(1), nil) },
-		"LoadBundle":    func() error { return e.LoadBundle(nil) },
+		"Access":             func() error { _, err := e.Access(As(2), 10, nil); return err },
+		"Access SystemActor": func() error { _, err := e.Access(SystemActor(), 10, nil); return err },
+		"ChangeRecord":       func() error { _, err := e.ChangeRecord(As(1), 10, 1, nil); return err },
+		"CreatePolicy":       func() error { _, _, err := e.CreatePolicy(As(1), nil, WriteOptions{}); return err },
+		"UpdatePolicy":       func() error { _, _, err := e.UpdatePolicy(As(1), 1, nil, WriteOptions{}); return err },
+		"PutDataSource":      func() error { return e.PutDataSource(As(1), nil) },
+		"PutUser":            func() error { return e.PutUser(As(1), nil) },
+		"PutGroup":           func() error { return e.PutGroup(As(1), nil) },
+		"LoadBundle":         func() error { return e.ApplyBundle(nil) },
 	}
 	for name, call := range calls {
 		assert.NotPanics(t, func() { _ = call() }, name)

@@ -101,7 +101,7 @@ func TestDecodePolicyReportsStructuralAndCompileProblems(t *testing.T) {
 			"circumstances": [{"type": "columnRegex", "regex": "("}]}`)
 		p, err := e.DecodePolicy(body, model.DefaultLimits())
 		require.NoError(t, err)
-		_, _, err = engine.New().CreatePolicy(engine.System, p, engine.WriteOptions{})
+		_, _, err = engine.New().CreatePolicy(engine.SystemActor(), p, engine.WriteOptions{})
 		assert.Equal(t, []fieldProblem{{"circumstances[0].regex", comp}}, fieldProblems(err))
 	})
 }

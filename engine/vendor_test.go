@@ -29,7 +29,7 @@ dataSources:
 `), model.DefaultLimits())
 	require.NoError(t, err)
 	e := engine.New()
-	require.NoError(t, e.LoadBundle(b))
+	require.NoError(t, e.ApplyBundle(b))
 	create := func(body string) (*model.Policy, error) {
 		p, err := model.DecodePolicy([]byte(body), model.DefaultLimits())
 		require.NoError(t, err)
@@ -48,17 +48,17 @@ dataSources:
 
 	for _, c := range []struct {
 		user, ds int64
-		want     engine.Grant
+		want     engine.Level
 	}{
-		{3, 10, engine.Read}, {3, 11, engine.None}, {3, 12, engine.None},
-		{2, 10, engine.Read}, {2, 11, engine.Write}, {2, 12, engine.Write},
+		{3, 10, engine.LevelRead}, {3, 11, engine.LevelNone}, {3, 12, engine.LevelNone},
+		{2, 10, engine.LevelRead}, {2, 11, engine.LevelWrite}, {2, 12, engine.LevelWrite},
 	} {
 		assert.Equal(t, c.want, e.Decide(c.user, c.ds).Grant, "user %d on %d", c.user, c.ds)
 	}
 	// Tagging the bare data source moves it from noTags to anyTag.
 	require.NoError(t, e.PutDataSource(engine.As(1), &model.DataSource{ID: 10, Name: "bare", Tags: []string{"New"}}))
-	assert.Equal(t, engine.None, e.Decide(3, 10).Grant)
-	assert.Equal(t, engine.Write, e.Decide(2, 10).Grant)
+	assert.Equal(t, engine.LevelNone, e.Decide(3, 10).Grant)
+	assert.Equal(t, engine.LevelWrite, e.Decide(2, 10).Grant)
 
 	_, err = create(`{"name": "unknown group id", "type": "subscription",
 		"actions": [{"type": "subscription", "subscriptionType": "policy",

@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// DefaultNow is the clock of a bundle that names none: 2026-01-01T00:00:00Z.
-var DefaultNow = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+// DefaultBundleNow returns the clock of a bundle that names none:
+// 2026-01-01T00:00:00Z.
+func DefaultBundleNow() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
 
 // Bundle is a catalog, a directory, policies and grants: the scenario format of
 // spec/SCENARIOS.md without steps and expect, and what an engine exports.
@@ -21,7 +22,7 @@ type Bundle struct {
 	Name string
 	// Description is free text.
 	Description string
-	// Now is the clock; zero means DefaultNow.
+	// Now is the clock; zero means DefaultBundleNow().
 	Now time.Time
 	// Groups are the directory's groups.
 	Groups []Group
@@ -74,7 +75,7 @@ func DecodeBundle(data []byte, lim Limits) (*Bundle, error) {
 	if !ok {
 		return nil, w.errs
 	}
-	b := &Bundle{Now: DefaultNow}
+	b := &Bundle{Now: DefaultBundleNow()}
 	var later ErrorList
 	b.Name, _ = o.str("name")
 	if b.Name == "" {

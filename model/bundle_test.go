@@ -45,8 +45,8 @@ func TestDecodeBundleSeed(t *testing.T) {
 		require.NoError(t, err, "policies[%d]", i)
 	}
 	assert.Equal(t, []model.Grant{
-		{DataSourceID: 6, ProfileID: 3, State: model.StateSubscribed, AccessGrant: model.Write},
-		{DataSourceID: 7, GroupID: 1, State: model.StateExpert, AccessGrant: model.Read,
+		{DataSourceID: 6, ProfileID: 3, State: model.RecordSubscribed, AccessGrant: model.Write},
+		{DataSourceID: 7, GroupID: 1, State: model.RecordExpert, AccessGrant: model.Read,
 			Expiration: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)},
 	}, b.Grants)
 	assert.Nil(t, b.State)
@@ -78,7 +78,7 @@ func TestBundleMinimal(t *testing.T) {
 	t.Parallel()
 	b, err := model.DecodeBundle([]byte("name: x\n"), model.Limits{})
 	require.NoError(t, err)
-	assert.Equal(t, &model.Bundle{Name: "x", Now: model.DefaultNow}, b)
+	assert.Equal(t, &model.Bundle{Name: "x", Now: model.DefaultBundleNow()}, b)
 	out, err := model.EncodeBundle(b)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"name":"x","now":"2026-01-01T00:00:00Z"}`, string(out))

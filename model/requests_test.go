@@ -20,7 +20,7 @@ func TestDecodeAccessRequest(t *testing.T) {
 
 	r, err = model.DecodeAccessRequest([]byte(`{"groupId": 2, "state": "owner", "accessGrant": "WRITE", "expiration": "2024-05-01"}`), model.Limits{})
 	require.NoError(t, err)
-	assert.Equal(t, &model.AccessRequest{GroupID: ptr(2), State: model.StateOwner, AccessGrant: model.Write,
+	assert.Equal(t, &model.AccessRequest{GroupID: ptr(2), State: model.RecordOwner, AccessGrant: model.Write,
 		Expiration: time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)}, r)
 
 	r, err = model.DecodeAccessRequest([]byte(`{"expiration": null}`), model.Limits{})
@@ -51,13 +51,13 @@ func TestDecodeRecordChange(t *testing.T) {
 	t.Parallel()
 	r, err := model.DecodeRecordChange([]byte(`{"state": "denied"}`), model.Limits{})
 	require.NoError(t, err)
-	assert.Equal(t, &model.RecordChange{State: model.StateDenied}, r)
+	assert.Equal(t, &model.RecordChange{State: model.RecordDenied}, r)
 	r, err = model.DecodeRecordChange([]byte("expiration: null\n"), model.Limits{})
 	require.NoError(t, err)
 	assert.Equal(t, &model.RecordChange{HasExpiration: true}, r)
 	r, err = model.DecodeRecordChange([]byte(`{"state": "subscribed", "expiration": "2024-01-01T10:00:00+02:00"}`), model.Limits{})
 	require.NoError(t, err)
-	assert.Equal(t, &model.RecordChange{State: model.StateSubscribed, HasExpiration: true,
+	assert.Equal(t, &model.RecordChange{State: model.RecordSubscribed, HasExpiration: true,
 		Expiration: time.Date(2024, 1, 1, 8, 0, 0, 0, time.UTC)}, r)
 	for _, tc := range []struct {
 		in   string

@@ -179,7 +179,7 @@ func TestSeedManualGrantRequest(t *testing.T) {
 	r, err := model.DecodeAccessRequest(readSeed(t, "v1-manual-write-grant.request.json"), model.Limits{})
 	require.NoError(t, err)
 	three := int64(3)
-	require.Equal(t, &model.AccessRequest{ProfileID: &three, State: model.StateSubscribed, AccessGrant: model.Write}, r)
+	require.Equal(t, &model.AccessRequest{ProfileID: &three, State: model.RecordSubscribed, AccessGrant: model.Write}, r)
 }
 
 // The access record of the seed is reproduced byte for byte (modulo whitespace).
@@ -187,7 +187,7 @@ func TestSeedAccessRecordResponse(t *testing.T) {
 	t.Parallel()
 	admin := int64(2)
 	at := time.Date(2023, 10, 11, 14, 43, 0, 726e6, time.UTC)
-	r := &model.AccessRecord{ID: 23, DataSourceID: 6, State: model.StateSubscribed, Profile: 3, Admin: &admin,
+	r := &model.AccessRecord{ID: 23, DataSourceID: 6, State: model.RecordSubscribed, Profile: 3, Admin: &admin,
 		IsSubscriptionOverride: true, AccessGrant: model.Write, Approved: true, CreatedAt: at, UpdatedAt: at}
 	got, err := json.Marshal(model.AccessRecordResponse(r))
 	require.NoError(t, err)
@@ -197,7 +197,7 @@ func TestSeedAccessRecordResponse(t *testing.T) {
 func TestAccessRecordResponseRequest(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
-	r := &model.AccessRecord{ID: 7, DataSourceID: 12, State: model.StateDenied, Profile: 5, Policy: true,
+	r := &model.AccessRecord{ID: 7, DataSourceID: 12, State: model.RecordDenied, Profile: 5, Policy: true,
 		DenialReasoning: "no", Expiration: at, AccessGrant: model.Read, CreatedAt: at, UpdatedAt: at,
 		Approvals: []model.ApprovalSlot{
 			{RequiredPermission: model.Owner, State: model.SlotApproved, Approver: 2},

@@ -323,11 +323,11 @@ type RecordState string
 // Record states. Subscribed, Expert and Owner give access; Pending awaits approval;
 // Denied is revoked or refused.
 const (
-	StateSubscribed RecordState = "subscribed"
-	StateExpert     RecordState = "expert"
-	StateOwner      RecordState = "owner"
-	StatePending    RecordState = "pending"
-	StateDenied     RecordState = "denied"
+	RecordSubscribed RecordState = "subscribed"
+	RecordExpert     RecordState = "expert"
+	RecordOwner      RecordState = "owner"
+	RecordPending    RecordState = "pending"
+	RecordDenied     RecordState = "denied"
 )
 
 // SlotState is the state of one approval slot of a request.

@@ -15,8 +15,8 @@ var (
 	approvalPerms      = []string{string(Owner), string(UserAdmin), string(Governance), string(Audit)}
 	userPerms          = []string{string(Governance), string(UserAdmin), string(Audit), string(CreateDataSource)}
 	circumstanceTypes  = []string{string(CircumstanceTags), string(CircumstanceColumnTags), string(CircumstanceColumnRegex), string(CircumstanceDomains), string(CircumstanceServer), string(CircumstanceTime), string(CircumstanceNoTags), string(CircumstanceAnyTag), string(CircumstanceOwnerSelected)}
-	grantStates        = []string{string(StateSubscribed), string(StateExpert), string(StateOwner)}
-	recordChangeStates = []string{string(StateSubscribed), string(StateExpert), string(StateOwner), string(StateDenied)}
+	grantStates        = []string{string(RecordSubscribed), string(RecordExpert), string(RecordOwner)}
+	recordChangeStates = []string{string(RecordSubscribed), string(RecordExpert), string(RecordOwner), string(RecordDenied)}
 )
 
 func oneOf[T ~string](v T, valid []string) bool {

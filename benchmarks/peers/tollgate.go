@@ -18,7 +18,7 @@ type tollgateDecider struct {
 
 func newTollgate(w *workload, n int) (decider, error) {
 	e := engine.New()
-	sys := engine.System
+	sys := engine.SystemActor()
 	groups := make([]*model.Group, w.spec.maxPolicies)
 	for k := range groups {
 		groups[k] = &model.Group{ID: int64(k + 1), Name: groupName(k)}
@@ -72,5 +72,5 @@ func newTollgate(w *workload, n int) (decider, error) {
 
 func (t *tollgateDecider) decide(i int) (bool, error) {
 	r := &t.reqs[i]
-	return t.e.Decide(r[0], r[1]).Grant >= engine.Read, nil
+	return t.e.Decide(r[0], r[1]).Grant >= engine.LevelRead, nil
 }

@@ -120,9 +120,9 @@ when the user does not hold --level (default READ) there.`
 	} else {
 		writeCell(c.stdout, snap, cell, "")
 	}
-	want := engine.Read
+	want := engine.LevelRead
 	if *level == "WRITE" {
-		want = engine.Write
+		want = engine.LevelWrite
 	}
 	if cell.grant < want {
 		return exitFail
@@ -141,7 +141,7 @@ type cellJSON struct {
 	Write        string   `json:"write"`
 	Discoverable bool     `json:"discoverable"`
 	Reasons      []string `json:"reasons"`
-	grant        engine.Grant
+	grant        engine.Level
 	d            engine.Decision
 }
 
@@ -246,15 +246,15 @@ func highlights(cells []cellJSON) []cellJSON {
 	kinds := []func(c *cellJSON) bool{
 		func(c *cellJSON) bool { return c.d.Read == engine.StateOwner },
 		func(c *cellJSON) bool {
-			return c.grant == engine.Write && hasReason(c, engine.ReasonRecord, model.Write)
+			return c.grant == engine.LevelWrite && hasReason(c, engine.ReasonRecord, model.Write)
 		},
-		func(c *cellJSON) bool { return c.grant == engine.Write && !hasReason(c, engine.ReasonRecord, "") },
+		func(c *cellJSON) bool { return c.grant == engine.LevelWrite && !hasReason(c, engine.ReasonRecord, "") },
 		func(c *cellJSON) bool { return c.d.Read == engine.StatePending || c.d.Write == engine.StatePending },
 		func(c *cellJSON) bool { return c.d.Read == engine.StateRequestable },
-		func(c *cellJSON) bool { return c.grant == engine.Read && c.d.Write == engine.StateEligible },
-		func(c *cellJSON) bool { return c.grant == engine.None && c.d.Discoverable },
+		func(c *cellJSON) bool { return c.grant == engine.LevelRead && c.d.Write == engine.StateEligible },
+		func(c *cellJSON) bool { return c.grant == engine.LevelNone && c.d.Discoverable },
 		func(c *cellJSON) bool { return hasReason(c, engine.ReasonIndeterminate, "") },
-		func(c *cellJSON) bool { return c.grant == engine.None && !c.d.Discoverable },
+		func(c *cellJSON) bool { return c.grant == engine.LevelNone && !c.d.Discoverable },
 	}
 	var out []cellJSON
 	taken := map[[2]int64]bool{}
@@ -308,10 +308,10 @@ func cellText(c *cellJSON) string {
 		m.WriteString("o")
 	}
 	next := c.d.Read
-	if c.grant >= engine.Read {
+	if c.grant >= engine.LevelRead {
 		next = c.d.Write
 	}
-	if c.grant < engine.Write {
+	if c.grant < engine.LevelWrite {
 		switch next {
 		case engine.StatePending:
 			m.WriteString("*")

@@ -134,9 +134,9 @@ the policy replaces the bundle's policy with that id instead of being created.`
 	dry := engine.WriteOptions{DryRun: true}
 	var im *engine.Impact
 	if *replace != 0 {
-		_, im, err = l.e.UpdatePolicy(engine.System, *replace, p, dry)
+		_, im, err = l.e.UpdatePolicy(engine.SystemActor(), *replace, p, dry)
 	} else {
-		_, im, err = l.e.CreatePolicy(engine.System, p, dry)
+		_, im, err = l.e.CreatePolicy(engine.SystemActor(), p, dry)
 	}
 	if err != nil {
 		return c.inputError("impact", fmt.Errorf("%s: %w", pos[0], err))

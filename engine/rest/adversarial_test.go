@@ -109,12 +109,12 @@ func advEngine(t testing.TB, opts ...engine.Option) *engine.Engine {
 	require.NoError(t, err)
 	all := append([]engine.Option{engine.WithClock(func() time.Time { return advNow })}, opts...)
 	e := engine.New(all...)
-	require.NoError(t, e.LoadBundle(b))
+	require.NoError(t, e.ApplyBundle(b))
 	rec, err := e.Access(engine.As(advRequester), 10, &model.AccessRequest{
 		Approvals: []model.SpecificApprover{{SpecificApprover: advApprover}}})
 	require.NoError(t, err)
 	require.Equal(t, int64(2), rec.ID)
-	require.Equal(t, model.StatePending, rec.State)
+	require.Equal(t, model.RecordPending, rec.State)
 	require.Len(t, rec.Approvals, 3)
 	return e
 }
@@ -535,7 +535,7 @@ func TestCatastrophicRegexAcceptedButIndeterminate(t *testing.T) {
 	e := advEngine(t, engine.WithRegexTimeout(time.Millisecond))
 	h := advHandler(e)
 	evil := strings.Repeat("a", 30000) + "!"
-	require.NoError(t, e.PutDataSource(engine.System, &model.DataSource{ID: 20, Name: "evil", Owners: []int64{advOwner},
+	require.NoError(t, e.PutDataSource(engine.SystemActor(), &model.DataSource{ID: 20, Name: "evil", Owners: []int64{advOwner},
 		Tags: []string{"Marketing"}, Columns: []model.Column{{Name: evil}}}))
 	// Before: the plain user subscribes through the Marketing policy; the owner
 	// grants the auditor READ.
@@ -544,7 +544,7 @@ func TestCatastrophicRegexAcceptedButIndeterminate(t *testing.T) {
 	require.Equal(t, "subscribed", a.body["state"])
 	a = advSend(t, h, jpost("/dataSource/20/access", kOwn, `{"profileId":6,"state":"subscribed"}`))
 	require.Equal(t, 200, a.status, a.raw)
-	require.Equal(t, engine.Read, e.Decide(advPlain, 20).Grant)
+	require.Equal(t, engine.LevelRead, e.Decide(advPlain, 20).Grant)
 
 	a = advSend(t, h, jpost("/api/v2/policy", kGov, `{"name":"evil","policyKey":"evil","type":"subscription",
 		"actions":{"type":"anyone","automaticSubscription":true},
@@ -555,11 +555,11 @@ func TestCatastrophicRegexAcceptedButIndeterminate(t *testing.T) {
 	require.Error(t, s.Indeterminate(20), "data source 20 is indeterminate")
 	assert.NoError(t, s.Indeterminate(10), "data source 10 (column iban) is decided as usual")
 	d := s.Decide(advPlain, 20)
-	assert.Equal(t, engine.None, d.Grant, "policy-derived access fails closed")
+	assert.Equal(t, engine.LevelNone, d.Grant, "policy-derived access fails closed")
 	assert.True(t, hasReason(d.Reasons(), engine.ReasonIndeterminate), "the reason is given: %+v", d.Reasons())
-	assert.Equal(t, engine.None, s.Decide(advUserAdmin, 20).Grant, "the evil policy gives nobody anything")
-	assert.Equal(t, engine.Read, s.Decide(advOwner, 20).Grant, "the owner still holds READ")
-	assert.Equal(t, engine.Read, s.Decide(advAudit, 20).Grant, "the manual grant still holds")
+	assert.Equal(t, engine.LevelNone, s.Decide(advUserAdmin, 20).Grant, "the evil policy gives nobody anything")
+	assert.Equal(t, engine.LevelRead, s.Decide(advOwner, 20).Grant, "the owner still holds READ")
+	assert.Equal(t, engine.LevelRead, s.Decide(advAudit, 20).Grant, "the manual grant still holds")
 
 	r := advSend(t, h, jpost("/dataSource/20/access", kUadm, `{}`))
 	assert.Equal(t, 403, r.status, r.raw)
@@ -582,20 +582,20 @@ func TestCostLimitFailsClosed(t *testing.T) {
 		"circumstances":[{"type":"tags","tag":"Costly"}]}`
 	run := func(opts ...engine.Option) (*engine.Engine, http.Handler) {
 		e := advEngine(t, opts...)
-		require.NoError(t, e.PutUser(engine.System, &model.User{ID: 9, Name: "Cleared", APIKeyHash: model.HashAPIKey("k-9"),
+		require.NoError(t, e.PutUser(engine.SystemActor(), &model.User{ID: 9, Name: "Cleared", APIKeyHash: model.HashAPIKey("k-9"),
 			Attributes: map[string][]string{"clearance": {"L39"}}}))
-		require.NoError(t, e.PutDataSource(engine.System, &model.DataSource{ID: 21, Name: "costly", Tags: []string{"Costly"}}))
+		require.NoError(t, e.PutDataSource(engine.SystemActor(), &model.DataSource{ID: 21, Name: "costly", Tags: []string{"Costly"}}))
 		h := advHandler(e)
 		a := advSend(t, h, jpost("/api/v2/policy", kGov, body))
 		require.Equal(t, 200, a.status, a.raw)
 		return e, h
 	}
 	free, _ := run()
-	require.Equal(t, engine.Read, free.Decide(9, 21).Grant, "without a small limit the user meets the policy")
+	require.Equal(t, engine.LevelRead, free.Decide(9, 21).Grant, "without a small limit the user meets the policy")
 
 	e, h := run(engine.WithCostLimit(10))
 	d := e.Decide(9, 21)
-	assert.Equal(t, engine.None, d.Grant, "over the cost limit the policy is unsatisfied")
+	assert.Equal(t, engine.LevelNone, d.Grant, "over the cost limit the policy is unsatisfied")
 	var found bool
 	for _, r := range d.Reasons() {
 		if r.Kind == engine.ReasonPolicy && r.PolicyKey == "costly" {

@@ -50,7 +50,7 @@ func authEngine(t *testing.T) *engine.Engine {
 	b, err := model.DecodeBundle([]byte(authBundle), model.DefaultLimits())
 	require.NoError(t, err)
 	e := engine.New(engine.WithClock(func() time.Time { return now }))
-	require.NoError(t, e.LoadBundle(b))
+	require.NoError(t, e.ApplyBundle(b))
 	return e
 }
 
@@ -171,7 +171,7 @@ func TestHandshake(t *testing.T) {
 	require.NoError(t, e.DeleteUser(engine.As(1), 2))
 	status, _ = send(t, h, "GET", "/policy/global/1", "", "Authorization", "hashed-key")
 	assert.Equal(t, 401, status, "a deleted user's key authenticates nobody")
-	require.NoError(t, e.DeleteUser(engine.System, 1))
+	require.NoError(t, e.DeleteUser(engine.SystemActor(), 1))
 	status, _ = send(t, h, "GET", "/policy/global/1", "", "Authorization", "Bearer "+tok4)
 	assert.Equal(t, 401, status, "a deleted user's tokens end")
 
@@ -205,10 +205,10 @@ func TestKeysAreStoredAndExportedAsHashes(t *testing.T) {
 func TestAmbiguousKeyAuthenticatesNobody(t *testing.T) {
 	t.Parallel()
 	e := authEngine(t)
-	require.NoError(t, e.PutUser(engine.System, &model.User{ID: 4, Name: "Copy", APIKeyHash: model.HashAPIKey("plain-key-1")}))
+	require.NoError(t, e.PutUser(engine.SystemActor(), &model.User{ID: 4, Name: "Copy", APIKeyHash: model.HashAPIKey("plain-key-1")}))
 	id, ok := rest.EngineKeys(e).Authenticate("plain-key-1")
 	assert.False(t, ok, "got %d", id)
-	require.NoError(t, e.DeleteUser(engine.System, 4))
+	require.NoError(t, e.DeleteUser(engine.SystemActor(), 4))
 	id, ok = rest.EngineKeys(e).Authenticate("plain-key-1")
 	assert.True(t, ok)
 	assert.Equal(t, int64(1), id)

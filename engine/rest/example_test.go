@@ -26,7 +26,7 @@ dataSources:
 		panic(err)
 	}
 	e := engine.New(engine.WithClock(func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }))
-	if err := e.LoadBundle(b); err != nil {
+	if err := e.ApplyBundle(b); err != nil {
 		panic(err)
 	}
 	h := rest.NewHandler(e, rest.EngineKeys(e))

@@ -64,7 +64,7 @@ func newEngine(t testing.TB) *engine.Engine {
 	b, err := model.DecodeBundle([]byte(fixture), model.DefaultLimits())
 	require.NoError(t, err)
 	e := engine.New(engine.WithClock(func() time.Time { return now }))
-	require.NoError(t, e.LoadBundle(b))
+	require.NoError(t, e.ApplyBundle(b))
 	return e
 }
 
@@ -451,7 +451,7 @@ func TestAccess(t *testing.T) {
 				assert.Contains(t, a.body, "metadata")
 				assert.Equal(t, "2026-01-01T00:00:00.000Z", a.body["createdAt"])
 				d := e.Decide(3, 6)
-				assert.Equal(t, engine.Write, d.Grant)
+				assert.Equal(t, engine.LevelWrite, d.Grant)
 			}},
 		{name: "yaml grant by governance", call: call{method: "POST", path: "/dataSource/6/access", key: govKey, contentType: yamlCT,
 			body: "profileId: 4\nstate: subscribed\nexpiration: 2026-02-01\n"}, status: 200,
@@ -489,7 +489,7 @@ func TestChangeRecord(t *testing.T) {
 		{name: "revoke", setup: []call{grant}, call: change(ownerKey, "/dataSource/6/access/1", `{"state": "denied"}`), status: 200,
 			body: map[string]any{"id": 1.0, "state": "denied"},
 			check: func(t *testing.T, _ http.Handler, e *engine.Engine, _ answer) {
-				assert.Equal(t, engine.None, e.Decide(3, 6).Grant)
+				assert.Equal(t, engine.LevelNone, e.Decide(3, 6).Grant)
 			}},
 		{name: "approve outright", setup: []call{request}, call: change(govKey, "/dataSource/7/access/1", `{"state": "subscribed", "expiration": "2026-03-01"}`),
 			status: 200, body: map[string]any{"state": "subscribed", "approved": true, "expiration": "2026-03-01T00:00:00.000Z"}},
@@ -519,7 +519,7 @@ func TestApproveDeny(t *testing.T) {
 		{name: "approve", setup: []call{request}, call: post("/subscription/approve", umaKey, `{"requests": [{"id": 1}]}`), status: 200,
 			body: map[string]any{"failures": []any{}},
 			check: func(t *testing.T, _ http.Handler, e *engine.Engine, _ answer) {
-				assert.Equal(t, engine.Read, e.Decide(4, 7).Grant)
+				assert.Equal(t, engine.LevelRead, e.Decide(4, 7).Grant)
 			}},
 		{name: "approve failures per entry", setup: []call{request}, call: post("/subscription/approve", umaKey, `{"requests": [{"id": 1}, {"id": 77}]}`), status: 200,
 			check: func(t *testing.T, _ http.Handler, e *engine.Engine, a answer) {
@@ -527,12 +527,12 @@ func TestApproveDeny(t *testing.T) {
 				require.Len(t, fs, 1, a.raw)
 				assert.Equal(t, 77.0, fs[0].(map[string]any)["id"])
 				assert.NotEmpty(t, fs[0].(map[string]any)["reason"])
-				assert.Equal(t, engine.Read, e.Decide(4, 7).Grant)
+				assert.Equal(t, engine.LevelRead, e.Decide(4, 7).Grant)
 			}},
 		{name: "approve refused: not allowed", setup: []call{request}, call: post("/subscription/approve", caseyKey, `{"requests": [{"id": 1}]}`), status: 200,
 			check: func(t *testing.T, _ http.Handler, e *engine.Engine, a answer) {
 				assert.Len(t, a.body["failures"], 1)
-				assert.Equal(t, engine.None, e.Decide(4, 7).Grant)
+				assert.Equal(t, engine.LevelNone, e.Decide(4, 7).Grant)
 			}},
 		{name: "approve 400 no requests", call: post("/subscription/approve", umaKey, `{}`), status: 400, message: "requests"},
 		{name: "approve 400 entry without id", call: post("/subscription/approve", umaKey, `{"requests": [{}]}`), status: 400, message: "requests[0].id"},
@@ -540,7 +540,7 @@ func TestApproveDeny(t *testing.T) {
 		{name: "approve 400 yaml duplicate id", setup: []call{request}, call: call{method: "POST", path: "/subscription/approve", key: umaKey, contentType: yamlCT,
 			body: "requests:\n  - id: 3\n    id: 1\n"}, status: 400, message: "already set",
 			check: func(t *testing.T, _ http.Handler, e *engine.Engine, _ answer) {
-				assert.Equal(t, model.StatePending, e.Records()[0].State, "nothing approved")
+				assert.Equal(t, model.RecordPending, e.Records()[0].State, "nothing approved")
 			}},
 		{name: "approve 401", call: post("/subscription/approve", "", `{"requests": [{"id": 1}]}`), status: 401},
 		{name: "approve 415", call: call{method: "POST", path: "/subscription/approve", key: umaKey, contentType: "text/plain", body: `{"requests": []}`}, status: 415},
@@ -549,14 +549,14 @@ func TestApproveDeny(t *testing.T) {
 			check: func(t *testing.T, _ http.Handler, e *engine.Engine, _ answer) {
 				recs := e.Records()
 				require.Len(t, recs, 1)
-				assert.Equal(t, model.StateDenied, recs[0].State)
+				assert.Equal(t, model.RecordDenied, recs[0].State)
 				assert.Equal(t, "no", recs[0].DenialReasoning)
 			}},
 		{name: "deny yaml", setup: []call{request}, call: call{method: "POST", path: "/subscription/deny", key: umaKey, contentType: yamlCT,
 			body: "requests:\n  - id: 1\n    denialReasoning: not now\n"}, status: 200},
 		{name: "deny 400 without reason", setup: []call{request}, call: post("/subscription/deny", umaKey, `{"requests": [{"id": 1}]}`), status: 400, message: "denialReasoning",
 			check: func(t *testing.T, _ http.Handler, e *engine.Engine, _ answer) {
-				assert.Equal(t, model.StatePending, e.Records()[0].State, "a malformed body changes nothing")
+				assert.Equal(t, model.RecordPending, e.Records()[0].State, "a malformed body changes nothing")
 			}},
 		{name: "deny 401", call: post("/subscription/deny", "nope", `{"requests": [{"id": 1, "denialReasoning": "no"}]}`), status: 401},
 		{name: "deny every entry fails", call: post("/subscription/deny", umaKey, `{"requests": [{"id": 5, "denialReasoning": "no"}]}`), status: 200,
@@ -617,9 +617,9 @@ func TestImpactResponse(t *testing.T) {
 	got := rest.ImpactResponse(&engine.Impact{
 		DataSourcesAdded: []int64{9, 3},
 		Users: []engine.UserImpact{
-			{ProfileID: 4, DataSourceID: 2, Before: engine.None, After: engine.Read},
-			{ProfileID: 1, DataSourceID: 9, Before: engine.Read, After: engine.Write},
-			{ProfileID: 1, DataSourceID: 3, Before: engine.Write, After: engine.None},
+			{ProfileID: 4, DataSourceID: 2, Before: engine.LevelNone, After: engine.LevelRead},
+			{ProfileID: 1, DataSourceID: 9, Before: engine.LevelRead, After: engine.LevelWrite},
+			{ProfileID: 1, DataSourceID: 3, Before: engine.LevelWrite, After: engine.LevelNone},
 		},
 	})
 	data, err := json.Marshal(got)

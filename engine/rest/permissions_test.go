@@ -89,7 +89,7 @@ func permMatrix() []permEndpoint {
 			}
 		}
 		assert.Equal(t, []int64{r.id}, by, "exactly one slot, filled by the caller")
-		assert.Equal(t, model.StatePending, rec.State, "two slots remain open")
+		assert.Equal(t, model.RecordPending, rec.State, "two slots remain open")
 	}
 	// one letter per cell, in permRoles order
 	u, f, b, d, s, r := cUnauth, cForbid, cBad, cDone, cSame, cRefused
@@ -125,7 +125,7 @@ func permMatrix() []permEndpoint {
 		{name: "POST /dataSource/10/access grant to a user", req: jpost("/dataSource/10/access", "", `{"profileId":6,"state":"subscribed","accessGrant":"WRITE"}`),
 			cells: [10]cell{u, u, f, f, d, f, f, d, f, f},
 			check: func(t *testing.T, e *engine.Engine, _ permRole, _ advResp) {
-				assert.Equal(t, engine.Write, e.Decide(advAudit, 10).Grant)
+				assert.Equal(t, engine.LevelWrite, e.Decide(advAudit, 10).Grant)
 			}},
 		{name: "POST /dataSource/10/access owner grant to a group", req: jpost("/dataSource/10/access", "", `{"groupId":1,"state":"owner"}`),
 			cells: [10]cell{u, u, f, f, d, f, f, d, f, f}},
@@ -142,12 +142,12 @@ func permMatrix() []permEndpoint {
 		{name: "PUT /dataSource/10/access/1 revoke", req: jput("/dataSource/10/access/1", "", `{"state":"denied"}`),
 			cells: [10]cell{u, u, f, f, d, f, f, d, f, f},
 			check: func(t *testing.T, e *engine.Engine, _ permRole, _ advResp) {
-				assert.Equal(t, engine.None, e.Decide(advPlain, 10).Grant)
+				assert.Equal(t, engine.LevelNone, e.Decide(advPlain, 10).Grant)
 			}},
 		{name: "PUT /dataSource/10/access/2 approve outright", req: jput("/dataSource/10/access/2", "", `{"state":"subscribed"}`),
 			cells: [10]cell{u, u, f, f, f, f, f, d, f, f},
 			check: func(t *testing.T, e *engine.Engine, _ permRole, _ advResp) {
-				assert.Equal(t, engine.Read, e.Decide(advRequester, 10).Grant)
+				assert.Equal(t, engine.LevelRead, e.Decide(advRequester, 10).Grant)
 			}},
 		{name: "POST /subscription/approve", req: jpost("/subscription/approve", "", `{"requests":[{"id":2}]}`),
 			cells: [10]cell{u, u, r, r, d, d, r, r, r, d},
@@ -155,7 +155,7 @@ func permMatrix() []permEndpoint {
 		{name: "POST /subscription/deny", req: jpost("/subscription/deny", "", `{"requests":[{"id":2,"denialReasoning":"no"}]}`),
 			cells: [10]cell{u, u, r, r, d, d, r, r, r, d},
 			check: func(t *testing.T, e *engine.Engine, _ permRole, _ advResp) {
-				assert.Equal(t, model.StateDenied, permRecord(t, e, 2).State)
+				assert.Equal(t, model.RecordDenied, permRecord(t, e, 2).State)
 			}},
 	}
 }

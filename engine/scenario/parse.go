@@ -232,7 +232,7 @@ func Parse(data []byte) (*Scenario, error) {
 		b.Name = s.Name
 	}
 	if b.Now.IsZero() {
-		b.Now = DefaultNow
+		b.Now = model.DefaultBundleNow()
 	}
 	s.Bundle = b
 	s.stepKeys(top)

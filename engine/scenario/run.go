@@ -18,9 +18,6 @@ import (
 	"github.com/tollgate-dev/tollgate/model"
 )
 
-// DefaultNow is the scenario clock when a scenario names none.
-var DefaultNow = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-
 // Result is the outcome of one scenario.
 type Result struct {
 	// Name is the scenario's name (the file name when it could not be read).
@@ -129,7 +126,7 @@ func (s *Scenario) Now() time.Time {
 	if s.Bundle != nil && !s.Bundle.Now.IsZero() {
 		return s.Bundle.Now
 	}
-	return DefaultNow
+	return model.DefaultBundleNow()
 }
 
 // auth is the authenticator of the steps: the engine's keys, then the runner's
@@ -164,7 +161,7 @@ func (s *Scenario) key(id int64) string {
 func (s *Scenario) Setup(opts ...engine.Option) (*engine.Engine, http.Handler, error) {
 	now := s.Now()
 	e := engine.New(append([]engine.Option{engine.WithClock(func() time.Time { return now })}, opts...)...)
-	if err := e.LoadBundle(s.Bundle); err != nil {
+	if err := e.ApplyBundle(s.Bundle); err != nil {
 		return nil, nil, err
 	}
 	return e, rest.NewHandler(e, s.auth(e)), nil

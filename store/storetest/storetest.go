@@ -72,7 +72,7 @@ func seeded(t testing.TB, open func() engine.Store) *engine.Engine {
 	t.Helper()
 	e := OpenEngine(t, open())
 	require.Equal(t, int64(0), e.Snapshot().Revision(), "a new store is empty")
-	require.NoError(t, e.LoadBundle(Seed()))
+	require.NoError(t, e.ApplyBundle(Seed()))
 	return e
 }
 
@@ -96,7 +96,7 @@ func roundTripEveryKind(t *testing.T, newStore NewStore) {
 	must(Command{Op: "request", Actor: Requester(0, 0), DS: 6, N: 1}) // T1: approval, pending
 	recs := e.Snapshot().Records()
 	pending := recs[len(recs)-1]
-	require.Equal(t, model.StatePending, pending.State)
+	require.Equal(t, model.RecordPending, pending.State)
 	must(Command{Op: "approve", Actor: gov, ID: pending.ID})
 	must(Command{Op: "request", Actor: Requester(0, 1), DS: 6, N: 1})
 	recs = e.Snapshot().Records()
@@ -278,7 +278,7 @@ func injectedFailures(t *testing.T, newStore NewStore) {
 	r := rand.New(rand.NewSource(3))
 	var failNext atomic.Bool
 	e := OpenEngine(t, &failing{Store: open(), fail: func(*engine.Change) bool { return failNext.Load() }})
-	require.NoError(t, e.LoadBundle(Seed()))
+	require.NoError(t, e.ApplyBundle(Seed()))
 	failures := 0
 	for i := 0; i < 200; i++ {
 		before := export(t, e)

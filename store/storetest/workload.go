@@ -24,7 +24,7 @@ func Governor(g int) int64 { return int64(g + 1) }
 // Requester is worker g's k-th requesting user (k < 5).
 func Requester(g, k int) int64 { return int64(1000 + g*100 + k) }
 
-// WorkerOf returns the worker an actor belongs to, or -1 (System, other users).
+// WorkerOf returns the worker an actor belongs to, or -1 (the system actor, other users).
 func WorkerOf(a engine.Actor) int {
 	switch {
 	case a.ID >= 1 && a.ID <= Workers:
@@ -210,7 +210,7 @@ func Apply(e *engine.Engine, c Command) error {
 		err = e.PutGroup(a, &model.Group{ID: c.ID, Name: fmt.Sprintf("g%d", c.ID), Attributes: map[string][]string{"level": {fmt.Sprint(c.N % 5)}}})
 	case "grant":
 		u := c.User
-		req := &model.AccessRequest{ProfileID: &u, State: model.StateSubscribed, AccessGrant: model.Read}
+		req := &model.AccessRequest{ProfileID: &u, State: model.RecordSubscribed, AccessGrant: model.Read}
 		if c.N%3 == 0 {
 			req.AccessGrant = model.Write
 		}
@@ -239,7 +239,7 @@ func Apply(e *engine.Engine, c Command) error {
 	case "changeRecord":
 		ch := &model.RecordChange{HasExpiration: true, Expiration: T0.AddDate(0, 2, c.N%28)}
 		if c.N%2 == 0 {
-			ch = &model.RecordChange{State: model.StateDenied}
+			ch = &model.RecordChange{State: model.RecordDenied}
 		}
 		_, err = e.ChangeRecord(a, c.DS, c.ID, ch)
 	case "disable":
