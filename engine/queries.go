@@ -17,13 +17,13 @@ func (s *Snapshot) AccessRecords(a Actor, dataSourceID int64) ([]*model.AccessRe
 	if err != nil {
 		return nil, err
 	}
-	d, ok := s.dataSources.get(dataSourceID)
+	d, ok := s.dataSources.Get(dataSourceID)
 	if !ok {
 		return nil, fmt.Errorf("%w: no data source with id %d", ErrNotFound, dataSourceID)
 	}
 	now := s.cfg.now()
 	var out []*model.AccessRecord
-	s.records.each(func(_ int64, r *model.AccessRecord) bool {
+	s.records.Each(func(_ int64, r *model.AccessRecord) bool {
 		if r.DataSourceID == dataSourceID && s.maySee(ai, r, d, now) {
 			out = append(out, r)
 		}
@@ -43,11 +43,11 @@ func (s *Snapshot) PendingFor(a Actor) ([]*model.AccessRecord, error) {
 	}
 	now := s.cfg.now()
 	var out []*model.AccessRecord
-	s.records.each(func(_ int64, r *model.AccessRecord) bool {
-		if r.State != model.StatePending || !live(r, now) || (r.Profile == ai.id && r.Group == 0 && !ai.system) {
+	s.records.Each(func(_ int64, r *model.AccessRecord) bool {
+		if r.State != model.RecordPending || !live(r, now) || (r.Profile == ai.id && r.Group == 0 && !ai.system) {
 			return true
 		}
-		if d, ok := s.dataSources.get(r.DataSourceID); ok && s.openSlot(ai, r, d) >= 0 {
+		if d, ok := s.dataSources.Get(r.DataSourceID); ok && s.openSlot(ai, r, d) >= 0 {
 			out = append(out, r)
 		}
 		return true
@@ -59,11 +59,11 @@ func (s *Snapshot) PendingFor(a Actor) ([]*model.AccessRecord, error) {
 // PolicyDataSources returns the ids of the data sources a live policy applies to
 // now (as AppliedPolicies counts it), ascending; ok is false for an unknown policy.
 func (s *Snapshot) PolicyDataSources(policyID int64) (ids []int64, ok bool) {
-	if _, ok := s.policies.get(policyID); !ok {
+	if _, ok := s.policies.Get(policyID); !ok {
 		return nil, false
 	}
 	ids = []int64{}
-	s.dataSources.each(func(id int64, d *dsState) bool {
+	s.dataSources.Each(func(id int64, d *dsState) bool {
 		for _, p := range d.applied {
 			if p.p.ID == policyID {
 				ids = append(ids, id)
@@ -87,19 +87,19 @@ const DenialUnsubscribed = "unsubscribed"
 // Errors: ErrUnauthenticated, ErrNotFound (no such data source).
 func (e *Engine) Unsubscribe(a Actor, dataSourceID int64) (n int, err error) {
 	err = e.write(a, "unsubscribe", func(t *txn, ai actorInfo) error {
-		if _, ok := t.base.dataSources.get(dataSourceID); !ok {
+		if _, ok := t.base.dataSources.Get(dataSourceID); !ok {
 			return fmt.Errorf("%w: no data source with id %d", ErrNotFound, dataSourceID)
 		}
 		var mine []*model.AccessRecord
-		t.base.records.each(func(_ int64, r *model.AccessRecord) bool {
-			if r.DataSourceID == dataSourceID && r.Group == 0 && r.Profile == ai.id && r.State != model.StateDenied {
+		t.base.records.Each(func(_ int64, r *model.AccessRecord) bool {
+			if r.DataSourceID == dataSourceID && r.Group == 0 && r.Profile == ai.id && r.State != model.RecordDenied {
 				mine = append(mine, r)
 			}
 			return true
 		})
 		for _, r := range mine {
 			c := cloneRecord(r)
-			c.State, c.Approved, c.DenialReasoning, c.UpdatedAt = model.StateDenied, false, DenialUnsubscribed, t.now
+			c.State, c.Approved, c.DenialReasoning, c.UpdatedAt = model.RecordDenied, false, DenialUnsubscribed, t.now
 			t.storeRecord(c)
 		}
 		n = len(mine)
@@ -122,4 +122,4 @@ func cmpID(a, b int64) int {
 }
 
 // Group returns a group of the directory.
-func (s *Snapshot) Group(id int64) (*model.Group, bool) { return s.groups.get(id) }
+func (s *Snapshot) Group(id int64) (*model.Group, bool) { return s.groups.Get(id) }

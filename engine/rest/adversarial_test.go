@@ -22,7 +22,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/engine"
 	"github.com/tollgate-dev/tollgate/engine/rest"
-	"github.com/tollgate-dev/tollgate/entitlement"
+	"github.com/tollgate-dev/tollgate/internal/rule"
 	"github.com/tollgate-dev/tollgate/model"
 )
 
@@ -601,7 +601,7 @@ func TestCostLimitFailsClosed(t *testing.T) {
 		if r.Kind == engine.ReasonPolicy && r.PolicyKey == "costly" {
 			found = true
 			assert.Equal(t, "unsatisfied", r.Outcome)
-			assert.True(t, errors.Is(r.Err, entitlement.ErrCostLimitExceeded), "reason error: %v", r.Err)
+			assert.True(t, errors.Is(r.Err, rule.ErrCostLimitExceeded), "reason error: %v", r.Err)
 		}
 	}
 	assert.True(t, found, "the policy's reason is given: %+v", d.Reasons())

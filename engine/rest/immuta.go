@@ -17,8 +17,8 @@ var (
 	sortOrders       = []string{"asc", "desc"}
 	policySortFields = []string{"id", "name", "createdAt"}
 	recordSortFields = []string{"id", "createdAt", "state"}
-	recordStates     = []string{string(model.StateSubscribed), string(model.StateExpert), string(model.StateOwner),
-		string(model.StatePending), string(model.StateDenied)}
+	recordStates     = []string{string(model.RecordSubscribed), string(model.RecordExpert), string(model.RecordOwner),
+		string(model.RecordPending), string(model.RecordDenied)}
 	memberTypes = []string{"profile", "group"}
 )
 
