@@ -31,7 +31,7 @@ func TestBackupWhileRunning(t *testing.T) {
 	st, err := sqlite.Open(ctx, filepath.Join(dir, "a.db"))
 	require.NoError(t, err)
 	e := storetest.OpenEngine(t, st)
-	require.NoError(t, e.LoadBundle(storetest.Seed()))
+	require.NoError(t, e.ApplyBundle(storetest.Seed()))
 	require.NoError(t, storetest.Apply(e, storetest.Command{Op: "createPolicy", Actor: storetest.Governor(0), Key: "b", N: 3}))
 	want, err := e.Export()
 	require.NoError(t, err)

@@ -323,7 +323,7 @@ func concurrentFailures(t *testing.T, newStore NewStore) {
 		defer mu.Unlock()
 		return fr.Intn(5) == 0
 	}})
-	for e.LoadBundle(Seed()) != nil {
+	for e.ApplyBundle(Seed()) != nil {
 	}
 	start := e.Snapshot().Revision()
 	var wg sync.WaitGroup
