@@ -316,7 +316,8 @@ dataSources:
 	var out, logs syncBuffer
 	c := &cli{ctx: ctx, stdout: &out, stderr: &logs, ready: func(a string) { addr <- a }}
 	done := make(chan int, 1)
-	go func() { done <- c.run([]string{"serve", bundle, "--addr", "127.0.0.1:0"}) }()
+	db := filepath.Join(t.TempDir(), "state.db")
+	go func() { done <- c.run([]string{"serve", bundle, "--addr", "127.0.0.1:0", "--store", "sqlite:" + db}) }()
 	var base string
 	select {
 	case a := <-addr:
@@ -480,7 +481,10 @@ func TestServeErrors(t *testing.T) {
 	code, _, stderr = runCLI(t, "serve", file, "--clock", "sundial")
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "--clock")
-	code, _, stderr = runCLI(t, "serve", file, "--addr", "not-an-address")
+	code, _, stderr = runCLI(t, "serve", file, "--store", "nowhere")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "--store must be memory or sqlite:PATH")
+	code, _, stderr = runCLI(t, "serve", file, "--addr", "not-an-address", "--store", "memory")
 	assert.Equal(t, exitUsage, code)
 	assert.NotEmpty(t, stderr)
 }

@@ -13,18 +13,25 @@ import (
 
 	"github.com/tollgate-dev/tollgate/engine"
 	"github.com/tollgate-dev/tollgate/engine/rest"
+	"github.com/tollgate-dev/tollgate/engine/scenario"
 	"github.com/tollgate-dev/tollgate/model"
 )
 
 func (c *cli) serve(args []string) int {
-	const synopsis = "serve BUNDLE [--addr HOST:PORT] [--max-body BYTES]"
-	const text = `Serves the REST API (DESIGN.md section 6) over a bundle loaded into a fresh engine.
+	const synopsis = "serve BUNDLE [--store sqlite:PATH|memory] [--reset] [--addr HOST:PORT] [--max-body BYTES]"
+	const text = `Serves the REST API over the state in a store (see docs/operations.md, Serve). The
+default store is the file tollgate.db in the current directory: every acknowledged write
+is on disk and survives a restart or a crash. An empty store is seeded from the bundle;
+a store that holds state wins over the bundle (the log says so) unless --reset, which
+replaces it with the bundle's. --store memory serves the bundle from memory only.
 Callers authenticate with the Authorization header: a user's apiKey, or Bearer and
 a token from POST /bim/apikey/authenticate (a user without apiKey cannot). The clock is the wall clock, so expirations happen; --clock bundle freezes it at the bundle's now (demos, tests). Requests are logged to stderr (log/slog). Stops cleanly on SIGINT or
 SIGTERM, finishing the requests in flight.`
 	fs := newFlags("serve")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	maxBody := fs.Int64("max-body", rest.DefaultMaxBodyBytes, "largest request body in bytes (larger: 413)")
+	storeFlag := fs.String("store", defaultStore, "where the state lives: sqlite:PATH (one file, created when missing) or memory (lost when the process stops)")
+	reset := fs.Bool("reset", false, "replace the store's state with the bundle's")
 	clock := fs.String("clock", "system", "system: the wall clock (default: expirations happen); bundle: the bundle's now, frozen (demos, tests)")
 	pos, err := c.parse(fs, synopsis, text, args)
 	if err != nil {
@@ -36,6 +43,10 @@ SIGTERM, finishing the requests in flight.`
 	if *maxBody <= 0 {
 		return c.usageError("serve", "--max-body must be positive")
 	}
+	spec, err := parseStore(*storeFlag)
+	if err != nil {
+		return c.usageError("serve", "%v", err)
+	}
 	var opts []engine.Option
 	switch *clock {
 	case "bundle":
@@ -44,17 +55,28 @@ SIGTERM, finishing the requests in flight.`
 	default:
 		return c.usageError("serve", "--clock must be bundle or system, got %q", *clock)
 	}
-	l, err := load(pos[0], opts...)
+	bundle, err := scenario.LoadBundle(pos[0])
 	if err != nil {
 		return c.inputError("serve", err)
 	}
-	logger := slog.New(slog.NewTextHandler(c.stderr, nil))
-	h := rest.NewHandler(l.e, nil, rest.WithLogger(logger), rest.WithMaxBodyBytes(*maxBody))
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return c.inputError("serve", err)
 	}
-	fmt.Fprintf(c.stdout, "tollgate: serving %q on http://%s (Ctrl-C to stop)\n", l.s.Name, ln.Addr())
+	defer ln.Close()
+	logger := slog.New(slog.NewTextHandler(c.stderr, nil))
+	e, where, err := openState(c.ctx, spec, *reset, bundle, opts, logger)
+	if err != nil {
+		return c.inputError("serve", err)
+	}
+	defer func() {
+		if err := e.Close(); err != nil {
+			fmt.Fprintf(c.stderr, "tollgate serve: closing the store: %v\n", err)
+		}
+	}()
+	fmt.Fprintf(c.stdout, "tollgate: state %s\n", where)
+	h := rest.NewHandler(e, nil, rest.WithLogger(logger), rest.WithMaxBodyBytes(*maxBody))
+	fmt.Fprintf(c.stdout, "tollgate: serving %q on http://%s (Ctrl-C to stop)\n", bundle.Name, ln.Addr())
 	if c.ready != nil {
 		c.ready(ln.Addr().String())
 	}

@@ -35,7 +35,9 @@ func serveStatus(t *testing.T, bundle string, args []string, method, path, key, 
 	var out, logs syncBuffer
 	c := &cli{ctx: ctx, stdout: &out, stderr: &logs, ready: func(a string) { addr <- a }}
 	done := make(chan int, 1)
-	go func() { done <- c.run(append([]string{"serve", bundle, "--addr", "127.0.0.1:0"}, args...)) }()
+	go func() {
+		done <- c.run(append([]string{"serve", bundle, "--addr", "127.0.0.1:0", "--store", "memory"}, args...))
+	}()
 	var base string
 	select {
 	case a := <-addr:

@@ -103,6 +103,7 @@ func NewHandler(e *engine.Engine, auth Authenticator, opts ...Option) http.Handl
 	h.handle("GET /subscription/getPendingRequestsForUser", h.pending)
 	h.handle("POST /subscription/approve", h.approve)
 	h.handle("POST /subscription/deny", h.deny)
+	h.handle("GET /tollgate/v1/changes", h.changes)
 	return h
 }
 
@@ -675,6 +676,8 @@ func (h *handler) classify(err error) (int, string) {
 		return http.StatusNotFound, err.Error()
 	case errors.Is(err, engine.ErrConflict):
 		return http.StatusUnprocessableEntity, err.Error()
+	case errors.Is(err, engine.ErrStore):
+		return http.StatusServiceUnavailable, err.Error()
 	}
 	return http.StatusInternalServerError, "internal error: " + err.Error()
 }

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tollgate-dev/tollgate/engine"
+	"github.com/tollgate-dev/tollgate/engine/scenario"
+	"github.com/tollgate-dev/tollgate/store/sqlite"
+)
+
+// defaultStore is where serve keeps its state unless --store says otherwise.
+const defaultStore = "sqlite:tollgate.db"
+
+// storeSpec is a parsed --store value.
+type storeSpec struct {
+	kind string // "memory" or "sqlite"
+	path string // the file of a sqlite store
+}
+
+func parseStore(s string) (storeSpec, error) {
+	switch {
+	case s == "memory":
+		return storeSpec{kind: "memory"}, nil
+	case strings.HasPrefix(s, "sqlite:"):
+		p := strings.TrimPrefix(s, "sqlite:")
+		if p == "" {
+			return storeSpec{}, fmt.Errorf("--store sqlite:PATH needs a file path")
+		}
+		return storeSpec{kind: "sqlite", path: p}, nil
+	}
+	return storeSpec{}, fmt.Errorf("--store must be memory or sqlite:PATH, got %q", s)
+}
+
+// openState returns the engine serve runs on and says where its state lives. A
+// memory store holds the bundle. A file store that is empty is seeded from the
+// bundle; one that holds state keeps it (the bundle is not loaded) unless reset,
+// which replaces its state with the bundle's as one write.
+func openState(ctx context.Context, spec storeSpec, reset bool, s *scenario.Scenario, opts []engine.Option, logger *slog.Logger) (*engine.Engine, string, error) {
+	if spec.kind == "memory" {
+		l, err := setup(s, opts...)
+		if err != nil {
+			return nil, "", err
+		}
+		return l.e, "in memory (lost when the process stops)", nil
+	}
+	path, err := filepath.Abs(spec.path)
+	if err != nil {
+		return nil, "", err
+	}
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, "", err
+	}
+	now := s.Now()
+	e, err := engine.Open(ctx, st, append([]engine.Option{engine.WithClock(func() time.Time { return now })}, opts...)...)
+	if err != nil {
+		_ = st.Close() // opening failed already
+		return nil, "", fmt.Errorf("%s: %w", path, err)
+	}
+	rev := e.Snapshot().Revision()
+	switch {
+	case rev == 0 || reset:
+		l, err := setup(s, opts...)
+		if err != nil {
+			_ = e.Close() // the bundle failed already
+			return nil, "", err
+		}
+		exp, err := l.e.Export()
+		if err == nil {
+			err = e.Import(exp)
+		}
+		if err != nil {
+			_ = e.Close() // seeding failed already
+			return nil, "", fmt.Errorf("loading the bundle into %s: %w", path, err)
+		}
+		if rev == 0 {
+			logger.Info("the store was empty: seeded it from the bundle", "store", path, "bundle", s.Name, "revision", e.Snapshot().Revision())
+		} else {
+			logger.Warn("--reset: replaced the store's state with the bundle", "store", path, "bundle", s.Name,
+				"previous revision", rev, "revision", e.Snapshot().Revision())
+		}
+	default:
+		logger.Info("the store holds state: it wins over the bundle, which was not loaded (--reset reloads it)",
+			"store", path, "revision", rev)
+	}
+	return e, fmt.Sprintf("in sqlite:%s (revision %d)", path, e.Snapshot().Revision()), nil
+}
