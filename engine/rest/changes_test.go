@@ -60,7 +60,7 @@ func TestChangesLongPollWakesOnWrite(t *testing.T) {
 	go func() {
 		got <- do(t, h, call{method: "GET", path: "/tollgate/v1/changes?since=1&wait=30s", key: seedKey})
 	}()
-	require.NoError(t, e.PutGroup(engine.System, &model.Group{ID: 9, Name: "late"}))
+	require.NoError(t, e.PutGroup(engine.SystemActor(), &model.Group{ID: 9, Name: "late"}))
 	a := <-got
 	require.Equal(t, 200, a.status, a.raw)
 	list := a.body["changes"].([]any)
@@ -97,9 +97,9 @@ func TestChangesRefusals(t *testing.T) {
 func TestChangesFellBehindIsGone(t *testing.T) {
 	t.Parallel()
 	e := engine.New(engine.WithRetention(2))
-	require.NoError(t, e.PutUser(engine.System, &model.User{ID: 1, Name: "a", APIKeyHash: model.HashAPIKey("k"), Permissions: []model.Permission{model.Audit}}))
+	require.NoError(t, e.PutUser(engine.SystemActor(), &model.User{ID: 1, Name: "a", APIKeyHash: model.HashAPIKey("k"), Permissions: []model.Permission{model.Audit}}))
 	for i := int64(1); i <= 5; i++ {
-		require.NoError(t, e.PutGroup(engine.System, &model.Group{ID: i, Name: "g"}))
+		require.NoError(t, e.PutGroup(engine.SystemActor(), &model.Group{ID: i, Name: "g"}))
 	}
 	h := rest.NewHandler(e, rest.EngineKeys(e))
 	a := do(t, h, call{method: "GET", path: "/tollgate/v1/changes?since=0", key: "k"})
@@ -123,7 +123,7 @@ func TestStoreFailureIs503AndChangesNothing(t *testing.T) {
 	require.NoError(t, err)
 	b, err := model.DecodeBundle([]byte(fixture), model.DefaultLimits())
 	require.NoError(t, err)
-	require.NoError(t, e.LoadBundle(b))
+	require.NoError(t, e.ApplyBundle(b))
 	require.NoError(t, e.Close())
 	e, err = engine.Open(context.Background(), brokenStore{st.Reopen()}, engine.WithClock(func() time.Time { return now }))
 	require.NoError(t, err)
