@@ -20,13 +20,14 @@ func groupsRule(b *testing.B, n int) (*rule.Rule, *rule.Subject) {
 		Type:         model.ActionEntitlements,
 		Entitlements: &model.Entitlements{Operator: model.All, Groups: groups},
 	}}
-	r, err := rule.Compile(p)
+	in := rule.NewInterner()
+	r, err := rule.Compile(p, rule.WithInterner(in))
 	if err != nil {
 		b.Fatal(err)
 	}
 	user := &model.User{ID: 1, Groups: append(groups, "other-a", "other-b"),
 		Attributes: map[string][]string{"dept": {"eng"}}}
-	return r, rule.NewSubject(user, nil)
+	return r, in.Subject(user, nil)
 }
 
 func BenchmarkEntitlement(b *testing.B) {
@@ -52,11 +53,12 @@ func BenchmarkEntitlementMixed(b *testing.B) {
 		Entitlements: &model.Entitlements{Operator: model.All, Groups: []string{"finance", "analysts"},
 			Attributes: []model.Attribute{{Name: "dept", Value: "finance"}, {Name: "region", Value: "emea"}}},
 	}}
-	r, err := rule.Compile(p)
+	in := rule.NewInterner()
+	r, err := rule.Compile(p, rule.WithInterner(in))
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := rule.NewSubject(&model.User{ID: 1, Groups: []string{"finance", "analysts", "staff"},
+	s := in.Subject(&model.User{ID: 1, Groups: []string{"finance", "analysts", "staff"},
 		Attributes: map[string][]string{"dept": {"finance", "ops"}}},
 		map[string]*model.Group{"analysts": {Name: "analysts", Attributes: map[string][]string{"region": {"emea"}}}})
 	res := rule.NewResource(&model.DataSource{ID: 1})

@@ -19,7 +19,7 @@ func (e *Engine) compile(p *model.Policy) (*policyState, error) {
 	}
 	var r *rule.Rule
 	if p.Type == model.PolicySubscription {
-		var ropts []rule.Option
+		ropts := []rule.Option{rule.WithInterner(e.syms)}
 		if e.cfg.costLimit > 0 {
 			ropts = append(ropts, rule.WithCostLimit(e.cfg.costLimit))
 		}

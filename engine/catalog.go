@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/tollgate-dev/tollgate/internal/rule"
 	"github.com/tollgate-dev/tollgate/model"
 )
 
@@ -181,7 +180,7 @@ func (t *txn) userState(u *model.User) *userState {
 		}
 	}
 	sort.Slice(gids, func(i, j int) bool { return gids[i] < gids[j] })
-	us := &userState{u: u, subj: *rule.NewSubject(u, byName), groupIDs: gids}
+	us := &userState{u: u, subj: *t.e.syms.Subject(u, byName), groupIDs: gids}
 	for _, p := range u.Permissions {
 		us.perms |= permBit(p)
 	}

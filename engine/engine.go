@@ -25,6 +25,9 @@ import (
 type Engine struct {
 	cfg config
 	cur atomic.Pointer[Snapshot]
+	// syms interns the group names and attribute pairs of this engine's rules and
+	// subjects; it goes with the engine (no process-wide table).
+	syms *rule.Interner
 
 	mu sync.Mutex // the writer lock; guards everything below
 	// Writer-owned indexes, consistent with cur after every write.
@@ -64,7 +67,7 @@ func New(opts ...Option) *Engine {
 	if cfg.storeTimeout <= 0 {
 		cfg.storeTimeout = 10 * time.Second
 	}
-	e := &Engine{cfg: cfg}
+	e := &Engine{cfg: cfg, syms: rule.NewInterner()}
 	e.resetIndexes()
 	s := &Snapshot{cfg: &e.cfg, nextPolicyID: 1, nextRecordID: 1}
 	e.cur.Store(s)

@@ -20,6 +20,14 @@ type Option func(*options)
 
 type options struct {
 	costLimit uint64
+	in        *Interner
+}
+
+// WithInterner makes the rule's group and attribute conditions symbols of in, so
+// that subjects built by in.Subject are evaluated by comparing integers. Without
+// it, conditions compare names (same verdicts, a little slower).
+func WithInterner(in *Interner) Option {
+	return func(o *options) { o.in = in }
 }
 
 // WithCostLimit sets the CEL runtime cost limit of the advanced expression
@@ -70,14 +78,14 @@ type condition struct {
 	group       bool
 	name, value string
 	key         string // pairKey(name, value) of an attribute condition
-	sym         uint32 // the interned symbol of the group or the attribute pair
+	sym         uint32 // the symbol of the group or the attribute pair in the rule's Interner (0: none)
 	// reason and reasonAdv are the verdict reasons when this condition is what
 	// satisfied an any-rule, without and with an advanced expression.
 	reason, reasonAdv string
 }
 
-func (c *condition) holds(s *Subject) bool {
-	if s != nil && s.interned {
+func (c *condition) holds(s *Subject, in *Interner) bool {
+	if s != nil && in != nil && s.in == in {
 		return s.hasSym(c.sym)
 	}
 	if c.group {
@@ -98,6 +106,7 @@ type Rule struct {
 	discovery    bool
 	approvals    []model.Approval
 
+	in         *Interner // the Interner of the conditions' symbols; nil: none
 	kind       ruleKind
 	denyReason string
 	any        bool
@@ -137,6 +146,7 @@ func Compile(p *model.Policy, opts ...Option) (*Rule, error) {
 		automatic:    a.AutomaticSubscription,
 		share:        a.ShareResponsibility,
 		discovery:    a.AllowDiscovery,
+		in:           o.in,
 	}
 	if r.level == "" {
 		r.level = model.Read
@@ -174,13 +184,18 @@ func Compile(p *model.Policy, opts ...Option) (*Rule, error) {
 					string(e.Operator), []string{string(model.All), string(model.Any)}))
 			}
 			for _, g := range e.Groups {
-				c := condition{group: true, name: g, sym: groupSymbol(g), reason: "group " + strconv.Quote(g)}
+				c := condition{group: true, name: g, reason: "group " + strconv.Quote(g)}
+				if o.in != nil {
+					c.sym = o.in.groupSymbol(g)
+				}
 				r.conds = append(r.conds, c)
 			}
 			for _, at := range e.Attributes {
 				c := condition{name: at.Name, value: at.Value, key: pairKey(at.Name, at.Value),
-					sym:    pairSymbol(pairKey(at.Name, at.Value)),
 					reason: "attribute " + at.Name + "=" + at.Value}
+				if o.in != nil {
+					c.sym = o.in.pairSymbol(c.key)
+				}
 				r.conds = append(r.conds, c)
 			}
 		}
@@ -253,7 +268,7 @@ func (r *Rule) evalEntitlements(s *Subject, res *Resource) Verdict {
 		if r.any {
 			i := 0
 			for ; i < len(r.conds); i++ {
-				if r.conds[i].holds(s) {
+				if r.conds[i].holds(s, r.in) {
 					break
 				}
 			}
@@ -263,7 +278,7 @@ func (r *Rule) evalEntitlements(s *Subject, res *Resource) Verdict {
 			reason, reasonAdv = r.conds[i].reason, r.conds[i].reasonAdv
 		} else {
 			for i := range r.conds {
-				if !r.conds[i].holds(s) {
+				if !r.conds[i].holds(s, r.in) {
 					return Verdict{Outcome: Unsatisfied, Reason: ReasonNotMet}
 				}
 			}

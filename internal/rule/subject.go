@@ -31,35 +31,48 @@ type Subject struct {
 	// pairs holds every attribute name=value pair under pairKey, so that a rule's
 	// attribute condition costs one map lookup.
 	pairs map[string]struct{}
-	// syms holds the interned symbols of every group and attribute pair, sorted, so
+	// syms holds the symbols (of in) of every group and attribute pair, sorted, so
 	// that a rule's condition is a search in one small array (no hashing, no string
-	// compare); interned is true when NewSubject filled it.
-	syms     []uint32
-	interned bool
+	// compare); in is nil when the subject was built without an Interner.
+	syms []uint32
+	in   *Interner
 }
 
-// symbols interns group names and attribute pairs process-wide, so that rules and
-// subjects compare small integers. It only grows; it is written when rules are
-// compiled and subjects built, never on the evaluation path.
-var symbols = struct {
-	sync.Mutex
+// Interner assigns small integer symbols to group names and attribute pairs, so
+// that the rules and subjects built with the same Interner compare integers. It
+// only grows, with the distinct names it is given, so its owner bounds it: an
+// engine owns one and drops it with itself (there is no process-wide table). It
+// is written when rules are compiled and subjects built, never when a rule is
+// evaluated, and is safe for concurrent use.
+type Interner struct {
+	mu  sync.Mutex
 	ids map[string]uint32
-}{ids: map[string]uint32{}}
+}
 
-func symbol(s string) uint32 {
-	symbols.Lock()
-	defer symbols.Unlock()
-	id, ok := symbols.ids[s]
+// NewInterner returns an empty Interner.
+func NewInterner() *Interner { return &Interner{ids: map[string]uint32{}} }
+
+// Len returns how many symbols in holds.
+func (in *Interner) Len() int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return len(in.ids)
+}
+
+func (in *Interner) symbol(s string) uint32 {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	id, ok := in.ids[s]
 	if !ok {
-		id = uint32(len(symbols.ids) + 1)
-		symbols.ids[s] = id
+		id = uint32(len(in.ids) + 1)
+		in.ids[s] = id
 	}
 	return id
 }
 
-func groupSymbol(name string) uint32 { return symbol("g" + name) }
+func (in *Interner) groupSymbol(name string) uint32 { return in.symbol("g" + name) }
 
-func pairSymbol(key string) uint32 { return symbol("a" + key) }
+func (in *Interner) pairSymbol(key string) uint32 { return in.symbol("a" + key) }
 
 // hasSym reports whether the subject holds the interned symbol id.
 func (s *Subject) hasSym(id uint32) bool {
@@ -84,8 +97,19 @@ func pairKey(name, value string) string {
 // NewSubject builds the Subject of u. groupsByName resolves the user's group names to
 // directory groups, whose attributes the user inherits; a group name missing from it
 // still counts as a membership but contributes no attributes. A nil u yields an empty
-// subject (member of nothing, holding nothing).
+// subject (member of nothing, holding nothing). Rules evaluate it by name; Subject
+// builds one that rules compiled with the same Interner evaluate faster.
 func NewSubject(u *model.User, groupsByName map[string]*model.Group) *Subject {
+	return newSubject(nil, u, groupsByName)
+}
+
+// Subject is NewSubject with the groups and attribute pairs of the subject
+// interned in in, for the rules compiled WithInterner(in).
+func (in *Interner) Subject(u *model.User, groupsByName map[string]*model.Group) *Subject {
+	return newSubject(in, u, groupsByName)
+}
+
+func newSubject(in *Interner, u *model.User, groupsByName map[string]*model.Group) *Subject {
 	s := &Subject{
 		Groups:      map[string]struct{}{},
 		Attributes:  map[string]map[string]struct{}{},
@@ -132,14 +156,19 @@ func NewSubject(u *model.User, groupsByName map[string]*model.Group) *Subject {
 		for _, v := range vals {
 			k := pairKey(name, v)
 			s.pairs[k] = struct{}{}
-			s.syms = append(s.syms, pairSymbol(k))
+			if in != nil {
+				s.syms = append(s.syms, in.pairSymbol(k))
+			}
 		}
 	}
+	if in == nil {
+		return s
+	}
 	for g := range s.Groups {
-		s.syms = append(s.syms, groupSymbol(g))
+		s.syms = append(s.syms, in.groupSymbol(g))
 	}
 	slices.Sort(s.syms)
-	s.interned = true
+	s.in = in
 	return s
 }
 
