@@ -130,9 +130,11 @@ type Decision struct {
 	Discoverable bool
 	reasons      [MaxReasons]Reason
 	nReasons     int
+	all          *[]Reason // Explain's list of every reason; nil in Decide
 }
 
-// Reasons returns a copy of the reasons; it works on a value, so
+// Reasons returns a copy of the first MaxReasons reasons (Explain returns every
+// one); it works on a value, so
 // e.Decide(u, ds).Reasons() compiles. Decide itself does not allocate; Reasons does
 // (once, when there are reasons).
 func (d Decision) Reasons() []Reason {

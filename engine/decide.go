@@ -14,6 +14,9 @@ func (e *Engine) Decide(userID, dataSourceID int64) Decision {
 }
 
 func (d *Decision) add(r Reason) {
+	if d.all != nil {
+		*d.all = append(*d.all, r)
+	}
 	if d.nReasons < MaxReasons {
 		d.reasons[d.nReasons] = r
 		d.nReasons++
@@ -28,18 +31,42 @@ type levelFacts struct {
 	pending  bool // a pending request at exactly this level
 }
 
-// Decide returns what a user gets on a data source (DESIGN.md section 4). It does
-// not allocate. An unknown user or data source gets NONE.
+// Explain returns what a user gets on a data source with every reason, uncapped
+// (Decide keeps the first MaxReasons and does not allocate).
+func (e *Engine) Explain(userID, dataSourceID int64) (Decision, []Reason) {
+	return e.cur.Load().Explain(userID, dataSourceID)
+}
+
+// Explain is Decide with every reason: each applied policy's verdict at each
+// level, each record considered, ownership, and a ReasonNoPolicy for a level no
+// subscription policy applies at.
+func (s *Snapshot) Explain(userID, dataSourceID int64) (Decision, []Reason) {
+	all := []Reason{}
+	var d Decision
+	d.all = &all
+	s.decide(&d, userID, dataSourceID)
+	d.all = nil
+	return d, all
+}
+
+// Decide returns what a user gets on a data source (see docs/semantics.md,
+// Decisions). It does not allocate; the Decision carries the first MaxReasons
+// reasons (Explain returns every one). An unknown user or data source gets NONE.
 func (s *Snapshot) Decide(userID, dataSourceID int64) (d Decision) {
+	s.decide(&d, userID, dataSourceID)
+	return d
+}
+
+func (s *Snapshot) decide(d *Decision, userID, dataSourceID int64) {
 	ds, ok := s.dataSources.Get(dataSourceID)
 	if !ok {
 		d.add(Reason{Kind: ReasonUnknown, Detail: "unknown data source"})
-		return d
+		return
 	}
 	u, ok := s.users.Get(userID)
 	if !ok {
 		d.add(Reason{Kind: ReasonUnknown, Detail: "unknown user"})
-		return d
+		return
 	}
 	var now time.Time
 	haveNow := false
@@ -120,8 +147,8 @@ func (s *Snapshot) Decide(userID, dataSourceID int64) (d Decision) {
 		d.add(Reason{Kind: ReasonIndeterminate, PolicyID: ds.indet[0].policyID, Err: ds.indet[0].err,
 			Detail: "a circumstance could not be evaluated: policy-derived access is NONE"})
 	} else {
-		wO, wAuto = s.level(&d, u, ds, ds.write, model.Write)
-		rO, rAuto = s.level(&d, u, ds, ds.read, model.Read)
+		wO, wAuto = s.level(d, u, ds, ds.write, model.Write)
+		rO, rAuto = s.level(d, u, ds, ds.read, model.Read)
 		if wO > rO {
 			rO, rAuto = wO, wAuto
 		} else if wO == rO {
@@ -145,7 +172,6 @@ func (s *Snapshot) Decide(userID, dataSourceID int64) (d Decision) {
 		d.Grant = LevelRead
 	}
 	d.Discoverable = d.Read != StateNone || d.Write != StateNone || (ds.discovery && len(ds.indet) == 0)
-	return d
 }
 
 func levelState(owner, hold, pending bool, o rule.Outcome) State {
@@ -167,6 +193,11 @@ func levelState(owner, hold, pending bool, o rule.Outcome) State {
 // level merges the policies of one level for one user.
 func (s *Snapshot) level(d *Decision, u *userState, ds *dsState, ps []levelPolicy, lv model.AccessGrant) (rule.Outcome, bool) {
 	if len(ps) == 0 {
+		detail := "no subscription policy applies at READ"
+		if lv == model.Write {
+			detail = "no subscription policy applies at WRITE"
+		}
+		d.add(Reason{Kind: ReasonNoPolicy, Level: lv, Detail: detail})
 		return rule.Unsatisfied, false
 	}
 	var m merge.Merger

@@ -96,9 +96,7 @@ func DecodeBundle(data []byte, lim Limits) (*Bundle, error) {
 			p := Path("groups").Index(i)
 			g := &b.Groups[i]
 			if gobj, ok := w.asObject(p, gv); ok {
-				g.ID, _ = gobj.integer("id")
-				g.Name, _ = gobj.str("name")
-				g.Attributes = decodeAttributes(gobj)
+				decodeGroup(gobj, g)
 				gobj.finish()
 			}
 			later = append(later, ValidateGroup(g, p)...)
@@ -118,19 +116,7 @@ func DecodeBundle(data []byte, lim Limits) (*Bundle, error) {
 			p := Path("users").Index(i)
 			u := &b.Users[i]
 			if uo, ok := w.asObject(p, uv); ok {
-				u.ID, _ = uo.integer("id")
-				u.Name, _ = uo.str("name")
-				later = append(later, decodeCredential(uo, u, p)...)
-				if perms, ok := uo.strings("permissions"); ok && len(perms) > 0 {
-					u.Permissions = make([]Permission, len(perms))
-					for j, s := range perms {
-						u.Permissions[j] = Permission(s)
-					}
-				}
-				if groups, ok := uo.strings("groups"); ok && len(groups) > 0 {
-					u.Groups = groups
-				}
-				u.Attributes = decodeAttributes(uo)
+				later = append(later, decodeUser(uo, u, p)...)
 				uo.finish()
 			}
 			later = append(later, ValidateUser(u, p)...)
@@ -554,20 +540,8 @@ func EncodeBundle(b *Bundle) ([]byte, error) {
 		out.Users = append(out.Users, userJSON{ID: u.ID, Name: u.Name, APIKeyHash: u.APIKeyHash,
 			Permissions: u.Permissions, Groups: u.Groups, Attributes: u.Attributes})
 	}
-	for _, ds := range b.DataSources {
-		dj := dataSourceJSON{ID: ds.ID, Name: ds.Name, Owners: ds.Owners, Tags: ds.Tags,
-			Server: ds.Server, Database: ds.Database, Schema: ds.Schema, Table: ds.Table,
-			CreatedAt: dateOrEmpty(ds.CreatedAt), SelectedPolicies: ds.SelectedPolicies}
-		for _, c := range ds.Columns {
-			dj.Columns = append(dj.Columns, columnJSON(c))
-		}
-		for _, d := range ds.Domains {
-			dj.Domains = append(dj.Domains, domainJSON(d))
-		}
-		for _, d := range ds.DisabledPolicies {
-			dj.DisabledPolicies = append(dj.DisabledPolicies, disabledJSON(d))
-		}
-		out.DataSources = append(out.DataSources, dj)
+	for i := range b.DataSources {
+		out.DataSources = append(out.DataSources, dataSourceOf(&b.DataSources[i]))
 	}
 	for _, g := range b.Grants {
 		out.Grants = append(out.Grants, grantJSON{DataSourceID: g.DataSourceID, ProfileID: g.ProfileID,

@@ -104,6 +104,16 @@ func NewHandler(e *engine.Engine, auth Authenticator, opts ...Option) http.Handl
 	h.handle("POST /subscription/approve", h.approve)
 	h.handle("POST /subscription/deny", h.deny)
 	h.handle("GET /tollgate/v1/changes", h.changes)
+	h.handle("PUT /tollgate/v1/dataSources/{id}", h.putDataSource)
+	h.handle("DELETE /tollgate/v1/dataSources/{id}", h.deleteDataSource)
+	h.handle("PUT /tollgate/v1/users/{id}", h.putUser)
+	h.handle("DELETE /tollgate/v1/users/{id}", h.deleteUser)
+	h.handle("PUT /tollgate/v1/groups/{id}", h.putGroup)
+	h.handle("DELETE /tollgate/v1/groups/{id}", h.deleteGroup)
+	h.handle("GET /tollgate/v1/decision", h.decision)
+	h.handle("GET /tollgate/v1/users/{id}/dataSources", h.userDataSources)
+	h.handle("GET /tollgate/v1/dataSources/{id}/users", h.dataSourceUsers)
+	h.handle("GET /tollgate/v1/export", h.export)
 	return h
 }
 
