@@ -45,13 +45,16 @@ func TestReasonsOnAValue(t *testing.T) {
 	create(t, e, v2("p", model.Action{Type: model.ActionAnyone, AutomaticSubscription: true}, tag("Finance")))
 
 	got := e.Decide(alice, 10).Reasons() // on the returned value: must compile
-	require.NotEmpty(t, got)
-	assert.Equal(t, engine.ReasonPolicy, got[0].Kind)
-	assert.Equal(t, "p", got[0].PolicyKey)
+	require.Len(t, got, 2)
+	assert.Equal(t, engine.Reason{Kind: engine.ReasonNoPolicy, Level: model.Write, Detail: "no subscription policy applies at WRITE"}, got[0])
+	assert.Equal(t, engine.ReasonPolicy, got[1].Kind)
+	assert.Equal(t, "p", got[1].PolicyKey)
 
-	got[0].PolicyKey = "changed"
-	assert.Equal(t, "p", e.Decide(alice, 10).Reasons()[0].PolicyKey, "Reasons returns a copy")
-	assert.Nil(t, e.Decide(outsider, 12).Reasons(), "no policy applies to data source 12")
+	got[1].PolicyKey = "changed"
+	assert.Equal(t, "p", e.Decide(alice, 10).Reasons()[1].PolicyKey, "Reasons returns a copy")
+	for _, r := range e.Decide(outsider, 12).Reasons() {
+		assert.Equal(t, engine.ReasonNoPolicy, r.Kind, "no policy applies to data source 12")
+	}
 }
 
 func TestZeroActorIsNobody(t *testing.T) {
