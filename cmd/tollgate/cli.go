@@ -192,12 +192,15 @@ func setup(s *scenario.Scenario, opts ...engine.Option) (*loaded, error) {
 }
 
 func (c *cli) check(args []string) int {
-	const synopsis = "check FILE|DIR..."
-	const text = `Runs conformance scenarios (spec/SCENARIOS.md), each on a fresh engine. Directories
-are searched recursively for *.yaml, *.yml and *.json files, run in name order. Prints
-PASS name or FAIL name followed by every mismatch, then "N passed, M failed".
-Exit status 0 only when every scenario passed.`
+	const synopsis = "check FILE|DIR... [--store sqlite|memory]"
+	const text = `Runs conformance scenarios (see docs/scenarios.md), each on a fresh engine on a fresh
+SQLite file store in a temporary directory, removed afterwards (--store memory: no
+store; a restart step then fails). Directories are searched recursively for *.yaml,
+*.yml and *.json files, run in name order. Prints PASS name or FAIL name followed by
+every mismatch, then "N passed, M failed". Exit status 0 only when every scenario
+passed.`
 	fs := newFlags("check")
+	storeFlag := fs.String("store", "sqlite", "sqlite: each scenario on a temporary file store; memory: without a store")
 	paths, err := c.parse(fs, synopsis, text, args)
 	if err != nil {
 		return exitParse(err)
@@ -205,7 +208,15 @@ Exit status 0 only when every scenario passed.`
 	if len(paths) == 0 {
 		return c.usageError("check", "name at least one scenario file or directory")
 	}
-	results := scenario.RunDir(paths...)
+	var stores scenario.Stores
+	switch *storeFlag {
+	case "sqlite":
+		stores = tempSQLite(c.ctx)
+	case "memory":
+	default:
+		return c.usageError("check", "--store must be sqlite or memory, got %q", *storeFlag)
+	}
+	results := scenario.RunDirOn(stores, paths...)
 	if len(results) == 0 {
 		fmt.Fprintf(c.stderr, "tollgate check: no scenarios found in %s\n", strings.Join(paths, " "))
 		return exitUsage

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -89,4 +90,19 @@ func openState(ctx context.Context, spec storeSpec, reset bool, s *scenario.Scen
 			"store", path, "revision", rev)
 	}
 	return e, fmt.Sprintf("in sqlite:%s (revision %d)", path, e.Snapshot().Revision()), nil
+}
+
+// tempSQLite makes each scenario's store a SQLite file in a new temporary directory,
+// removed after the scenario.
+func tempSQLite(ctx context.Context) scenario.Stores {
+	return func() (func() (engine.Store, error), func(), error) {
+		dir, err := os.MkdirTemp("", "tollgate-check-")
+		if err != nil {
+			return nil, nil, err
+		}
+		path := filepath.Join(dir, "scenario.db")
+		// A scenario's store is thrown away: it needs no fsync.
+		open := func() (engine.Store, error) { return sqlite.Open(ctx, path, sqlite.WithoutSync()) }
+		return open, func() { _ = os.RemoveAll(dir) }, nil // best effort: a temporary directory
+	}
 }

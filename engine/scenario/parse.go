@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tollgate-dev/tollgate/model"
 )
@@ -50,6 +51,12 @@ type Step struct {
 	ContentType string
 	// Expect is the step's expectation; nil means any 2xx.
 	Expect *StepExpect
+	// Restart, on a step of its own (restart: true), closes the engine and opens
+	// it again from its store; no call is made.
+	Restart bool
+	// Now, when not zero, is a step of its own (now: TIME) that moves the clock
+	// forward to Now; no call is made.
+	Now time.Time
 }
 
 // StepExpect is what one step's answer must be.
@@ -96,6 +103,8 @@ var (
 	disabledKeys   = []string{"policyKey", "reason"}
 	grantKeys      = []string{"dataSourceId", "profileId", "groupId", "state", "accessGrant", "expiration"}
 	stepKeys       = []string{"as", "call", "body", "bodyText", "contentType", "expect"}
+	restartKeys    = []string{"restart"}
+	nowKeys        = []string{"now"}
 	stepExpectKeys = []string{"status", "body", "error"}
 	expectKeys     = []string{"applies", "decisions", "records"}
 	decisionKeys   = []string{"user", "dataSource", "grant", "read", "write", "discoverable"}
@@ -377,6 +386,25 @@ func (p *parser) step(path model.Path, v any) *Step {
 	if !ok {
 		p.add(model.WrongType(path, "a mapping", v))
 		return nil
+	}
+	if r, ok := m["restart"]; ok {
+		p.keys(path, m, restartKeys)
+		if r != true {
+			p.add(model.Invalid(path.Child("restart"), r, "must be true"))
+		}
+		return &Step{Call: "restart", Restart: true}
+	}
+	if n, ok := m["now"]; ok {
+		p.keys(path, m, nowKeys)
+		st := &Step{Call: "now"}
+		if text, ok := p.str(path.Child("now"), n); ok {
+			t, err := model.ParseDate(text)
+			if err != nil {
+				p.add(model.Invalid(path.Child("now"), text, "is not an RFC 3339 time"))
+			}
+			st.Now = t
+		}
+		return st
 	}
 	p.keys(path, m, stepKeys)
 	st := &Step{}

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tollgate-dev/tollgate/engine"
@@ -31,9 +33,18 @@ type Result struct {
 	Failures []string
 }
 
-// RunFile reads, parses and runs one scenario file on a fresh engine. A file that
-// cannot be read or is malformed fails with the reason.
-func RunFile(path string) Result {
+// Stores makes the store one scenario runs on: open opens it (and opens it again
+// after a restart step, once the engine closed it); remove deletes it after the
+// scenario.
+type Stores func() (open func() (engine.Store, error), remove func(), err error)
+
+// RunFile reads, parses and runs one scenario file on a fresh engine without a
+// store (a restart step fails). A file that cannot be read or is malformed fails
+// with the reason.
+func RunFile(path string) Result { return RunFileOn(path, nil) }
+
+// RunFileOn is RunFile on a fresh store from st (nil: none).
+func RunFileOn(path string, st Stores) Result {
 	res := Result{Name: filepath.Base(path), File: path}
 	s, err := ParseFile(path)
 	if err != nil {
@@ -43,7 +54,7 @@ func RunFile(path string) Result {
 		}
 		return res
 	}
-	r := s.Run()
+	r := s.RunOn(st)
 	r.File = path
 	return r
 }
@@ -68,11 +79,14 @@ func nameOf(path string) string {
 	return s
 }
 
-// RunDir runs the scenarios at paths, in order: a file is run as it is; a directory
-// is searched recursively for *.yaml, *.yml and *.json files (hidden entries are
-// skipped), which run in name order. A path that cannot be read yields a failed
-// Result.
-func RunDir(paths ...string) []Result {
+// RunDir runs the scenarios at paths, in order, without a store: a file is run as it
+// is; a directory is searched recursively for *.yaml, *.yml and *.json files (hidden
+// entries are skipped), which run in name order. A path that cannot be read yields a
+// failed Result.
+func RunDir(paths ...string) []Result { return RunDirOn(nil, paths...) }
+
+// RunDirOn is RunDir with each scenario on a fresh store from st (nil: none).
+func RunDirOn(st Stores, paths ...string) []Result {
 	var out []Result
 	for _, p := range paths {
 		files, err := Files(p)
@@ -81,7 +95,7 @@ func RunDir(paths ...string) []Result {
 			continue
 		}
 		for _, f := range files {
-			out = append(out, RunFile(f))
+			out = append(out, RunFileOn(f, st))
 		}
 	}
 	return out
@@ -167,18 +181,134 @@ func (s *Scenario) Setup(opts ...engine.Option) (*engine.Engine, http.Handler, e
 	return e, rest.NewHandler(e, s.auth(e)), nil
 }
 
-// Run runs the scenario on a fresh engine and checks every expectation.
-func (s *Scenario) Run() Result {
+// Run runs the scenario on a fresh engine without a store (a restart step fails)
+// and checks every expectation.
+func (s *Scenario) Run() Result { return s.RunOn(nil) }
+
+// RunOn runs the scenario on a fresh engine on a fresh store from st (nil: none)
+// and checks every expectation; the store is removed afterwards.
+func (s *Scenario) RunOn(st Stores) Result {
 	res := Result{Name: s.Name, File: s.File}
-	e, h, err := s.Setup()
+	ss, err := s.start(st)
+	defer ss.close()
 	if err != nil {
 		res.Failures = []string{"setup: " + err.Error()}
 		return res
 	}
-	res.Failures = append(res.Failures, s.RunSteps(h)...)
-	res.Failures = append(res.Failures, s.Check(e)...)
+	res.Failures = append(res.Failures, ss.runSteps()...)
+	if ss.e != nil {
+		res.Failures = append(res.Failures, s.Check(ss.e)...)
+	}
 	res.Passed = len(res.Failures) == 0
 	return res
+}
+
+// session is one run of a scenario: its engine and the steps' handler, with what
+// restart and now steps need.
+type session struct {
+	s      *Scenario
+	e      *engine.Engine
+	h      http.Handler
+	clk    *clock                       // nil: the clock cannot move
+	open   func() (engine.Store, error) // nil: no store
+	remove func()
+}
+
+// clock is the runner's clock: now steps move it forward.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (s *Scenario) start(st Stores) (*session, error) {
+	ss := &session{s: s, clk: &clock{t: s.Now()}}
+	var err error
+	if st == nil {
+		ss.e = engine.New(engine.WithClock(ss.clk.now))
+	} else {
+		if ss.open, ss.remove, err = st(); err != nil {
+			return ss, fmt.Errorf("creating the store: %w", err)
+		}
+		if ss.e, err = ss.openEngine(); err != nil {
+			return ss, err
+		}
+	}
+	if err := ss.e.ApplyBundle(s.Bundle); err != nil {
+		return ss, err
+	}
+	ss.h = rest.NewHandler(ss.e, s.auth(ss.e))
+	return ss, nil
+}
+
+func (ss *session) openEngine() (*engine.Engine, error) {
+	st, err := ss.open()
+	if err != nil {
+		return nil, fmt.Errorf("opening the store: %w", err)
+	}
+	e, err := engine.Open(context.Background(), st, engine.WithClock(ss.clk.now))
+	if err != nil {
+		_ = st.Close() // opening failed already
+		return nil, fmt.Errorf("opening the engine on its store: %w", err)
+	}
+	return e, nil
+}
+
+func (ss *session) close() {
+	if ss.e != nil {
+		_ = ss.e.Close() // the scenario is over; its store is removed next
+	}
+	if ss.remove != nil {
+		ss.remove()
+	}
+}
+
+// restart closes the engine and opens it again from its store; the state must be
+// the same (tokens, which live in the handler, do not survive).
+func (ss *session) restart() error {
+	if ss.open == nil {
+		return fmt.Errorf("a restart needs a store, and this run has none")
+	}
+	before, err := ss.e.Export()
+	if err != nil {
+		return err
+	}
+	if err := ss.e.Close(); err != nil {
+		return fmt.Errorf("closing the engine: %w", err)
+	}
+	ss.e = nil
+	e, err := ss.openEngine()
+	if err != nil {
+		return err
+	}
+	ss.e, ss.h = e, rest.NewHandler(e, ss.s.auth(e))
+	after, err := e.Export()
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(before, after) {
+		return fmt.Errorf("the engine reopened from its store exports another state than before the restart")
+	}
+	return nil
+}
+
+// setNow moves the clock forward to t.
+func (ss *session) setNow(t time.Time) error {
+	if ss.clk == nil {
+		return fmt.Errorf("a now step needs the runner's clock")
+	}
+	ss.clk.mu.Lock()
+	defer ss.clk.mu.Unlock()
+	if t.Before(ss.clk.t) {
+		return fmt.Errorf("the clock only moves forward: it is at %s", ss.clk.t.UTC().Format(time.RFC3339))
+	}
+	ss.clk.t = t
+	return nil
 }
 
 // StepResponse is one step's answer.
@@ -211,13 +341,30 @@ func (s *Scenario) Do(h http.Handler, st *Step) (StepResponse, error) {
 	return StepResponse{Status: rec.Code, Body: rec.Body.Bytes()}, nil
 }
 
-// RunSteps runs every step through h and returns the mismatches.
-func (s *Scenario) RunSteps(h http.Handler) []string {
+// RunSteps runs every step through h and returns the mismatches (restart and now
+// steps fail: they need the runner, Run or RunOn).
+func (s *Scenario) RunSteps(h http.Handler) []string { return (&session{s: s, h: h}).runSteps() }
+
+func (ss *session) runSteps() []string {
 	var out []string
+	s := ss.s
 	for i := range s.Steps {
 		st := &s.Steps[i]
 		label := fmt.Sprintf("step %d (%s)", i, st.Call)
-		resp, err := s.Do(h, st)
+		switch {
+		case st.Restart:
+			if err := ss.restart(); err != nil {
+				// Without an engine the rest cannot run.
+				return append(out, label+": "+err.Error())
+			}
+			continue
+		case !st.Now.IsZero():
+			if err := ss.setNow(st.Now); err != nil {
+				out = append(out, label+": "+err.Error())
+			}
+			continue
+		}
+		resp, err := s.Do(ss.h, st)
 		if err != nil {
 			out = append(out, fmt.Sprintf("%s: cannot send: %v", label, err))
 			continue

@@ -8,7 +8,16 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tollgate-dev/tollgate/engine"
+	"github.com/tollgate-dev/tollgate/store/memory"
 )
+
+// memoryStores runs each scenario on a fresh in-process store (restart steps work).
+func memoryStores() (func() (engine.Store, error), func(), error) {
+	st := memory.New()
+	return func() (engine.Store, error) { return st.Reopen(), nil }, func() {}, nil
+}
 
 // TestScenarios runs every conformance scenario under testdata/scenarios.
 func TestScenarios(t *testing.T) {
@@ -19,7 +28,7 @@ func TestScenarios(t *testing.T) {
 	for _, f := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(f), filepath.Ext(f)), func(t *testing.T) {
 			t.Parallel()
-			r := RunFile(f)
+			r := RunFileOn(f, memoryStores)
 			assert.True(t, r.Passed, "%s (%s):\n  %s", r.Name, f, strings.Join(r.Failures, "\n  "))
 		})
 	}
@@ -377,5 +386,59 @@ func TestSubset(t *testing.T) {
 	}
 	for _, tc := range cases {
 		assert.Equal(t, tc.diffs, subset("", dec(tc.want), dec(tc.got)), "%s vs %s", tc.want, tc.got)
+	}
+}
+
+func runOnMemory(t *testing.T, text string) Result {
+	t.Helper()
+	s, err := Parse([]byte(text))
+	require.NoError(t, err)
+	return s.RunOn(memoryStores)
+}
+
+func TestRunnerRestartAndNow(t *testing.T) {
+	t.Parallel()
+	steps := base + `
+steps:
+  - {as: 1, call: POST /api/v2/policy, body: {name: two, policyKey: two, type: subscription, actions: {type: anyone}, circumstances: [{type: tags, tag: Two}]}}
+  - restart: true
+  - {as: 1, call: GET /policy/global/2, expect: {body: {policyKey: two}}}
+  - now: 2026-02-01T00:00:00Z
+  - {as: 1, call: POST /dataSource/2/access, body: {profileId: 2, state: subscribed, expiration: "2026-03-01T00:00:00Z"}}
+  - now: 2026-03-02T00:00:00Z
+  - restart: true
+expect:
+  decisions:
+    - {user: 2, dataSource: 2, grant: NONE}
+`
+	r := runOnMemory(t, steps)
+	assert.True(t, r.Passed, strings.Join(r.Failures, "\n"))
+
+	// Without a store a restart fails the scenario.
+	r = runText(t, steps)
+	assert.False(t, r.Passed)
+	assert.Contains(t, strings.Join(r.Failures, "\n"), "step 1 (restart): a restart needs a store")
+
+	// The clock only moves forward.
+	r = runOnMemory(t, base+`
+steps:
+  - now: 2025-01-01T00:00:00Z
+`)
+	assert.False(t, r.Passed)
+	assert.Contains(t, strings.Join(r.Failures, "\n"), "step 0 (now): the clock only moves forward: it is at 2026-01-01T00:00:00Z")
+}
+
+func TestRunnerRestartAndNowMalformed(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ step, want string }{
+		{"{restart: false}", "steps[0].restart"},
+		{"{restart: yes please}", "steps[0].restart"},
+		{"{restart: true, as: 1}", "steps[0].as"},
+		{"{now: tomorrow}", "steps[0].now"},
+		{"{now: 2026-02-01T00:00:00Z, call: GET /policy/global}", "steps[0].call"},
+	} {
+		_, err := Parse([]byte(base + "steps:\n  - " + tc.step + "\n"))
+		require.Error(t, err, tc.step)
+		assert.Contains(t, err.Error(), tc.want, tc.step)
 	}
 }

@@ -26,10 +26,18 @@ type Store struct {
 // Option configures Open.
 type Option func(*options)
 
-type options struct{ retention int }
+type options struct {
+	retention int
+	noSync    bool
+}
 
 // WithRetention keeps the last n log entries (default engine.DefaultRetention).
 func WithRetention(n int) Option { return func(o *options) { o.retention = n } }
+
+// WithoutSync makes commits skip fsync (synchronous=OFF): for throwaway stores
+// (tests, tollgate check) only. A crash of the process still loses nothing; a
+// crash of the machine may lose acknowledged writes.
+func WithoutSync() Option { return func(o *options) { o.noSync = true } }
 
 // Open opens (creating when missing) the store in the file at path.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
@@ -39,7 +47,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
+	if o.noSync {
+		q.Add("_pragma", "synchronous(OFF)")
+	} else {
+		q.Add("_pragma", "synchronous(FULL)")
+	}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
