@@ -27,7 +27,13 @@ func (s *Snapshot) ownerOrGovernance(ai actorInfo, d *dsState, what string) erro
 // manual grant to req.ProfileID or req.GroupID (default: a), allowed to owners and
 // GOVERNANCE users. A request when a already has a live record of their own at that
 // level returns that record and creates nothing.
-func (e *Engine) Access(a Actor, dataSourceID int64, req *model.AccessRequest) (_ *model.AccessRecord, err error) {
+func (e *Engine) Access(a Actor, dataSourceID int64, req *model.AccessRequest) (rec *model.AccessRecord, err error) {
+	err = e.retry(func() error { rec, err = e.accessOnce(a, dataSourceID, req); return err })
+	return rec, err
+}
+
+// accessOnce is one attempt of Access (see retry).
+func (e *Engine) accessOnce(a Actor, dataSourceID int64, req *model.AccessRequest) (_ *model.AccessRecord, err error) {
 	if req == nil {
 		req = &model.AccessRequest{}
 	}
@@ -278,7 +284,13 @@ func (t *txn) grant(ai actorInfo, d *dsState, level model.AccessGrant, req *mode
 // ChangeRecord is PUT /dataSource/{id}/access/{recordId} by an owner or a GOVERNANCE
 // user: state denied revokes the record; state subscribed on a pending request
 // approves it outright; expiration, when given, is set.
-func (e *Engine) ChangeRecord(a Actor, dataSourceID, recordID int64, ch *model.RecordChange) (_ *model.AccessRecord, err error) {
+func (e *Engine) ChangeRecord(a Actor, dataSourceID, recordID int64, ch *model.RecordChange) (rec *model.AccessRecord, err error) {
+	err = e.retry(func() error { rec, err = e.changeRecordOnce(a, dataSourceID, recordID, ch); return err })
+	return rec, err
+}
+
+// changeRecordOnce is one attempt of ChangeRecord (see retry).
+func (e *Engine) changeRecordOnce(a Actor, dataSourceID, recordID int64, ch *model.RecordChange) (_ *model.AccessRecord, err error) {
 	if ch == nil {
 		ch = &model.RecordChange{}
 	}
@@ -482,8 +494,9 @@ func (e *Engine) Deny(a Actor, entries []model.DenyEntry) ([]Failure, error) {
 // request (with the slot a may fill) that is then stored.
 func (e *Engine) perEntry(a Actor, op string, n int, id func(int) int64,
 	change func(t *txn, ai actorInfo, i int, r *model.AccessRecord, slot int)) ([]Failure, error) {
-	failures := []Failure{}
+	var failures []Failure
 	err := e.write(a, op, func(t *txn, ai actorInfo) error {
+		failures = []Failure{} // a write run again after a conflict starts over
 		for i := 0; i < n; i++ {
 			r, slot, why := t.judge(ai, id(i))
 			if r == nil {

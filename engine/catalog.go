@@ -309,7 +309,12 @@ func (e *Engine) DeleteGroup(a Actor, id int64) error {
 
 // ApplyPolicy applies an owner-selected policy on a data source (an owner of it or
 // GOVERNANCE). A policy that is not owner-selected is a validation error.
-func (e *Engine) ApplyPolicy(a Actor, policyID, dataSourceID int64) (err error) {
+func (e *Engine) ApplyPolicy(a Actor, policyID, dataSourceID int64) error {
+	return e.retry(func() error { return e.applyPolicyOnce(a, policyID, dataSourceID) })
+}
+
+// applyPolicyOnce is one attempt of ApplyPolicy (see retry).
+func (e *Engine) applyPolicyOnce(a Actor, policyID, dataSourceID int64) (err error) {
 	t := e.begin()
 	defer t.end(&err)
 	d, p, ai, err := t.dsPolicyCall(a, dataSourceID, policyID, "applying a policy")
@@ -348,7 +353,12 @@ func (t *txn) dsPolicyCall(a Actor, dsID, policyID int64, what string) (*dsState
 
 // DisablePolicy disables a global policy on one data source, with a reason (an owner
 // of it or GOVERNANCE). The policy then does not apply there.
-func (e *Engine) DisablePolicy(a Actor, dataSourceID, policyID int64, reason string) (err error) {
+func (e *Engine) DisablePolicy(a Actor, dataSourceID, policyID int64, reason string) error {
+	return e.retry(func() error { return e.disablePolicyOnce(a, dataSourceID, policyID, reason) })
+}
+
+// disablePolicyOnce is one attempt of DisablePolicy (see retry).
+func (e *Engine) disablePolicyOnce(a Actor, dataSourceID, policyID int64, reason string) (err error) {
 	t := e.begin()
 	defer t.end(&err)
 	d, p, _, err := t.dsPolicyCall(a, dataSourceID, policyID, "disabling a policy")
@@ -370,7 +380,12 @@ func (e *Engine) DisablePolicy(a Actor, dataSourceID, policyID int64, reason str
 }
 
 // EnablePolicy re-enables a global policy disabled on one data source.
-func (e *Engine) EnablePolicy(a Actor, dataSourceID, policyID int64) (err error) {
+func (e *Engine) EnablePolicy(a Actor, dataSourceID, policyID int64) error {
+	return e.retry(func() error { return e.enablePolicyOnce(a, dataSourceID, policyID) })
+}
+
+// enablePolicyOnce is one attempt of EnablePolicy (see retry).
+func (e *Engine) enablePolicyOnce(a Actor, dataSourceID, policyID int64) (err error) {
 	t := e.begin()
 	defer t.end(&err)
 	d, p, _, err := t.dsPolicyCall(a, dataSourceID, policyID, "enabling a policy")

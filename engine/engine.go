@@ -50,6 +50,7 @@ type Engine struct {
 	committing bool
 
 	log changeLog
+	rep replica // following the store (replica.go)
 }
 
 // New returns an empty engine.
@@ -472,7 +473,12 @@ func (t *txn) end(errp *error) {
 }
 
 // write runs f as one write by a: it commits when f returns nil, else aborts.
-func (e *Engine) write(a Actor, op string, f func(t *txn, ai actorInfo) error) (err error) {
+func (e *Engine) write(a Actor, op string, f func(t *txn, ai actorInfo) error) error {
+	return e.retry(func() error { return e.writeOnce(a, op, f) })
+}
+
+// writeOnce is one attempt of write.
+func (e *Engine) writeOnce(a Actor, op string, f func(t *txn, ai actorInfo) error) (err error) {
 	t := e.begin()
 	defer t.end(&err)
 	ai, err := t.base.actor(a)

@@ -169,6 +169,11 @@ func BundleLimits(l model.Limits) model.Limits {
 // write (op "load"): its revision is the next one, or the export's revision when
 // that is higher.
 func (e *Engine) ApplyBundle(b *model.Bundle) error {
+	return e.retry(func() error { return e.applyBundleOnce(b) })
+}
+
+// applyBundleOnce is one attempt of ApplyBundle (see retry).
+func (e *Engine) applyBundleOnce(b *model.Bundle) error {
 	n, err := e.fresh(b)
 	if err != nil {
 		return err

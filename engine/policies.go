@@ -110,7 +110,13 @@ func (t *txn) resolveGroups(np *model.Policy) error {
 // CreatePolicy validates, compiles and stores a policy as actor a (GOVERNANCE), or on
 // a dry run only computes its impact, storing nothing (the answer then has ID 0).
 // Errors: ErrUnauthenticated, ErrForbidden, a model.ErrorList, ErrConflict.
-func (e *Engine) CreatePolicy(a Actor, p *model.Policy, o WriteOptions) (_ *model.Policy, _ *Impact, err error) {
+func (e *Engine) CreatePolicy(a Actor, p *model.Policy, o WriteOptions) (np *model.Policy, imp *Impact, err error) {
+	err = e.retry(func() error { np, imp, err = e.createPolicyOnce(a, p, o); return err })
+	return np, imp, err
+}
+
+// createPolicyOnce is one attempt of CreatePolicy (see retry).
+func (e *Engine) createPolicyOnce(a Actor, p *model.Policy, o WriteOptions) (_ *model.Policy, _ *Impact, err error) {
 	t := e.begin()
 	defer t.end(&err)
 	ai, err := t.base.policyWriter(a)
@@ -195,7 +201,13 @@ func (s *Snapshot) Policies() []*model.Policy {
 // keeps its policyKey unless p names another (p.Key empty or p.KeyDefaulted keeps it).
 // On a dry run nothing is stored. With o.ReCertify and a changed certification, the
 // certification is reset on every data source the policy applies to.
-func (e *Engine) UpdatePolicy(a Actor, id int64, p *model.Policy, o WriteOptions) (_ *model.Policy, _ *Impact, err error) {
+func (e *Engine) UpdatePolicy(a Actor, id int64, p *model.Policy, o WriteOptions) (np *model.Policy, imp *Impact, err error) {
+	err = e.retry(func() error { np, imp, err = e.updatePolicyOnce(a, id, p, o); return err })
+	return np, imp, err
+}
+
+// updatePolicyOnce is one attempt of UpdatePolicy (see retry).
+func (e *Engine) updatePolicyOnce(a Actor, id int64, p *model.Policy, o WriteOptions) (_ *model.Policy, _ *Impact, err error) {
 	t := e.begin()
 	defer t.end(&err)
 	_, err = t.base.policyWriter(a)
@@ -260,7 +272,13 @@ func (e *Engine) UpdatePolicy(a Actor, id int64, p *model.Policy, o WriteOptions
 
 // DeletePolicy deletes policy id as actor a (GOVERNANCE) and returns it with Deleted
 // set. Its key may then be reused.
-func (e *Engine) DeletePolicy(a Actor, id int64) (_ *model.Policy, err error) {
+func (e *Engine) DeletePolicy(a Actor, id int64) (dp *model.Policy, err error) {
+	err = e.retry(func() error { dp, err = e.deletePolicyOnce(a, id); return err })
+	return dp, err
+}
+
+// deletePolicyOnce is one attempt of DeletePolicy (see retry).
+func (e *Engine) deletePolicyOnce(a Actor, id int64) (_ *model.Policy, err error) {
 	t := e.begin()
 	defer t.end(&err)
 	if _, err := t.base.policyWriter(a); err != nil {
