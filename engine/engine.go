@@ -389,7 +389,11 @@ type txn struct {
 
 func (e *Engine) begin() *txn {
 	e.mu.Lock()
-	b := e.head
+	return e.txnOn(e.head)
+}
+
+// txnOn starts a write on b; the writer lock must be held.
+func (e *Engine) txnOn(b *Snapshot) *txn {
 	return &txn{e: e, base: b, now: e.cfg.now(),
 		policies: b.policies.Edit(), dataSources: b.dataSources.Edit(), users: b.users.Edit(),
 		records: b.records.Edit(), userRecs: b.userRecs.Edit(),

@@ -124,21 +124,65 @@ func (e *Engine) syncLocked(ctx context.Context, st Store) error {
 		if len(list) == 0 {
 			return nil
 		}
-		for _, c := range list {
-			ok, err := e.applyRemote(c)
-			if err != nil {
-				return err
+		var applied []Change
+		ok := true
+		e.exclusive(func() {
+			for _, c := range list {
+				if c.Revision <= e.head.revision {
+					continue // already here: a write of this engine
+				}
+				if ok = e.applyLocked(c); !ok {
+					return
+				}
+				applied = append(applied, c)
 			}
-			if !ok {
-				// The entry did not reproduce on this engine's state: take the
-				// store's rows instead.
-				return e.reload(ctx, st)
-			}
+		})
+		for _, c := range applied {
+			e.notify(c)
+		}
+		if !ok {
+			// An entry did not reproduce on this engine's state: take the
+			// store's rows instead.
+			return e.reload(ctx, st)
 		}
 		if len(list) < syncBatch {
 			return nil
 		}
 	}
+}
+
+// exclusive runs f holding the writer lock while no write is being committed and
+// none is queued, so the head is the published snapshot. Writes queued meanwhile
+// were built on a state f replaces: they fail with ErrRevisionConflict and run
+// again (see retry).
+func (e *Engine) exclusive(f func()) {
+	e.cm.Lock()
+	for e.committing {
+		e.cond.Wait()
+	}
+	e.committing = true
+	e.cm.Unlock()
+	e.mu.Lock()
+	e.cm.Lock()
+	later := e.queue
+	e.queue = nil
+	e.cm.Unlock()
+	if cur := e.cur.Load(); e.head != cur {
+		e.head = cur
+		e.rebuildIndexes(cur)
+	}
+	defer func() {
+		e.mu.Unlock()
+		e.cm.Lock()
+		for _, q := range later {
+			q.finished = true
+			q.err = fmt.Errorf("%w: %w: the state it was made on was replaced by other instances' writes", ErrStore, ErrRevisionConflict)
+		}
+		e.committing = false
+		e.cond.Broadcast()
+		e.cm.Unlock()
+	}()
+	f()
 }
 
 // reload replaces the engine's state by the store's rows.
@@ -157,19 +201,19 @@ func (e *Engine) reload(ctx context.Context, st Store) error {
 			return fmt.Errorf("%w: the stored rows: %w", ErrStore, err)
 		}
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.cur.Load().revision >= state.Revision {
-		return nil // a local write got there first
-	}
-	s := n.cur.Load()
-	s.cfg = &e.cfg
-	s.revision = state.Revision
-	e.takeIndexes(n)
-	e.publishRemote(s)
-	e.rep.reloads.Add(1)
-	e.log.reset(state.Revision, min(memTail, e.cfg.retention))
-	e.log.wakeAll()
+	e.exclusive(func() {
+		if e.head.revision >= state.Revision {
+			return // a local write got there first
+		}
+		s := n.cur.Load()
+		s.cfg = &e.cfg
+		s.revision = state.Revision
+		e.takeIndexes(n)
+		e.publishRemote(s)
+		e.rep.reloads.Add(1)
+		e.log.reset(state.Revision, min(memTail, e.cfg.retention))
+		e.log.wakeAll()
+	})
 	return nil
 }
 
@@ -181,37 +225,37 @@ func (l *changeLog) wakeAll() {
 	l.wake = make(chan struct{})
 }
 
-// applyRemote applies one committed log entry to the state, as one publish. It
-// reports false when the entry does not reproduce exactly (the caller reloads).
-func (e *Engine) applyRemote(c Change) (ok bool, err error) {
-	t := e.begin()
-	defer t.end(&err)
-	if c.Revision <= t.base.revision {
-		t.abort()
-		return true, nil // already here (a local write, or a concurrent Sync)
-	}
+// applyLocked applies one committed log entry of another instance to the head, as
+// one publish. It reports false when the entry does not reproduce exactly (the
+// caller reloads). It runs in exclusive.
+func (e *Engine) applyLocked(c Change) (ok bool) {
+	t := e.txnOn(e.head)
+	defer func() {
+		if p := recover(); p != nil {
+			ok = false
+		}
+		if !ok && t.dirty {
+			e.rebuildIndexes(e.head)
+		}
+	}()
 	if c.Op == "load" || !t.applyEntry(c) {
-		t.abort()
-		return false, nil
+		return false
 	}
 	next := t.view()
 	muts, err := mutations(t.base, next, t.touched())
 	if err != nil || !sameMutations(muts, c.Changes) {
-		t.abort()
-		return false, nil
+		return false
 	}
 	next.revision = c.Revision
 	e.publishRemote(next)
 	e.rep.applied.Add(1)
 	e.log.append(c)
-	t.done = true
-	e.mu.Unlock()
-	e.notify(c)
-	return true, nil
+	return true
 }
 
 // publishRemote makes s the current state. The writer lock must be held.
 func (e *Engine) publishRemote(s *Snapshot) {
+	e.head = s
 	e.cur.Store(s)
 }
 
