@@ -48,7 +48,7 @@ func TestSyncAppliesOtherInstancesWrites(t *testing.T) {
 	got, err := b.GetPolicy(engine.As(1), p.ID)
 	require.NoError(t, err)
 	require.Equal(t, "p", got.Key)
-	require.Equal(t, engine.Read, b.Decide(1, 1).Grant, "the policy decides on b")
+	require.Equal(t, engine.LevelRead, b.Decide(1, 1).Grant, "the policy decides on b")
 	ea, err := a.Export()
 	require.NoError(t, err)
 	eb, err := b.Export()
