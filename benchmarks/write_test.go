@@ -118,7 +118,7 @@ func BenchmarkPutDataSource(b *testing.B) {
 				}
 			}
 			b.StopTimer()
-			if !f.e.HasDataSource(base + 1) {
+			if _, ok := f.e.Snapshot().DataSource(base + 1); !ok {
 				b.Fatal("put data source is missing")
 			}
 		})

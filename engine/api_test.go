@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -76,4 +77,77 @@ func TestZeroActorIsNobody(t *testing.T) {
 
 	_, _, err := e.CreatePolicy(engine.SystemActor(), v2("p", model.Action{Type: model.ActionAnyone}), engine.WriteOptions{})
 	require.NoError(t, err, "the system actor is GOVERNANCE")
+}
+
+func TestSnapshotReads(t *testing.T) {
+	t.Parallel()
+	e, _ := world(t)
+	p := create(t, e, v2("pay", model.Action{Type: model.ActionAnyone, AutomaticSubscription: true}, tag("Finance")))
+	s := e.Snapshot()
+
+	got, ok := s.Policy(p.ID)
+	require.True(t, ok)
+	assert.Equal(t, "pay", got.Key)
+	byKey, ok := s.PolicyByKey("pay")
+	require.True(t, ok)
+	assert.Same(t, got, byKey)
+	_, ok = s.PolicyByKey("nope")
+	assert.False(t, ok)
+	assert.Equal(t, []*model.Policy{got}, s.Policies())
+
+	groups := s.Groups()
+	require.Len(t, groups, 2)
+	assert.Equal(t, []string{"finance", "marketing"}, []string{groups[0].Name, groups[1].Name})
+	g, ok := s.GroupByName("marketing")
+	require.True(t, ok)
+	assert.Equal(t, int64(2), g.ID)
+	_, ok = s.GroupByName("nope")
+	assert.False(t, ok)
+
+	var dsIDs, userIDs []int64
+	for _, d := range s.DataSources() {
+		dsIDs = append(dsIDs, d.ID)
+	}
+	for _, u := range s.Users() {
+		userIDs = append(userIDs, u.ID)
+	}
+	assert.Equal(t, s.DataSourceIDs(), dsIDs)
+	assert.Equal(t, []int64{10, 11, 12}, dsIDs)
+	assert.Equal(t, s.UserIDs(), userIDs)
+
+	assert.True(t, s.Owns(carol, 10), "listed owner")
+	assert.False(t, s.Owns(alice, 10))
+	assert.False(t, s.Owns(carol, 99), "unknown data source")
+
+	// The bulk queries agree with Decide, on the snapshot and through the engine.
+	assert.Equal(t, []int64{10}, s.DataSourcesFor(alice, engine.LevelRead))
+	assert.Equal(t, s.DataSourcesFor(alice, engine.LevelRead), e.DataSourcesFor(alice, engine.LevelRead))
+	users := s.UsersFor(10, engine.LevelRead)
+	for _, id := range s.UserIDs() {
+		assert.Equal(t, s.Decide(id, 10).Grant >= engine.LevelRead, slices.Contains(users, id), "user %d", id)
+	}
+	assert.Equal(t, users, e.UsersFor(10, engine.LevelRead))
+}
+
+func TestCheckPolicy(t *testing.T) {
+	t.Parallel()
+	e, _ := world(t)
+	before, err := e.Export()
+	require.NoError(t, err)
+
+	assert.NoError(t, e.CheckPolicy(v2("ok", model.Action{Type: model.ActionAnyone}, tag("Finance"))))
+	bad := v2("bad", model.Action{Type: model.ActionEntitlements, Advanced: "@noSuchFunction('x')"},
+		model.Circumstance{Type: model.CircumstanceColumnRegex, Regex: "(ssn"})
+	err = e.CheckPolicy(bad)
+	var paths []string
+	for _, fe := range model.Errors(err) {
+		paths = append(paths, fe.Path.String())
+	}
+	assert.ElementsMatch(t, []string{"circumstances[0].regex", "actions.advanced"}, paths, "every problem: %v", err)
+	assert.Error(t, e.CheckPolicy(nil))
+
+	after, err := e.Export()
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "checking stores nothing")
+	assert.Empty(t, e.Snapshot().Policies())
 }

@@ -220,3 +220,16 @@ func (t *txn) refreshDS(id int64) {
 	t.applicability(d)
 	t.storeDS(d)
 }
+
+// CheckPolicy validates p and compiles it with the engine's options, exactly as
+// CreatePolicy would before storing it, without storing anything or taking the
+// writer lock. It returns nil or a model.ErrorList with every problem (structure,
+// regexes, the advanced expression), each at its field path. Checks that depend on
+// the stored state (a policyKey already taken) are CreatePolicy's.
+func (e *Engine) CheckPolicy(p *model.Policy) error {
+	if p == nil {
+		return model.ErrorList{model.Required("", "policy is required")}
+	}
+	_, err := e.compile(p)
+	return err
+}

@@ -7,7 +7,6 @@ package engine_test
 
 import (
 	"errors"
-	"fmt"
 	"testing"
 	"time"
 
@@ -153,8 +152,6 @@ func TestPermissions(t *testing.T) {
 			_, _, err := e.CreatePolicy(a, semPolicy("new", aAnyone(true)), engine.WriteOptions{DryRun: true})
 			return err
 		}, only(policyWriters...), false, ""},
-		{"CanWritePolicies", func(e *engine.Engine, a engine.Actor) error { return e.CanWritePolicies(a) },
-			only(policyWriters...), false, ""},
 		{"UpdatePolicy", func(e *engine.Engine, a engine.Actor) error {
 			_, _, err := e.UpdatePolicy(a, 2, semPolicy("all", aAnyone(true)), engine.WriteOptions{})
 			return err
@@ -163,13 +160,6 @@ func TestPermissions(t *testing.T) {
 			_, err := e.DeletePolicy(a, 2)
 			return err
 		}, only(policyWriters...), true, ""},
-		{"GetPolicy", func(e *engine.Engine, a engine.Actor) error {
-			p, err := e.GetPolicy(a, 2)
-			if err == nil && p.Key != "all" {
-				return fmt.Errorf("got policy %q", p.Key)
-			}
-			return err
-		}, only(known...), false, ""},
 		// Calls on one data source: an owner of it or GOVERNANCE.
 		{"ApplyPolicy", func(e *engine.Engine, a engine.Actor) error { return e.ApplyPolicy(a, 1, 10) },
 			only(ownersOf10...), true, ""},
@@ -236,10 +226,6 @@ func TestPermissions(t *testing.T) {
 		}, every(engine.ErrNotFound), false, ""},
 		{"ChangeRecord, unknown data source", func(e *engine.Engine, a engine.Actor) error {
 			_, err := e.ChangeRecord(a, 999, 4, &model.RecordChange{State: model.RecordDenied})
-			return err
-		}, every(engine.ErrNotFound), false, ""},
-		{"GetPolicy, unknown policy", func(e *engine.Engine, a engine.Actor) error {
-			_, err := e.GetPolicy(a, 999)
 			return err
 		}, every(engine.ErrNotFound), false, ""},
 

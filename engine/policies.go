@@ -9,32 +9,6 @@ import (
 	"github.com/tollgate-dev/tollgate/model"
 )
 
-// CanWritePolicies reports whether a may create, update or delete policies:
-// nil, ErrUnauthenticated or ErrForbidden. REST calls it before decoding a body so
-// that 403 comes before 400.
-func (e *Engine) CanWritePolicies(a Actor) error {
-	ai, err := e.cur.Load().actor(a)
-	if err != nil {
-		return err
-	}
-	if !ai.has(permGovernance) {
-		return fmt.Errorf("%w: managing global policies needs the GOVERNANCE permission", ErrForbidden)
-	}
-	return nil
-}
-
-// HasPolicy reports whether a live (not deleted) policy exists.
-func (e *Engine) HasPolicy(id int64) bool {
-	_, ok := e.cur.Load().policies.Get(id)
-	return ok
-}
-
-// HasDataSource reports whether a data source exists.
-func (e *Engine) HasDataSource(id int64) bool {
-	_, ok := e.cur.Load().dataSources.Get(id)
-	return ok
-}
-
 func (s *Snapshot) policyWriter(a Actor) (actorInfo, error) {
 	ai, err := s.actor(a)
 	if err != nil {
@@ -170,31 +144,6 @@ func (t *txn) createPolicy(ai actorInfo, p *model.Policy, id int64, dry bool) (*
 	t.keys.Set(np.Key, id)
 	t.reindex(0, ps, imp.touched)
 	return np, &imp.Impact, nil
-}
-
-// GetPolicy returns a stored policy to any authenticated actor.
-func (e *Engine) GetPolicy(a Actor, id int64) (*model.Policy, error) {
-	s := e.cur.Load()
-	if _, err := s.actor(a); err != nil {
-		return nil, err
-	}
-	p, ok := s.policies.Get(id)
-	if !ok {
-		return nil, fmt.Errorf("%w: no policy with id %d", ErrNotFound, id)
-	}
-	return p.p, nil
-}
-
-// Policies returns every live policy in id order.
-func (s *Snapshot) Policies() []*model.Policy {
-	ids := s.policies.Keys()
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	out := make([]*model.Policy, len(ids))
-	for i, id := range ids {
-		p, _ := s.policies.Get(id)
-		out[i] = p.p
-	}
-	return out
 }
 
 // UpdatePolicy replaces policy id (PUT semantics) as actor a (GOVERNANCE). The policy
@@ -468,21 +417,4 @@ func (t *txn) userImpact(dsIDs []int64) []UserImpact {
 		}
 	}
 	return out
-}
-
-// CanManageDataSource reports whether a may make grants, change records, apply or
-// disable policies on a data source: nil, ErrUnauthenticated, ErrNotFound (an unknown
-// data source, checked before ownership) or ErrForbidden (neither an owner of it nor
-// a GOVERNANCE user). REST calls it before decoding a body so that 403 comes before 400.
-func (e *Engine) CanManageDataSource(a Actor, dataSourceID int64) error {
-	s := e.cur.Load()
-	ai, err := s.actor(a)
-	if err != nil {
-		return err
-	}
-	d, ok := s.dataSources.Get(dataSourceID)
-	if !ok {
-		return fmt.Errorf("%w: no data source with id %d", ErrNotFound, dataSourceID)
-	}
-	return s.ownerOrGovernance(ai, d, "managing access to a data source")
 }

@@ -120,6 +120,3 @@ func cmpID(a, b int64) int {
 	}
 	return 0
 }
-
-// Group returns a group of the directory.
-func (s *Snapshot) Group(id int64) (*model.Group, bool) { return s.groups.Get(id) }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/tollgate-dev/tollgate/engine"
 	"github.com/tollgate-dev/tollgate/engine/rest"
 )
 
@@ -26,4 +27,10 @@ func TestAuthenticatorUserZeroIsRejected(t *testing.T) {
 		assert.Equal(t, http.StatusUnauthorized, a.status, "%s %s: %s", c.method, c.path, a.raw)
 	}
 	assert.Len(t, e.Snapshot().Policies(), before)
+}
+
+// hasPolicy reports whether a live policy id is stored.
+func hasPolicy(e *engine.Engine, id int64) bool {
+	_, ok := e.Snapshot().Policy(id)
+	return ok
 }

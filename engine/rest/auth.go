@@ -185,7 +185,7 @@ func (h *handler) authenticate(r *http.Request) (int64, error) {
 		}
 		v = cred
 	}
-	if id, ok := h.auth.Authenticate(v); ok {
+	if id, ok := h.auth.Authenticate(v); ok && id > 0 { // id 0 is nobody, never the system actor
 		return id, nil
 	}
 	return 0, statusError(http.StatusUnauthorized, "unknown API key or token")
@@ -211,7 +211,7 @@ func (h *handler) authenticateKey(w http.ResponseWriter, r *http.Request) (any, 
 		return nil, err
 	}
 	id, ok := h.auth.Authenticate(key)
-	if !ok {
+	if !ok || id <= 0 {
 		return nil, statusError(http.StatusUnauthorized, "unknown API key")
 	}
 	var keyHash string

@@ -214,7 +214,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) createPolicy(d model.Dialect, flags ...string) endpointFunc {
 	return func(w http.ResponseWriter, r *http.Request, actor engine.Actor) (any, error) {
-		if err := h.e.CanWritePolicies(actor); err != nil {
+		if err := policyWriter(h.e.Snapshot(), actor); err != nil {
 			return nil, err
 		}
 		q, err := query(r, flags...)
@@ -253,15 +253,15 @@ func (h *handler) getPolicy(w http.ResponseWriter, r *http.Request, actor engine
 	if _, err := query(r); err != nil {
 		return nil, err
 	}
-	p, err := h.e.GetPolicy(actor, id)
-	if err != nil {
-		return nil, err
+	p, ok := h.e.Snapshot().Policy(id)
+	if !ok {
+		return nil, statusError(http.StatusNotFound, "no policy %d", id)
 	}
 	return policyResponse(p, model.DialectV1)
 }
 
 func (h *handler) updatePolicy(w http.ResponseWriter, r *http.Request, actor engine.Actor) (any, error) {
-	if err := h.e.CanWritePolicies(actor); err != nil {
+	if err := policyWriter(h.e.Snapshot(), actor); err != nil {
 		return nil, err
 	}
 	id, err := h.policyID(r)
@@ -292,7 +292,7 @@ func (h *handler) updatePolicy(w http.ResponseWriter, r *http.Request, actor eng
 }
 
 func (h *handler) deletePolicy(w http.ResponseWriter, r *http.Request, actor engine.Actor) (any, error) {
-	if err := h.e.CanWritePolicies(actor); err != nil {
+	if err := policyWriter(h.e.Snapshot(), actor); err != nil {
 		return nil, err
 	}
 	id, err := h.policyID(r)
@@ -326,13 +326,14 @@ func (h *handler) applyPolicy(w http.ResponseWriter, r *http.Request, actor engi
 	if err != nil {
 		return nil, err
 	}
-	if !h.e.HasDataSource(ap.DataSourceID) {
+	snap := h.e.Snapshot()
+	if _, ok := snap.DataSource(ap.DataSourceID); !ok {
 		return nil, statusError(http.StatusNotFound, "dataSourceId: no data source %d", ap.DataSourceID)
 	}
-	if err := h.ownerOrGovernance(actor, ap.DataSourceID, "applying a policy"); err != nil {
+	if err := manager(snap, actor, ap.DataSourceID, "applying a policy"); err != nil {
 		return nil, err
 	}
-	if !h.e.HasPolicy(ap.PolicyID) {
+	if _, ok := snap.Policy(ap.PolicyID); !ok {
 		return nil, statusError(http.StatusNotFound, "policyId: no policy %d", ap.PolicyID)
 	}
 	if err := h.e.ApplyPolicy(actor, ap.PolicyID, ap.DataSourceID); err != nil {
@@ -369,7 +370,7 @@ func (h *handler) changeRecord(w http.ResponseWriter, r *http.Request, actor eng
 	if err != nil {
 		return nil, err
 	}
-	if err := h.ownerOrGovernance(actor, ds, "changing an access record"); err != nil {
+	if err := manager(h.e.Snapshot(), actor, ds, "changing an access record"); err != nil {
 		return nil, err
 	}
 	rid, ok := parseID(r.PathValue("recordId"))
@@ -449,7 +450,7 @@ func perEntry[E any](h *handler, w http.ResponseWriter, r *http.Request, actor e
 func (h *handler) policyID(r *http.Request) (int64, error) {
 	raw := r.PathValue("policyId")
 	id, ok := parseID(raw)
-	if !ok || !h.e.HasPolicy(id) {
+	if _, live := h.e.Snapshot().Policy(id); !ok || !live {
 		return 0, statusError(http.StatusNotFound, "no policy %s", model.ClipInput(raw))
 	}
 	return id, nil
@@ -459,23 +460,10 @@ func (h *handler) policyID(r *http.Request) (int64, error) {
 func (h *handler) dataSourceID(r *http.Request) (int64, error) {
 	raw := r.PathValue("id")
 	id, ok := parseID(raw)
-	if !ok || !h.e.HasDataSource(id) {
+	if _, known := h.e.Snapshot().DataSource(id); !ok || !known {
 		return 0, statusError(http.StatusNotFound, "no data source %s", model.ClipInput(raw))
 	}
 	return id, nil
-}
-
-// ownerOrGovernance refuses (403) a caller who is neither a GOVERNANCE user nor an
-// owner of data source ds (engine.CanManageDataSource): what the caller's role alone
-// refuses comes before 404 and 400 (DESIGN.md section 6). The engine checks again.
-func (h *handler) ownerOrGovernance(a engine.Actor, ds int64, what string) error {
-	if err := h.e.CanManageDataSource(a, ds); err != nil {
-		if errors.Is(err, engine.ErrForbidden) {
-			return fmt.Errorf("%w: %s on data source %d needs an owner of it or the GOVERNANCE permission", engine.ErrForbidden, what, ds)
-		}
-		return err
-	}
-	return nil
 }
 
 // hasRecord reports whether record rid exists on data source ds.

@@ -252,7 +252,7 @@ func TestCreatePolicyV2(t *testing.T) {
 				assert.Equal(t, []any{6.0}, impact["dataSourcesAdded"])
 				assert.Equal(t, []any{}, impact["dataSourcesRemoved"])
 				assert.Equal(t, []any{}, impact["users"], "anyone without automatic subscription changes no grant")
-				assert.False(t, e.HasPolicy(3), "a dry run stores nothing")
+				assert.False(t, hasPolicy(e, 3), "a dry run stores nothing")
 				// and uses up no id
 				b := do(t, h, post(govKey, yamlCT, seedV2Anyone))
 				assert.Equal(t, 3.0, b.body["id"])
@@ -392,7 +392,7 @@ func TestDeletePolicy(t *testing.T) {
 		{name: "deleted", call: del(govKey, "/policy/global/2"), status: 200,
 			body: map[string]any{"id": 2.0, "deleted": true, "policyKey": "sensitive-approval"},
 			check: func(t *testing.T, h http.Handler, e *engine.Engine, _ answer) {
-				assert.False(t, e.HasPolicy(2))
+				assert.False(t, hasPolicy(e, 2))
 				assert.Equal(t, 404, do(t, h, del(govKey, "/policy/global/2")).status)
 				// the key may be reused
 				b := do(t, h, call{method: "POST", path: "/api/v2/policy", key: govKey, contentType: yamlCT,
@@ -587,7 +587,7 @@ func TestBodyLimit(t *testing.T) {
 	assert.Equal(t, http.StatusRequestEntityTooLarge, a.status)
 	assert.Equal(t, "Payload Too Large", a.body["error"])
 	assert.Contains(t, a.message(), "512 bytes")
-	assert.False(t, e.HasPolicy(3))
+	assert.False(t, hasPolicy(e, 3))
 
 	a = do(t, h, call{method: "POST", path: "/dataSource/6/access", key: ownerKey, contentType: jsonCT, body: `{"profileId": 3, "state": "subscribed"` + strings.Repeat(" ", 600) + `}`})
 	assert.Equal(t, http.StatusRequestEntityTooLarge, a.status)

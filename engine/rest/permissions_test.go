@@ -105,7 +105,7 @@ func permMatrix() []permEndpoint {
 			cells: [10]cell{u, u, f, f, f, f, f, d, f, f}},
 		{name: "DELETE /policy/global/3", req: advReq{method: "DELETE", path: "/policy/global/3"},
 			cells: [10]cell{u, u, f, f, f, f, f, d, f, f},
-			check: func(t *testing.T, e *engine.Engine, _ permRole, _ advResp) { assert.False(t, e.HasPolicy(3)) }},
+			check: func(t *testing.T, e *engine.Engine, _ permRole, _ advResp) { assert.False(t, hasPolicy(e, 3)) }},
 		{name: "GET /policy/global/2", req: advReq{method: "GET", path: "/policy/global/2"},
 			cells: [10]cell{u, u, s, s, s, s, s, s, s, s},
 			check: func(t *testing.T, _ *engine.Engine, _ permRole, a advResp) {
