@@ -32,9 +32,10 @@ func pathID(r *http.Request, what string) (int64, error) {
 	return id, nil
 }
 
-// manages reports whether the caller owns data source ds or holds GOVERNANCE.
-func (h *handler) manages(a engine.Actor, ds int64) bool {
-	return h.e.CanManageDataSource(a, ds) == nil
+// manages reports whether, in snapshot s, the caller owns data source ds or holds
+// GOVERNANCE.
+func manages(s *engine.Snapshot, a engine.Actor, ds int64) bool {
+	return manager(s, a, ds, "") == nil
 }
 
 func (h *handler) putDataSource(w http.ResponseWriter, r *http.Request, actor engine.Actor) (any, error) {
@@ -44,7 +45,7 @@ func (h *handler) putDataSource(w http.ResponseWriter, r *http.Request, actor en
 	}
 	s := h.e.Snapshot()
 	if _, exists := s.DataSource(id); exists {
-		if !h.manages(actor, id) {
+		if !manages(s, actor, id) {
 			return nil, fmt.Errorf("%w: changing data source %d needs an owner of it or the GOVERNANCE permission", engine.ErrForbidden, id)
 		}
 	} else if !has(s, actor, model.Governance, model.CreateDataSource) {
@@ -214,7 +215,7 @@ var reasonKinds = map[engine.ReasonKind]string{engine.ReasonPolicy: "policy", en
 // mayInspect refuses (403) a caller who is not the user themself, GOVERNANCE,
 // AUDIT or (when ds > 0) an owner of data source ds.
 func (h *handler) mayInspect(s *engine.Snapshot, a engine.Actor, user, ds int64, what string) error {
-	if a.ID == user || has(s, a, model.Governance, model.Audit) || ds > 0 && h.manages(a, ds) {
+	if a.ID == user || has(s, a, model.Governance, model.Audit) || ds > 0 && manages(s, a, ds) {
 		return nil
 	}
 	return fmt.Errorf("%w: %s needs to be the user themself, an owner of the data source, or GOVERNANCE or AUDIT", engine.ErrForbidden, what)
@@ -318,7 +319,7 @@ func (h *handler) dataSourceUsers(w http.ResponseWriter, r *http.Request, actor 
 	if _, ok := s.DataSource(id); !ok {
 		return nil, statusError(http.StatusNotFound, "no data source %d", id)
 	}
-	if !has(s, actor, model.Governance, model.Audit) && !h.manages(actor, id) {
+	if !has(s, actor, model.Governance, model.Audit) && !manages(s, actor, id) {
 		return nil, fmt.Errorf("%w: listing who holds a data source needs an owner of it, GOVERNANCE or AUDIT", engine.ErrForbidden)
 	}
 	lv, err := levelParam(r)
