@@ -87,7 +87,13 @@ func NewHandler(e *engine.Engine, auth Authenticator, opts ...Option) http.Handl
 		auth = EngineKeys(e)
 	}
 	h := &handler{e: e, auth: auth, cfg: cfg, mux: http.NewServeMux(), tokens: newTokenStore(cfg.tokenTTL, cfg.now)}
+	h.metrics = newMetrics(h)
 	h.handlePublic("POST /bim/apikey/authenticate", h.authenticateKey)
+	h.handlePublic("GET /healthz", h.healthz)
+	h.handlePublic("GET /readyz", h.readyz)
+	h.mux.Handle("GET /metrics", h.metrics.handler())
+	h.mux.HandleFunc("GET /openapi.json", serveOpenAPI)
+	h.routes = append(h.routes, "GET /metrics", "GET /openapi.json")
 	h.handle("POST /api/v2/policy", h.createPolicy(model.DialectV2, "dryRun", "reCertify"))
 	h.handle("POST /policy/global", h.createPolicy(model.DialectV1))
 	h.handle("GET /policy/global", h.listPolicies)
@@ -118,11 +124,13 @@ func NewHandler(e *engine.Engine, auth Authenticator, opts ...Option) http.Handl
 }
 
 type handler struct {
-	e      *engine.Engine
-	auth   Authenticator
-	tokens *tokenStore
-	cfg    config
-	mux    *http.ServeMux
+	routes  []string // every registered pattern
+	metrics *metrics
+	e       *engine.Engine
+	auth    Authenticator
+	tokens  *tokenStore
+	cfg     config
+	mux     *http.ServeMux
 }
 
 // endpointFunc serves one authenticated call and returns the response value.
@@ -141,6 +149,7 @@ func (h *handler) handle(pattern string, fn endpointFunc) {
 
 // handlePublic registers an endpoint anyone may call.
 func (h *handler) handlePublic(pattern string, fn func(w http.ResponseWriter, r *http.Request) (any, error)) {
+	h.routes = append(h.routes, pattern)
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		v, err := fn(w, r)
 		if err != nil {
@@ -166,7 +175,11 @@ func (h *handler) log() *slog.Logger {
 // recovering panics as 500 and logging the request when a logger is set.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	sw := &statusWriter{ResponseWriter: w}
+	sw := &statusWriter{ResponseWriter: w, revision: func() int64 { return h.e.Snapshot().Revision() }}
+	_, route := h.mux.Handler(r)
+	defer func() {
+		h.metrics.observe(route, r.Method, sw.statusCode(), time.Since(start))
+	}()
 	defer func() {
 		if p := recover(); p != nil {
 			h.log().Error("tollgate: panic serving request", "method", r.Method, "path", r.URL.Path,
@@ -727,21 +740,29 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // statusWriter records the status and size of a response.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
-	n      int
-	wrote  bool
+	revision func() int64
+	status   int
+	n        int
+	wrote    bool
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if !w.wrote {
 		w.status, w.wrote = code, true
+		if w.revision != nil && w.Header().Get(revisionHeader) == "" {
+			w.Header().Set(revisionHeader, strconv.FormatInt(w.revision(), 10))
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// revisionHeader carries the revision of the snapshot an answer reflects (the
+// current one when the answer is written).
+const revisionHeader = "X-Tollgate-Revision"
+
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if !w.wrote {
-		w.status, w.wrote = http.StatusOK, true
+		w.WriteHeader(http.StatusOK)
 	}
 	n, err := w.ResponseWriter.Write(b)
 	w.n += n

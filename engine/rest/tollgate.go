@@ -252,6 +252,7 @@ func (h *handler) decision(w http.ResponseWriter, r *http.Request, actor engine.
 		return nil, statusError(http.StatusNotFound, "no user %d", user)
 	}
 	d, reasons := s.Explain(user, ds)
+	h.metrics.decisions.WithLabelValues(d.Grant.String()).Inc()
 	out := decisionJSON{User: user, DataSource: ds, Grant: d.Grant.String(), Read: d.Read.String(),
 		Write: d.Write.String(), Discoverable: d.Discoverable, Revision: s.Revision(), Reasons: make([]reasonJSON, len(reasons))}
 	for i, rs := range reasons {
