@@ -49,6 +49,9 @@ type Step struct {
 	Body []byte
 	// ContentType is the Content-Type header ("" sends none).
 	ContentType string
+	// Headers are raw request headers, set after the others: an Authorization
+	// here replaces the one As gives.
+	Headers map[string]string
 	// Expect is the step's expectation; nil means any 2xx.
 	Expect *StepExpect
 	// Restart, on a step of its own (restart: true), closes the engine and opens
@@ -68,6 +71,8 @@ type StepExpect struct {
 	HasBody bool
 	// Error, when non-nil, must be a substring of the error body's message.
 	Error *string
+	// Headers are response headers that must have exactly these values.
+	Headers map[string]string
 }
 
 // Expect is what must hold after the last step.
@@ -102,10 +107,10 @@ var (
 	domainKeys     = []string{"id", "name"}
 	disabledKeys   = []string{"policyKey", "reason"}
 	grantKeys      = []string{"dataSourceId", "profileId", "groupId", "state", "accessGrant", "expiration"}
-	stepKeys       = []string{"as", "call", "body", "bodyText", "contentType", "expect"}
+	stepKeys       = []string{"as", "call", "body", "bodyText", "contentType", "headers", "expect"}
 	restartKeys    = []string{"restart"}
 	nowKeys        = []string{"now"}
-	stepExpectKeys = []string{"status", "body", "error"}
+	stepExpectKeys = []string{"status", "body", "error", "headers"}
 	expectKeys     = []string{"applies", "decisions", "records"}
 	decisionKeys   = []string{"user", "dataSource", "grant", "read", "write", "discoverable"}
 	grants         = []string{"NONE", "READ", "WRITE"}
@@ -457,10 +462,37 @@ func (p *parser) step(path model.Path, v any) *Step {
 	} else if st.Body != nil {
 		st.ContentType = "application/json"
 	}
+	if hv, ok := m["headers"]; ok {
+		st.Headers = p.headers(path.Child("headers"), hv)
+	}
 	if e, ok := m["expect"]; ok && e != nil {
 		st.Expect = p.stepExpect(path.Child("expect"), e)
 	}
 	return st
+}
+
+// headers reads a mapping of header names to values (strings, or numbers and
+// booleans taken as written).
+func (p *parser) headers(path model.Path, v any) map[string]string {
+	m, ok := v.(map[string]any)
+	if !ok {
+		p.add(model.WrongType(path, "a mapping of header names to values", v))
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, hv := range m {
+		switch x := hv.(type) {
+		case string:
+			out[k] = x
+		case json.Number:
+			out[k] = x.String()
+		case bool:
+			out[k] = fmt.Sprint(x)
+		default:
+			p.add(model.WrongType(path.Key(k), "a string", hv))
+		}
+	}
+	return out
 }
 
 func validMethod(m string) bool {
@@ -496,6 +528,9 @@ func (p *parser) stepExpect(path model.Path, v any) *StepExpect {
 		if s, ok := p.str(path.Child("error"), e); ok {
 			se.Error = &s
 		}
+	}
+	if hv, ok := m["headers"]; ok {
+		se.Headers = p.headers(path.Child("headers"), hv)
 	}
 	return se
 }

@@ -315,6 +315,7 @@ func (ss *session) setNow(t time.Time) error {
 type StepResponse struct {
 	Status int
 	Body   []byte
+	Header http.Header
 }
 
 // Do sends step st to h and returns the answer.
@@ -336,9 +337,12 @@ func (s *Scenario) Do(h http.Handler, st *Step) (StepResponse, error) {
 	if st.As != nil {
 		req.Header.Set("Authorization", s.key(*st.As))
 	}
+	for k, v := range st.Headers {
+		req.Header.Set(k, v)
+	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	return StepResponse{Status: rec.Code, Body: rec.Body.Bytes()}, nil
+	return StepResponse{Status: rec.Code, Body: rec.Body.Bytes(), Header: rec.Header()}, nil
 }
 
 // RunSteps runs every step through h and returns the mismatches (restart and now
@@ -418,6 +422,16 @@ func checkStep(ex *StepExpect, resp StepResponse) []string {
 			out = append(out, fmt.Sprintf("error: want a message containing %q, got no message in body %s", *ex.Error, clip(string(resp.Body))))
 		case !strings.Contains(msg, *ex.Error):
 			out = append(out, fmt.Sprintf("error: want a message containing %q, got %q", *ex.Error, msg))
+		}
+	}
+	names := make([]string, 0, len(ex.Headers))
+	for k := range ex.Headers {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		if got := resp.Header.Get(k); got != ex.Headers[k] {
+			out = append(out, fmt.Sprintf("headers.%s: want %q, got %q", k, ex.Headers[k], got))
 		}
 	}
 	if ex.HasBody {

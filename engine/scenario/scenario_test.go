@@ -117,6 +117,19 @@ expect:
   decisions:
     - {user: 3, dataSource: 2, grant: NONE, read: eligible, discoverable: true}
 `, want: []string{"read: want eligible, got none", "discoverable: want true, got false"}, n: 1},
+		{name: "wrong header", text: base + `
+steps:
+  - as: 3
+    call: GET /policy/global/1
+    headers: {Authorization: "Bearer bobs-key"}
+    expect: {headers: {Content-Type: text/plain, X-Absent: ""}}
+`, want: []string{`step 0 (GET /policy/global/1): headers.Content-Type: want "text/plain", got "application/json"`}, n: 1},
+		{name: "headers replace the Authorization of as", text: base + `
+steps:
+  - as: 3
+    call: GET /policy/global/1
+    headers: {Authorization: nope}
+`, want: []string{"step 0 (GET /policy/global/1): status: want 2xx, got 401"}, n: 1},
 		{name: "missing key in body", text: base + `
 steps:
   - as: 3
@@ -268,6 +281,9 @@ func TestMalformed(t *testing.T) {
 		{"missing call", base + "steps: [{as: 1}]\n", []string{"steps[0].call: is required"}},
 		{"body and bodyText", base + "steps: [{call: POST /x, body: {}, bodyText: '{}'}]\n", []string{"steps[0].bodyText: give body or bodyText, not both"}},
 		{"bad status", base + "steps: [{call: GET /x, expect: {status: 42}}]\n", []string{"steps[0].expect.status"}},
+		{"headers not a mapping", base + "steps: [{call: GET /x, headers: [a]}]\n", []string{"steps[0].headers: must be a mapping"}},
+		{"header value a list", base + "steps: [{call: GET /x, headers: {X-A: [1]}}]\n", []string{`steps[0].headers["X-A"]: must be a string`}},
+		{"expect headers not a mapping", base + "steps: [{call: GET /x, expect: {headers: 3}}]\n", []string{"steps[0].expect.headers: must be a mapping"}},
 		{"as not an integer", base + "steps: [{as: one, call: GET /x}]\n", []string{"steps[0].as: must be an integer"}},
 		{"applies key", base + "expect: {applies: {one: []}}\n", []string{`expect.applies["one"]`}},
 		{"bundle problem", "name: x\nusers: [{id: 0, name: A}]\n", []string{"users[0].id"}},
