@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -26,7 +27,7 @@ import (
 // ConflictRetries is how many times a write is run again after another instance
 // committed first; after that it fails with an error wrapping ErrStore and
 // ErrRevisionConflict.
-const ConflictRetries = 16
+const ConflictRetries = 64
 
 // syncBatch is how many log entries one store read of Sync asks for.
 const syncBatch = 1000
@@ -686,12 +687,17 @@ func (e *Engine) WaitRevision(ctx context.Context, n int64) (*Snapshot, error) {
 }
 
 // retry runs one write attempt f again after ErrRevisionConflict, once the engine
-// synced with its store, up to ConflictRetries times.
+// synced with its store, up to ConflictRetries times. Attempts after the first
+// wait a random moment, growing up to maxBackoff, so that instances contending
+// for the store spread out.
 func (e *Engine) retry(f func() error) error {
 	for i := 0; ; i++ {
 		err := f()
 		if err == nil || i == ConflictRetries || !errors.Is(err, ErrRevisionConflict) {
 			return err
+		}
+		if i > 0 {
+			time.Sleep(time.Duration(rand.Int64N(int64(min(time.Millisecond<<min(i, 10), maxBackoff)))))
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), e.cfg.storeTimeout)
 		serr := e.Sync(ctx)
@@ -701,3 +707,6 @@ func (e *Engine) retry(f func() error) error {
 		}
 	}
 }
+
+// maxBackoff bounds the wait between two attempts of a write.
+const maxBackoff = 50 * time.Millisecond
