@@ -27,16 +27,13 @@ func (s *Snapshot) ownerOrGovernance(ai actorInfo, d *dsState, what string) erro
 // manual grant to req.ProfileID or req.GroupID (default: a), allowed to owners and
 // GOVERNANCE users. A request when a already has a live record of their own at that
 // level returns that record and creates nothing.
-func (e *Engine) Access(a Actor, dataSourceID int64, req *model.AccessRequest) (rec *model.AccessRecord, err error) {
+func (e *Engine) Access(a Actor, dataSourceID int64, req AccessRequest) (rec *model.AccessRecord, err error) {
 	err = e.retry(func() error { rec, err = e.accessOnce(a, dataSourceID, req); return err })
 	return rec, err
 }
 
 // accessOnce is one attempt of Access (see retry).
-func (e *Engine) accessOnce(a Actor, dataSourceID int64, req *model.AccessRequest) (_ *model.AccessRecord, err error) {
-	if req == nil {
-		req = &model.AccessRequest{}
-	}
+func (e *Engine) accessOnce(a Actor, dataSourceID int64, req AccessRequest) (_ *model.AccessRecord, err error) {
 	t := e.begin()
 	defer t.end(&err)
 	s := t.base
@@ -67,9 +64,9 @@ func (e *Engine) accessOnce(a Actor, dataSourceID int64, req *model.AccessReques
 	var rec *model.AccessRecord
 	created := true
 	if req.State == "" {
-		rec, created, err = t.request(ai, d, level, req)
+		rec, created, err = t.request(ai, d, level, &req)
 	} else {
-		rec, err = t.grant(ai, d, level, req)
+		rec, err = t.grant(ai, d, level, &req)
 	}
 	if err != nil || !created {
 		t.abort()
@@ -127,13 +124,13 @@ func replaceRecord(list []*model.AccessRecord, r *model.AccessRecord, existed bo
 	return out
 }
 
-func (t *txn) request(ai actorInfo, d *dsState, level model.AccessGrant, req *model.AccessRequest) (*model.AccessRecord, bool, error) {
+func (t *txn) request(ai actorInfo, d *dsState, level model.AccessGrant, req *AccessRequest) (*model.AccessRecord, bool, error) {
 	s := t.view()
 	var errs model.ErrorList
-	if req.ProfileID != nil && *req.ProfileID != ai.id {
-		errs = append(errs, model.Invalid("profileId", *req.ProfileID, "is not the caller: a request is made by the caller for themselves (a grant needs state)"))
+	if req.ProfileID != 0 && req.ProfileID != ai.id {
+		errs = append(errs, model.Invalid("profileId", req.ProfileID, "is not the caller: a request is made by the caller for themselves (a grant needs state)"))
 	}
-	if req.GroupID != nil {
+	if req.GroupID != 0 {
 		errs = append(errs, model.Forbidden("groupId", "a request is made by the caller for themselves; a grant to a group needs state"))
 	}
 	if len(errs) > 0 {
@@ -160,13 +157,13 @@ func (t *txn) request(ai actorInfo, d *dsState, level model.AccessGrant, req *mo
 		AccessGrant: level, CreatedAt: t.now, UpdatedAt: t.now, Expiration: req.Expiration}
 	switch res.Outcome {
 	case rule.Satisfied:
-		if len(req.Approvals) > 0 {
+		if len(req.Approvers) > 0 {
 			return nil, false, model.ErrorList{model.Invalid("approvals", nil,
-				fmt.Sprintf("names %d specific approvers; the request needs none (its outcome needs no approval)", len(req.Approvals)))}
+				fmt.Sprintf("names %d specific approvers; the request needs none (its outcome needs no approval)", len(req.Approvers)))}
 		}
 		rec.State, rec.Approved = model.RecordSubscribed, true
 	case rule.NeedsApproval:
-		slots, err := t.slots(ai, d, res.Slots, req.Approvals)
+		slots, err := t.slots(ai, d, res.Slots, req.Approvers)
 		if err != nil {
 			return nil, false, err
 		}
@@ -190,7 +187,7 @@ func (t *txn) request(ai actorInfo, d *dsState, level model.AccessGrant, req *mo
 // slots builds the approval slots of a new request, checking the named specific
 // approvers: one per slot that requires one, in slot order; each must exist, hold the
 // slot's permission and not be the requester.
-func (t *txn) slots(ai actorInfo, d *dsState, need []model.Approval, named []model.SpecificApprover) ([]model.ApprovalSlot, error) {
+func (t *txn) slots(ai actorInfo, d *dsState, need []model.Approval, named []int64) ([]model.ApprovalSlot, error) {
 	s := t.view()
 	var errs model.ErrorList
 	nSpecific := 0
@@ -210,7 +207,7 @@ func (t *txn) slots(ai actorInfo, d *dsState, need []model.Approval, named []mod
 		if !a.SpecificApproverRequired {
 			continue
 		}
-		id := named[j].SpecificApprover
+		id := named[j]
 		p := model.NewPath("approvals").Index(j).Child("specificApprover")
 		j++
 		switch {
@@ -243,7 +240,7 @@ func (s *Snapshot) canFill(id int64, d *dsState, perm model.Permission) bool {
 	return u.perms&permBit(perm) != 0
 }
 
-func (t *txn) grant(ai actorInfo, d *dsState, level model.AccessGrant, req *model.AccessRequest) (*model.AccessRecord, error) {
+func (t *txn) grant(ai actorInfo, d *dsState, level model.AccessGrant, req *AccessRequest) (*model.AccessRecord, error) {
 	s := t.view()
 	if err := s.ownerOrGovernance(ai, d, "a manual grant"); err != nil {
 		return nil, err
@@ -258,18 +255,18 @@ func (t *txn) grant(ai actorInfo, d *dsState, level model.AccessGrant, req *mode
 	admin := ai.id
 	rec.Admin = &admin
 	switch {
-	case req.ProfileID != nil && req.GroupID != nil:
+	case req.ProfileID != 0 && req.GroupID != 0:
 		return nil, model.ErrorList{model.Forbidden("groupId", "give profileId or groupId, not both")}
-	case req.GroupID != nil:
-		if _, ok := s.groups.Get(*req.GroupID); !ok {
-			return nil, model.ErrorList{model.Invalid("groupId", *req.GroupID, "is not a group")}
+	case req.GroupID != 0:
+		if _, ok := s.groups.Get(req.GroupID); !ok {
+			return nil, model.ErrorList{model.Invalid("groupId", req.GroupID, "is not a group")}
 		}
-		rec.Group = *req.GroupID
-	case req.ProfileID != nil:
-		if _, ok := s.users.Get(*req.ProfileID); !ok {
-			return nil, model.ErrorList{model.Invalid("profileId", *req.ProfileID, "is not a user")}
+		rec.Group = req.GroupID
+	case req.ProfileID != 0:
+		if _, ok := s.users.Get(req.ProfileID); !ok {
+			return nil, model.ErrorList{model.Invalid("profileId", req.ProfileID, "is not a user")}
 		}
-		rec.Profile = *req.ProfileID
+		rec.Profile = req.ProfileID
 	default:
 		if ai.system {
 			return nil, model.ErrorList{model.Required("profileId", "is required when the caller is not a user (or give groupId)")}

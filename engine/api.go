@@ -144,6 +144,24 @@ func (d Decision) Reasons() []Reason {
 	return slices.Clone(d.reasons[:d.nReasons])
 }
 
+// AccessRequest is what Access does on one data source: without a State, a request
+// for access by the actor, for themselves; with a State, a manual grant.
+type AccessRequest struct {
+	// State is empty for a request, or subscribed, expert or owner for a grant.
+	State model.RecordState
+	// AccessGrant is READ (the default when empty) or WRITE.
+	AccessGrant model.AccessGrant
+	// ProfileID or GroupID names who a grant is for (neither: the actor). A
+	// request is always the actor's own: naming another user, or a group, is
+	// refused.
+	ProfileID, GroupID int64
+	// Expiration is zero for none.
+	Expiration time.Time
+	// Approvers names the specific approver of each approval slot that requires
+	// one, in slot order (a request only).
+	Approvers []int64
+}
+
 // WriteOptions are the query flags of policy writes.
 type WriteOptions struct {
 	// DryRun validates and computes the impact, storing nothing.

@@ -146,7 +146,7 @@ func TestApprovalsSatisfiedRequest(t *testing.T) {
 		t.Parallel()
 		e, _ := semWorld(t)
 		create(t, e, semPolicy("a", aAnyone(false)))
-		r, err := e.Access(engine.As(bob), 12, &model.AccessRequest{})
+		r, err := e.Access(engine.As(bob), 12, engine.AccessRequest{})
 		require.NoError(t, err)
 		assert.Equal(t, model.Read, r.AccessGrant)
 	})
@@ -156,13 +156,13 @@ func TestApprovalsSatisfiedRequest(t *testing.T) {
 		create(t, e, semPolicy("a", aAnyone(false)))
 		before := mustExport(t, e)
 		other, g := int64(alice), int64(2)
-		_, err := e.Access(engine.As(bob), 12, &model.AccessRequest{ProfileID: &other})
+		_, err := e.Access(engine.As(bob), 12, engine.AccessRequest{ProfileID: other})
 		require.ErrorIs(t, err, model.ErrInvalid)
-		_, err = e.Access(engine.As(bob), 12, &model.AccessRequest{GroupID: &g})
+		_, err = e.Access(engine.As(bob), 12, engine.AccessRequest{GroupID: g})
 		require.ErrorIs(t, err, model.ErrInvalid)
 		assert.Equal(t, before, mustExport(t, e))
 		self := int64(bob)
-		r, err := e.Access(engine.As(bob), 12, &model.AccessRequest{ProfileID: &self})
+		r, err := e.Access(engine.As(bob), 12, engine.AccessRequest{ProfileID: self})
 		require.NoError(t, err)
 		assert.Equal(t, int64(1), r.ID)
 		assert.False(t, r.IsSubscriptionOverride)
@@ -289,9 +289,9 @@ func TestApprovalsSpecificApprover(t *testing.T) {
 			}
 			before := mustExport(t, e)
 			nRec := len(e.Records())
-			req := &model.AccessRequest{}
+			req := engine.AccessRequest{}
 			for _, id := range tc.named {
-				req.Approvals = append(req.Approvals, model.SpecificApprover{SpecificApprover: id})
+				req.Approvers = append(req.Approvers, id)
 			}
 			r, err := e.Access(engine.As(tc.requester), 10, req)
 			if !tc.ok {
@@ -328,7 +328,7 @@ func TestApprovalsSpecificApprover(t *testing.T) {
 		e, _ := semWorld(t)
 		create(t, e, semPolicy("sp", aSlots(govThenOwner...), onTag("Finance")))
 		ownerGrant(t, e) // record 1
-		_, err := e.Access(engine.As(bob), 10, &model.AccessRequest{Approvals: []model.SpecificApprover{{SpecificApprover: semGov2}, {SpecificApprover: semGrantOwner}}})
+		_, err := e.Access(engine.As(bob), 10, engine.AccessRequest{Approvers: []int64{semGov2, semGrantOwner}})
 		require.NoError(t, err)
 		assert.Equal(t, []int64{2}, failedIDs(approve(t, e, gov, 2)), "gov holds GOVERNANCE but is not the named approver")
 		assert.Equal(t, []int64{2}, failedIDs(approve(t, e, carol, 2)), "carol owns 10 but is not the named approver")
@@ -372,7 +372,7 @@ func TestApprovalsRefusedRequest(t *testing.T) {
 				create(t, e, p)
 			}
 			before := mustExport(t, e)
-			_, err := e.Access(engine.As(tc.user), tc.ds, &model.AccessRequest{AccessGrant: tc.level})
+			_, err := e.Access(engine.As(tc.user), tc.ds, engine.AccessRequest{AccessGrant: tc.level})
 			require.ErrorIs(t, err, engine.ErrForbidden)
 			assert.Equal(t, before, mustExport(t, e))
 			// No id was used: a later grant is record 1.
@@ -875,28 +875,28 @@ func TestApprovalsManualGrants(t *testing.T) {
 		name          string
 		actor         int64
 		ds            int64
-		profile       *int64
-		group         *int64
+		profile       int64
+		group         int64
 		state         model.RecordState
 		level         model.AccessGrant
 		wantProfile   int64
 		wantGroup     int64
 		reach, notYet []int64 // users holding the level after the grant / not
 	}{
-		{"to a user, by the owner", carol, 10, ptr(bob), nil, model.RecordSubscribed, model.Read, bob, 0, []int64{bob}, []int64{alice}},
-		{"to a user, by GOVERNANCE, WRITE", gov, 12, ptr(bob), nil, model.RecordExpert, model.Write, bob, 0, []int64{bob}, []int64{alice}},
-		{"to the caller by default", carol, 10, nil, nil, model.RecordSubscribed, model.Write, carol, 0, []int64{carol}, []int64{bob}},
-		{"to a group", gov, 12, nil, ptr(1), model.RecordSubscribed, model.Read, 0, 1, []int64{alice, erin}, []int64{bob, gov}},
-		{"to a group, WRITE, by the owner", carol, 10, nil, ptr(2), model.RecordSubscribed, model.Write, 0, 2, []int64{bob}, []int64{alice, erin}},
-		{"owner state to a user", gov, 12, ptr(outsider), nil, model.RecordOwner, model.Read, outsider, 0, []int64{outsider}, []int64{bob}},
-		{"by an owner through an owner-state grant", semGrantOwner, 10, ptr(bob), nil, model.RecordSubscribed, model.Read, bob, 0, []int64{bob}, []int64{alice}},
+		{"to a user, by the owner", carol, 10, bob, 0, model.RecordSubscribed, model.Read, bob, 0, []int64{bob}, []int64{alice}},
+		{"to a user, by GOVERNANCE, WRITE", gov, 12, bob, 0, model.RecordExpert, model.Write, bob, 0, []int64{bob}, []int64{alice}},
+		{"to the caller by default", carol, 10, 0, 0, model.RecordSubscribed, model.Write, carol, 0, []int64{carol}, []int64{bob}},
+		{"to a group", gov, 12, 0, 1, model.RecordSubscribed, model.Read, 0, 1, []int64{alice, erin}, []int64{bob, gov}},
+		{"to a group, WRITE, by the owner", carol, 10, 0, 2, model.RecordSubscribed, model.Write, 0, 2, []int64{bob}, []int64{alice, erin}},
+		{"owner state to a user", gov, 12, outsider, 0, model.RecordOwner, model.Read, outsider, 0, []int64{outsider}, []int64{bob}},
+		{"by an owner through an owner-state grant", semGrantOwner, 10, bob, 0, model.RecordSubscribed, model.Read, bob, 0, []int64{bob}, []int64{alice}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e, _ := semWorld(t)
 			semGrant(t, e, engine.As(gov), 10, semGrantOwner, 0, model.RecordOwner, model.Read, noExp) // record 1
-			r, err := e.Access(engine.As(tc.actor), tc.ds, &model.AccessRequest{ProfileID: tc.profile, GroupID: tc.group,
+			r, err := e.Access(engine.As(tc.actor), tc.ds, engine.AccessRequest{ProfileID: tc.profile, GroupID: tc.group,
 				State: tc.state, AccessGrant: tc.level})
 			require.NoError(t, err)
 			assert.Equal(t, int64(2), r.ID)
@@ -932,7 +932,7 @@ func TestApprovalsManualGrants(t *testing.T) {
 		t.Parallel()
 		e, _ := semWorld(t)
 		g := int64(1)
-		_, err := e.Access(engine.As(gov), 12, &model.AccessRequest{GroupID: &g, State: model.RecordSubscribed, AccessGrant: model.Write})
+		_, err := e.Access(engine.As(gov), 12, engine.AccessRequest{GroupID: g, State: model.RecordSubscribed, AccessGrant: model.Write})
 		require.NoError(t, err)
 		assert.Equal(t, engine.LevelNone, e.Decide(outsider, 12).Grant)
 		semEditUser(t, e, outsider, func(u *model.User) { u.Groups = []string{"finance"} })
@@ -941,8 +941,6 @@ func TestApprovalsManualGrants(t *testing.T) {
 		assert.Equal(t, engine.LevelWrite, e.Decide(30, 12).Grant)
 	})
 }
-
-func ptr(v int64) *int64 { return &v }
 
 // Record ids are assigned from 1 in order; refused calls use up none.
 func TestApprovalsRecordIDs(t *testing.T) {
@@ -958,34 +956,34 @@ func TestApprovalsRecordIDs(t *testing.T) {
 		wantID int64 // 0: refused
 	}{
 		{"request needing approval", func() (*model.AccessRecord, error) {
-			return e.Access(engine.As(bob), 10, &model.AccessRequest{})
+			return e.Access(engine.As(bob), 10, engine.AccessRequest{})
 		}, 1},
 		{"refused: nothing applies on 12", func() (*model.AccessRecord, error) {
-			return e.Access(engine.As(bob), 12, &model.AccessRequest{})
+			return e.Access(engine.As(bob), 12, engine.AccessRequest{})
 		}, 0},
 		{"refused: a grant by a plain user", func() (*model.AccessRecord, error) {
-			return e.Access(engine.As(alice), 12, &model.AccessRequest{ProfileID: &bobID, State: model.RecordSubscribed})
+			return e.Access(engine.As(alice), 12, engine.AccessRequest{ProfileID: bobID, State: model.RecordSubscribed})
 		}, 0},
 		{"refused: a bad specific approver", func() (*model.AccessRecord, error) {
-			return e.Access(engine.As(bob), 11, &model.AccessRequest{Approvals: []model.SpecificApprover{{SpecificApprover: gov}}})
+			return e.Access(engine.As(bob), 11, engine.AccessRequest{Approvers: []int64{gov}})
 		}, 0},
 		{"refused: unknown data source", func() (*model.AccessRecord, error) {
-			return e.Access(engine.As(bob), 999, &model.AccessRequest{})
+			return e.Access(engine.As(bob), 999, engine.AccessRequest{})
 		}, 0},
 		{"refused: unknown actor", func() (*model.AccessRecord, error) {
-			return e.Access(engine.As(404), 10, &model.AccessRequest{})
+			return e.Access(engine.As(404), 10, engine.AccessRequest{})
 		}, 0},
 		{"a grant", func() (*model.AccessRecord, error) {
-			return e.Access(engine.As(carol), 10, &model.AccessRequest{ProfileID: &bobID, State: model.RecordSubscribed, AccessGrant: model.Write})
+			return e.Access(engine.As(carol), 10, engine.AccessRequest{ProfileID: bobID, State: model.RecordSubscribed, AccessGrant: model.Write})
 		}, 2},
 		{"a repeat request answers record 1", func() (*model.AccessRecord, error) {
-			return e.Access(engine.As(bob), 10, &model.AccessRequest{})
+			return e.Access(engine.As(bob), 10, engine.AccessRequest{})
 		}, 1},
 		{"a specific approver request", func() (*model.AccessRecord, error) {
-			return e.Access(engine.As(bob), 11, &model.AccessRequest{Approvals: []model.SpecificApprover{{SpecificApprover: dave}}})
+			return e.Access(engine.As(bob), 11, engine.AccessRequest{Approvers: []int64{dave}})
 		}, 3},
 		{"another user's request", func() (*model.AccessRecord, error) {
-			return e.Access(engine.As(alice), 10, &model.AccessRequest{})
+			return e.Access(engine.As(alice), 10, engine.AccessRequest{})
 		}, 4},
 	}
 	for _, st := range steps {
@@ -1002,7 +1000,7 @@ func TestApprovalsRecordIDs(t *testing.T) {
 	// Approve and deny calls, even failing, use up no record id.
 	approve(t, e, gov, 1, 99)
 	deny(t, e, outsider, 4)
-	r, err := e.Access(engine.As(erin), 10, &model.AccessRequest{})
+	r, err := e.Access(engine.As(erin), 10, engine.AccessRequest{})
 	require.NoError(t, err)
 	assert.Equal(t, int64(5), r.ID)
 	ids := []int64{}
@@ -1050,19 +1048,19 @@ func TestApprovalsNamedApproversWithoutSlots(t *testing.T) {
 		name     string
 		policies []*model.Policy
 		level    model.AccessGrant
-		named    []model.SpecificApprover
+		named    []int64
 		want     error // nil: a subscribed record
 	}{
 		{"satisfied, one named", []*model.Policy{semPolicy("a", aAnyone(false))}, model.Read,
-			[]model.SpecificApprover{{SpecificApprover: gov}}, model.ErrInvalid},
+			[]int64{gov}, model.ErrInvalid},
 		{"satisfied through WRITE, one named", []*model.Policy{semPolicy("w", atWrite(aAnyone(false)))}, model.Read,
-			[]model.SpecificApprover{{SpecificApprover: gov}}, model.ErrInvalid},
+			[]int64{gov}, model.ErrInvalid},
 		{"satisfied, empty list", []*model.Policy{semPolicy("a", aAnyone(false))}, model.Read,
-			[]model.SpecificApprover{}, nil},
+			[]int64{}, nil},
 		{"approval without specific slots, one named", []*model.Policy{semPolicy("p", aApproval(model.Governance))}, model.Read,
-			[]model.SpecificApprover{{SpecificApprover: gov}}, model.ErrInvalid},
+			[]int64{gov}, model.ErrInvalid},
 		{"unsatisfied, one named", []*model.Policy{semPolicy("u", aNobody(false))}, model.Read,
-			[]model.SpecificApprover{{SpecificApprover: gov}}, engine.ErrForbidden},
+			[]int64{gov}, engine.ErrForbidden},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1072,7 +1070,7 @@ func TestApprovalsNamedApproversWithoutSlots(t *testing.T) {
 				create(t, e, p)
 			}
 			before := mustExport(t, e)
-			r, err := e.Access(engine.As(bob), 12, &model.AccessRequest{AccessGrant: tc.level, Approvals: tc.named})
+			r, err := e.Access(engine.As(bob), 12, engine.AccessRequest{AccessGrant: tc.level, Approvers: tc.named})
 			if tc.want == nil {
 				require.NoError(t, err)
 				assert.Equal(t, model.RecordSubscribed, r.State)
@@ -1096,7 +1094,7 @@ func TestApprovalsExpiredPendingRequest(t *testing.T) {
 	t.Parallel()
 	e, c := semWorld(t)
 	create(t, e, semPolicy("p", aApproval(model.Governance)))
-	r, err := e.Access(engine.As(bob), 12, &model.AccessRequest{Expiration: t0.Add(time.Hour)})
+	r, err := e.Access(engine.As(bob), 12, engine.AccessRequest{Expiration: t0.Add(time.Hour)})
 	require.NoError(t, err)
 	require.Equal(t, int64(1), r.ID)
 	assert.Equal(t, int64(1), semRequest(t, e, bob, 12, model.Read).ID, "a live pending record answers a repeat")

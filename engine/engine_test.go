@@ -164,7 +164,7 @@ func TestRequestApproveFlow(t *testing.T) {
 		{RequiredPermission: model.Governance}, {RequiredPermission: model.Owner},
 	}}, tag("Finance")))
 
-	rec, err := e.Access(engine.As(bob), 10, &model.AccessRequest{})
+	rec, err := e.Access(engine.As(bob), 10, engine.AccessRequest{})
 	require.NoError(t, err)
 	assert.Equal(t, model.RecordPending, rec.State)
 	require.Len(t, rec.Approvals, 2)
@@ -172,7 +172,7 @@ func TestRequestApproveFlow(t *testing.T) {
 	assert.Equal(t, engine.StatePending, e.Decide(bob, 10).Read)
 
 	// Asking again answers the same record and stores nothing new.
-	again, err := e.Access(engine.As(bob), 10, &model.AccessRequest{})
+	again, err := e.Access(engine.As(bob), 10, engine.AccessRequest{})
 	require.NoError(t, err)
 	assert.Equal(t, rec.ID, again.ID)
 	assert.Len(t, e.Records(), 1)
@@ -211,12 +211,12 @@ func TestRequestRefusedStoresNothing(t *testing.T) {
 	create(t, e, v2("manual", model.Action{Type: model.ActionManual}))
 	before, err := e.Export()
 	require.NoError(t, err)
-	_, err = e.Access(engine.As(bob), 11, &model.AccessRequest{})
+	_, err = e.Access(engine.As(bob), 11, engine.AccessRequest{})
 	require.ErrorIs(t, err, engine.ErrForbidden)
 	other := int64(alice)
-	_, err = e.Access(engine.As(bob), 11, &model.AccessRequest{ProfileID: &other})
+	_, err = e.Access(engine.As(bob), 11, engine.AccessRequest{ProfileID: other})
 	require.ErrorIs(t, err, model.ErrInvalid)
-	_, err = e.Access(engine.As(bob), 999, &model.AccessRequest{})
+	_, err = e.Access(engine.As(bob), 999, engine.AccessRequest{})
 	require.ErrorIs(t, err, engine.ErrNotFound)
 	after, err := e.Export()
 	require.NoError(t, err)
@@ -227,11 +227,11 @@ func TestManualGrantsAndExpiration(t *testing.T) {
 	t.Parallel()
 	e, c := world(t)
 	// Bob is not an owner: 403.
-	_, err := e.Access(engine.As(bob), 10, &model.AccessRequest{State: model.RecordSubscribed})
+	_, err := e.Access(engine.As(bob), 10, engine.AccessRequest{State: model.RecordSubscribed})
 	require.ErrorIs(t, err, engine.ErrForbidden)
 
 	p := int64(bob)
-	rec, err := e.Access(engine.As(carol), 10, &model.AccessRequest{ProfileID: &p, State: model.RecordSubscribed,
+	rec, err := e.Access(engine.As(carol), 10, engine.AccessRequest{ProfileID: p, State: model.RecordSubscribed,
 		AccessGrant: model.Write, Expiration: t0.AddDate(0, 0, 1)})
 	require.NoError(t, err)
 	assert.True(t, rec.IsSubscriptionOverride)
@@ -242,7 +242,7 @@ func TestManualGrantsAndExpiration(t *testing.T) {
 	assert.Equal(t, engine.StateSubscribed, d.Read)
 
 	g := int64(1) // finance
-	_, err = e.Access(engine.As(gov), 11, &model.AccessRequest{GroupID: &g, State: model.RecordSubscribed})
+	_, err = e.Access(engine.As(gov), 11, engine.AccessRequest{GroupID: g, State: model.RecordSubscribed})
 	require.NoError(t, err)
 	assert.Equal(t, engine.LevelRead, e.Decide(alice, 11).Grant)
 	assert.Equal(t, engine.LevelRead, e.Decide(erin, 11).Grant)
@@ -396,7 +396,7 @@ func TestDecideAllocatesNothing(t *testing.T) {
 	create(t, e, v2("w", model.Action{Type: model.ActionApproval, AccessGrant: model.Write,
 		Approvals: []model.Approval{{RequiredPermission: model.Governance}}}))
 	p := int64(bob)
-	_, err := e.Access(engine.As(carol), 10, &model.AccessRequest{ProfileID: &p, State: model.RecordSubscribed, Expiration: t0.AddDate(1, 0, 0)})
+	_, err := e.Access(engine.As(carol), 10, engine.AccessRequest{ProfileID: p, State: model.RecordSubscribed, Expiration: t0.AddDate(1, 0, 0)})
 	require.NoError(t, err)
 	s := e.Snapshot()
 	var sink engine.Level
@@ -428,7 +428,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	require.NoError(t, e.ApplyPolicy(engine.As(carol), 2, 10))
 	require.NoError(t, e.DisablePolicy(engine.As(gov), 10, 1, "why not"))
 	require.NoError(t, e.EnablePolicy(engine.As(gov), 10, 1))
-	_, err := e.Access(engine.As(bob), 10, &model.AccessRequest{})
+	_, err := e.Access(engine.As(bob), 10, engine.AccessRequest{})
 	require.NoError(t, err)
 	_, err = e.DeletePolicy(engine.As(gov), 2)
 	require.NoError(t, err)
@@ -500,10 +500,10 @@ func TestRecordsSurviveDataSourceChanges(t *testing.T) {
 	t.Parallel()
 	e, _ := world(t)
 	create(t, e, v2("anyone", model.Action{Type: model.ActionAnyone}))
-	_, err := e.Access(engine.As(bob), 12, &model.AccessRequest{})
+	_, err := e.Access(engine.As(bob), 12, engine.AccessRequest{})
 	require.NoError(t, err)
 	g := int64(1)
-	_, err = e.Access(engine.SystemActor(), 12, &model.AccessRequest{GroupID: &g, State: model.RecordSubscribed, AccessGrant: model.Write})
+	_, err = e.Access(engine.SystemActor(), 12, engine.AccessRequest{GroupID: g, State: model.RecordSubscribed, AccessGrant: model.Write})
 	require.NoError(t, err)
 	require.NoError(t, e.PutDataSource(engine.SystemActor(), &model.DataSource{ID: 12, Name: "renamed", Tags: []string{"New"}}))
 	assert.Equal(t, engine.StateSubscribed, e.Decide(bob, 12).Read, "the self-subscription holds while the outcome is satisfied")

@@ -297,15 +297,8 @@ func (t *txn) load(b *model.Bundle) error {
 		}
 	}
 	for i, g := range b.Grants {
-		req := &model.AccessRequest{State: g.State, AccessGrant: g.AccessGrant, Expiration: g.Expiration}
-		if g.ProfileID != 0 {
-			id := g.ProfileID
-			req.ProfileID = &id
-		}
-		if g.GroupID != 0 {
-			id := g.GroupID
-			req.GroupID = &id
-		}
+		req := &AccessRequest{State: g.State, AccessGrant: g.AccessGrant, Expiration: g.Expiration,
+			ProfileID: g.ProfileID, GroupID: g.GroupID}
 		d, ok := t.dataSources.Get(g.DataSourceID)
 		if !ok {
 			return fmt.Errorf("grants[%d].dataSourceId: %w: no data source with id %d", i, ErrNotFound, g.DataSourceID)

@@ -128,8 +128,8 @@ var (
 	known         = []int64{0, gov, erin, dave, semCreator, carol, semGrantOwner, permGroupOwner, permExpiredOwner, semGovOwner, outsider}
 )
 
-func accessGrant(profile, group *int64, state model.RecordState, level model.AccessGrant) *model.AccessRequest {
-	return &model.AccessRequest{ProfileID: profile, GroupID: group, State: state, AccessGrant: level}
+func accessGrant(profile, group int64, state model.RecordState, level model.AccessGrant) engine.AccessRequest {
+	return engine.AccessRequest{ProfileID: profile, GroupID: group, State: state, AccessGrant: level}
 }
 
 func TestPermissions(t *testing.T) {
@@ -168,15 +168,15 @@ func TestPermissions(t *testing.T) {
 		{"EnablePolicy", func(e *engine.Engine, a engine.Actor) error { return e.EnablePolicy(a, 10, 3) },
 			only(ownersOf10...), true, ""},
 		{"Access with state, to a user", func(e *engine.Engine, a engine.Actor) error {
-			_, err := e.Access(a, 10, accessGrant(&bobID, nil, model.RecordSubscribed, model.Write))
+			_, err := e.Access(a, 10, accessGrant(bobID, 0, model.RecordSubscribed, model.Write))
 			return err
 		}, only(ownersOf10...), true, ""},
 		{"Access with state, to a group", func(e *engine.Engine, a engine.Actor) error {
-			_, err := e.Access(a, 10, accessGrant(nil, &grp, model.RecordExpert, model.Read))
+			_, err := e.Access(a, 10, accessGrant(0, grp, model.RecordExpert, model.Read))
 			return err
 		}, only(ownersOf10...), true, ""},
 		{"Access with state owner", func(e *engine.Engine, a engine.Actor) error {
-			_, err := e.Access(a, 10, accessGrant(&bobID, nil, model.RecordOwner, model.Read))
+			_, err := e.Access(a, 10, accessGrant(bobID, 0, model.RecordOwner, model.Read))
 			return err
 		}, only(ownersOf10...), true, ""},
 		{"ChangeRecord", func(e *engine.Engine, a engine.Actor) error {
@@ -217,11 +217,11 @@ func TestPermissions(t *testing.T) {
 		{"EnablePolicy, unknown data source", func(e *engine.Engine, a engine.Actor) error { return e.EnablePolicy(a, 999, 3) },
 			every(engine.ErrNotFound), false, ""},
 		{"Access with state, unknown data source", func(e *engine.Engine, a engine.Actor) error {
-			_, err := e.Access(a, 999, accessGrant(&bobID, nil, model.RecordSubscribed, model.Read))
+			_, err := e.Access(a, 999, accessGrant(bobID, 0, model.RecordSubscribed, model.Read))
 			return err
 		}, every(engine.ErrNotFound), false, ""},
 		{"Access request, unknown data source", func(e *engine.Engine, a engine.Actor) error {
-			_, err := e.Access(a, 999, &model.AccessRequest{})
+			_, err := e.Access(a, 999, engine.AccessRequest{})
 			return err
 		}, every(engine.ErrNotFound), false, ""},
 		{"ChangeRecord, unknown data source", func(e *engine.Engine, a engine.Actor) error {
@@ -261,16 +261,16 @@ func TestPermissions(t *testing.T) {
 		{"DisablePolicy, no reason", func(e *engine.Engine, a engine.Actor) error { return e.DisablePolicy(a, 10, 2, "") },
 			allowedGet(model.ErrInvalid, ownersOf10...), false, ""},
 		{"Access, invalid grant state", func(e *engine.Engine, a engine.Actor) error {
-			_, err := e.Access(a, 10, accessGrant(&bobID, nil, model.RecordPending, model.Read))
+			_, err := e.Access(a, 10, accessGrant(bobID, 0, model.RecordPending, model.Read))
 			return err
 		}, allowedGet(model.ErrInvalid, ownersOf10...), false, ""},
 		{"Access, grant to an unknown user", func(e *engine.Engine, a engine.Actor) error {
 			nobody := int64(999)
-			_, err := e.Access(a, 10, accessGrant(&nobody, nil, model.RecordSubscribed, model.Read))
+			_, err := e.Access(a, 10, accessGrant(nobody, 0, model.RecordSubscribed, model.Read))
 			return err
 		}, allowedGet(model.ErrInvalid, ownersOf10...), false, ""},
 		{"Access, grant at an invalid level", func(e *engine.Engine, a engine.Actor) error {
-			_, err := e.Access(a, 10, accessGrant(&bobID, nil, model.RecordSubscribed, "ADMIN"))
+			_, err := e.Access(a, 10, accessGrant(bobID, 0, model.RecordSubscribed, "ADMIN"))
 			return err
 		}, allowedGet(model.ErrInvalid, ownersOf10...), false, ""},
 		{"ChangeRecord, invalid state", func(e *engine.Engine, a engine.Actor) error {

@@ -43,7 +43,7 @@ func TestDeletedPrincipalsEndTheirRecords(t *testing.T) {
 	require.NoError(t, err)
 	e := engine.New(engine.WithClock(func() time.Time { return t0 }))
 	require.NoError(t, e.ApplyBundle(b))
-	req, err := e.Access(engine.As(7), 10, &model.AccessRequest{})
+	req, err := e.Access(engine.As(7), 10, engine.AccessRequest{})
 	require.NoError(t, err)
 	require.Equal(t, model.RecordPending, req.State)
 	require.Equal(t, engine.LevelWrite, e.Decide(5, 10).Grant)

@@ -577,7 +577,7 @@ func TestConcurrentReadersSeeOneSnapshot(t *testing.T) {
 	mutate(t, r, e, 300, newSelModel())
 	for i := 0; i < 50; i++ {
 		p := int64(1 + r.Intn(5))
-		_, _ = e.Access(engine.SystemActor(), int64(1+r.Intn(8)), &model.AccessRequest{ProfileID: &p, State: model.RecordSubscribed})
+		_, _ = e.Access(engine.SystemActor(), int64(1+r.Intn(8)), engine.AccessRequest{ProfileID: p, State: model.RecordSubscribed})
 	}
 	close(stop)
 	wg.Wait()

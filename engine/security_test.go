@@ -108,13 +108,9 @@ var secTagA = model.Circumstance{Type: model.CircumstanceTags, Tag: "A"}
 
 func secGrant(t testing.TB, e *engine.Engine, ds, profile, group int64, state model.RecordState, level model.AccessGrant, exp time.Time) *model.AccessRecord {
 	t.Helper()
-	req := &model.AccessRequest{State: state, AccessGrant: level, Expiration: exp}
-	if profile != 0 {
-		req.ProfileID = &profile
-	}
-	if group != 0 {
-		req.GroupID = &group
-	}
+	req := engine.AccessRequest{State: state, AccessGrant: level, Expiration: exp}
+	req.ProfileID = profile
+	req.GroupID = group
 	r, err := e.Access(engine.As(secGov), ds, req)
 	require.NoError(t, err)
 	return r
@@ -122,7 +118,7 @@ func secGrant(t testing.TB, e *engine.Engine, ds, profile, group int64, state mo
 
 func secRequest(t testing.TB, e *engine.Engine, user, ds int64, level model.AccessGrant, exp time.Time) *model.AccessRecord {
 	t.Helper()
-	r, err := e.Access(engine.As(user), ds, &model.AccessRequest{AccessGrant: level, Expiration: exp})
+	r, err := e.Access(engine.As(user), ds, engine.AccessRequest{AccessGrant: level, Expiration: exp})
 	require.NoError(t, err)
 	return r
 }
@@ -218,7 +214,7 @@ func TestSecurityIndeterminateFailsClosed(t *testing.T) {
 
 	// A request is refused and stores nothing.
 	before := secExport(t, e)
-	_, err = e.Access(engine.As(secOut), 20, &model.AccessRequest{})
+	_, err = e.Access(engine.As(secOut), 20, engine.AccessRequest{})
 	require.ErrorIs(t, err, engine.ErrForbidden)
 	assert.Contains(t, err.Error(), "indeterminate")
 	assert.True(t, secSame(before, secExport(t, e)))
@@ -284,7 +280,7 @@ func TestSecurityExpiredGrantsDeny(t *testing.T) {
 	assert.Empty(t, e.DataSourcesFor(secBob, engine.LevelRead))
 	// The expired owner can no longer grant.
 	p := int64(secOut)
-	_, err = e.Access(engine.As(secFrank), 10, &model.AccessRequest{ProfileID: &p, State: model.RecordSubscribed})
+	_, err = e.Access(engine.As(secFrank), 10, engine.AccessRequest{ProfileID: p, State: model.RecordSubscribed})
 	assert.ErrorIs(t, err, engine.ErrForbidden)
 
 	// An expired self-subscription does not block a new request: it is judged again.
@@ -339,9 +335,9 @@ func TestSecurityUnknownDenies(t *testing.T) {
 			return err
 		},
 		"DeletePolicy": func() error { _, err := e.DeletePolicy(ghost, pol.ID); return err },
-		"Request":      func() error { _, err := e.Access(ghost, 10, &model.AccessRequest{}); return err },
+		"Request":      func() error { _, err := e.Access(ghost, 10, engine.AccessRequest{}); return err },
 		"Grant": func() error {
-			_, err := e.Access(ghost, 10, &model.AccessRequest{ProfileID: &pid, State: model.RecordOwner})
+			_, err := e.Access(ghost, 10, engine.AccessRequest{ProfileID: pid, State: model.RecordOwner})
 			return err
 		},
 		"ChangeRecord": func() error {
@@ -371,7 +367,7 @@ func TestSecurityUnknownDenies(t *testing.T) {
 	assert.True(t, secSame(before, secExport(t, e)), "refused calls change nothing")
 
 	// The built-in actor cannot request access for itself.
-	_, err := e.Access(engine.SystemActor(), 10, &model.AccessRequest{})
+	_, err := e.Access(engine.SystemActor(), 10, engine.AccessRequest{})
 	assert.ErrorIs(t, err, engine.ErrForbidden)
 
 	// A deleted user and a deleted data source deny.
@@ -419,7 +415,7 @@ func TestSecurityAdvancedErrorIsUnsatisfied(t *testing.T) {
 		}
 	}
 	assert.True(t, found, "reasons %+v", d.Reasons())
-	_, err := e.Access(engine.As(50), 10, &model.AccessRequest{})
+	_, err := e.Access(engine.As(50), 10, engine.AccessRequest{})
 	assert.ErrorIs(t, err, engine.ErrForbidden)
 }
 

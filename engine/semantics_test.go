@@ -91,7 +91,7 @@ func discover(a model.Action) model.Action { a.AllowDiscovery = true; return a }
 
 func semRequest(t testing.TB, e *engine.Engine, user, ds int64, level model.AccessGrant) *model.AccessRecord {
 	t.Helper()
-	r, err := e.Access(engine.As(user), ds, &model.AccessRequest{AccessGrant: level})
+	r, err := e.Access(engine.As(user), ds, engine.AccessRequest{AccessGrant: level})
 	require.NoError(t, err)
 	return r
 }
@@ -100,13 +100,9 @@ func semRequest(t testing.TB, e *engine.Engine, user, ds int64, level model.Acce
 func semGrant(t testing.TB, e *engine.Engine, actor engine.Actor, ds, profile, group int64, state model.RecordState,
 	level model.AccessGrant, exp time.Time) *model.AccessRecord {
 	t.Helper()
-	req := &model.AccessRequest{State: state, AccessGrant: level, Expiration: exp}
-	if profile != 0 {
-		req.ProfileID = &profile
-	}
-	if group != 0 {
-		req.GroupID = &group
-	}
+	req := engine.AccessRequest{State: state, AccessGrant: level, Expiration: exp}
+	req.ProfileID = profile
+	req.GroupID = group
 	r, err := e.Access(actor, ds, req)
 	require.NoError(t, err)
 	return r
@@ -196,7 +192,7 @@ func semOutcome(t testing.TB, e *engine.Engine, user, ds int64, level model.Acce
 		return oAppr
 	case engine.StateNone:
 		n := len(e.Records())
-		_, err := e.Access(engine.As(user), ds, &model.AccessRequest{AccessGrant: level})
+		_, err := e.Access(engine.As(user), ds, engine.AccessRequest{AccessGrant: level})
 		require.ErrorIs(t, err, engine.ErrForbidden)
 		require.Len(t, e.Records(), n, "a refused request stores nothing")
 		if strings.Contains(err.Error(), "manual") {
@@ -747,7 +743,7 @@ func TestSemanticsExpirations(t *testing.T) {
 		{"a self-subscription expires; a new request then makes a new record", []semStep{
 			{"policy and request until t0+1h", func(t *testing.T, e *engine.Engine, _ *clock) {
 				create(t, e, semPolicy("a", aAnyone(false)))
-				r, err := e.Access(engine.As(bob), 12, &model.AccessRequest{Expiration: t0.Add(time.Hour)})
+				r, err := e.Access(engine.As(bob), 12, engine.AccessRequest{Expiration: t0.Add(time.Hour)})
 				require.NoError(t, err)
 				assert.Equal(t, int64(1), r.ID)
 			}, []semWant{{bob, 12, read, sSub, sNone}}},

@@ -217,7 +217,7 @@ func soakWrite(r *rand.Rand, e *engine.Engine, c *soakClock, w, n int) string {
 		err = e.PutUser(engine.SystemActor(), soakUser(r, 3+r.Int63n(soakUsers-2)))
 	case op < 72:
 		kind = "grant"
-		req := &model.AccessRequest{State: []model.RecordState{model.RecordSubscribed, model.RecordExpert, model.RecordOwner}[r.Intn(3)],
+		req := engine.AccessRequest{State: []model.RecordState{model.RecordSubscribed, model.RecordExpert, model.RecordOwner}[r.Intn(3)],
 			AccessGrant: model.Read}
 		if r.Intn(3) == 0 {
 			req.AccessGrant = model.Write
@@ -227,10 +227,10 @@ func soakWrite(r *rand.Rand, e *engine.Engine, c *soakClock, w, n int) string {
 		}
 		if r.Intn(4) == 0 {
 			g := 1 + r.Int63n(3)
-			req.GroupID = &g
+			req.GroupID = g
 		} else {
 			p := 3 + r.Int63n(soakUsers-2)
-			req.ProfileID = &p
+			req.ProfileID = p
 		}
 		_, err = e.Access(gov, 1+r.Int63n(soakDataSources), req)
 	case op < 82:
@@ -246,7 +246,7 @@ func soakWrite(r *rand.Rand, e *engine.Engine, c *soakClock, w, n int) string {
 		if r.Intn(3) == 0 {
 			lvl = model.Write
 		}
-		_, err = e.Access(engine.As(3+r.Int63n(soakUsers-2)), 1+r.Int63n(soakDataSources), &model.AccessRequest{AccessGrant: lvl})
+		_, err = e.Access(engine.As(3+r.Int63n(soakUsers-2)), 1+r.Int63n(soakDataSources), engine.AccessRequest{AccessGrant: lvl})
 	default:
 		kind = "approve"
 		var pending []model.ApproveEntry

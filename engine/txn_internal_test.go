@@ -89,26 +89,26 @@ func TestAbortAfterCommitIsSafe(t *testing.T) {
 }
 
 // TestNilArgumentsNeverPanic (issue 12 item 4): the probe of the issue,
-// Access(SystemActor(), 10, nil), and the other writes given nil, return (an error or an
+// Access(SystemActor(), 10, AccessRequest{}), and the other writes given nil, return (an error or an
 // empty request's result) without panicking and without holding the lock.
 func TestNilArgumentsNeverPanic(t *testing.T) {
 	t.Parallel()
 	e := txnEngine(t)
 	calls := map[string]func() error{
-		"Access":             func() error { _, err := e.Access(As(2), 10, nil); return err },
-		"Access SystemActor": func() error { _, err := e.Access(SystemActor(), 10, nil); return err },
+		"Access":             func() error { _, err := e.Access(As(2), 10, AccessRequest{}); return err },
+		"Access SystemActor": func() error { _, err := e.Access(SystemActor(), 10, AccessRequest{}); return err },
 		"ChangeRecord":       func() error { _, err := e.ChangeRecord(As(1), 10, 1, nil); return err },
 		"CreatePolicy":       func() error { _, _, err := e.CreatePolicy(As(1), nil, WriteOptions{}); return err },
 		"UpdatePolicy":       func() error { _, _, err := e.UpdatePolicy(As(1), 1, nil, WriteOptions{}); return err },
 		"PutDataSource":      func() error { return e.PutDataSource(As(1), nil) },
 		"PutUser":            func() error { return e.PutUser(As(1), nil) },
 		"PutGroup":           func() error { return e.PutGroup(As(1), nil) },
-		"LoadBundle":         func() error { return e.ApplyBundle(nil) },
+		"ApplyBundle":        func() error { return e.ApplyBundle(nil) },
 	}
 	for name, call := range calls {
 		assert.NotPanics(t, func() { _ = call() }, name)
 		requireUnlocked(t, e)
 	}
-	_, err := e.Access(As(2), 10, nil)
-	assert.NoError(t, err, "a nil request is an empty request")
+	_, err := e.Access(As(2), 10, AccessRequest{})
+	assert.NoError(t, err, "an empty request is a request")
 }

@@ -4,7 +4,7 @@ import "time"
 
 // AccessRequest is the body of POST /dataSource/{id}/access: a request (no State)
 // or a manual grant (State set).
-type AccessRequest struct {
+type AccessRequestBody struct {
 	// ProfileID is the profile a grant is for (nil: not given).
 	ProfileID *int64
 	// GroupID is the group a grant is for (nil: not given).
@@ -115,9 +115,9 @@ func enumField(o *object, key string, valid []string) (string, bool) {
 // expert or owner; absent for a request), accessGrant (READ or WRITE, default
 // READ), expiration (YYYY-MM-DD, RFC 3339 or null) and approvals
 // [{specificApprover}] (requests only).
-func DecodeAccessRequest(data []byte, lim Limits) (*AccessRequest, error) {
-	return decodeBody(data, lim, func(o *object) *AccessRequest {
-		r := &AccessRequest{AccessGrant: Read}
+func DecodeAccessRequest(data []byte, lim Limits) (*AccessRequestBody, error) {
+	return decodeBody(data, lim, func(o *object) *AccessRequestBody {
+		r := &AccessRequestBody{AccessGrant: Read}
 		if id, ok := positiveID(o, "profileId", false); ok {
 			r.ProfileID = &id
 		}

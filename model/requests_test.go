@@ -16,11 +16,11 @@ func TestDecodeAccessRequest(t *testing.T) {
 	t.Parallel()
 	r, err := model.DecodeAccessRequest([]byte("approvals:\n  - specificApprover: 4\n"), model.Limits{})
 	require.NoError(t, err)
-	assert.Equal(t, &model.AccessRequest{AccessGrant: model.Read, Approvals: []model.SpecificApprover{{SpecificApprover: 4}}}, r)
+	assert.Equal(t, &model.AccessRequestBody{AccessGrant: model.Read, Approvals: []model.SpecificApprover{{SpecificApprover: 4}}}, r)
 
 	r, err = model.DecodeAccessRequest([]byte(`{"groupId": 2, "state": "owner", "accessGrant": "WRITE", "expiration": "2024-05-01"}`), model.Limits{})
 	require.NoError(t, err)
-	assert.Equal(t, &model.AccessRequest{GroupID: ptr(2), State: model.RecordOwner, AccessGrant: model.Write,
+	assert.Equal(t, &model.AccessRequestBody{GroupID: ptr(2), State: model.RecordOwner, AccessGrant: model.Write,
 		Expiration: time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)}, r)
 
 	r, err = model.DecodeAccessRequest([]byte(`{"expiration": null}`), model.Limits{})

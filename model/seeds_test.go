@@ -179,7 +179,7 @@ func TestSeedManualGrantRequest(t *testing.T) {
 	r, err := model.DecodeAccessRequest(readSeed(t, "v1-manual-write-grant.request.json"), model.Limits{})
 	require.NoError(t, err)
 	three := int64(3)
-	require.Equal(t, &model.AccessRequest{ProfileID: &three, State: model.RecordSubscribed, AccessGrant: model.Write}, r)
+	require.Equal(t, &model.AccessRequestBody{ProfileID: &three, State: model.RecordSubscribed, AccessGrant: model.Write}, r)
 }
 
 // The access record of the seed is reproduced byte for byte (modulo whitespace).

@@ -110,8 +110,8 @@ func advEngine(t testing.TB, opts ...engine.Option) *engine.Engine {
 	all := append([]engine.Option{engine.WithClock(func() time.Time { return advNow })}, opts...)
 	e := engine.New(all...)
 	require.NoError(t, e.ApplyBundle(b))
-	rec, err := e.Access(engine.As(advRequester), 10, &model.AccessRequest{
-		Approvals: []model.SpecificApprover{{SpecificApprover: advApprover}}})
+	rec, err := e.Access(engine.As(advRequester), 10, engine.AccessRequest{
+		Approvers: []int64{advApprover}})
 	require.NoError(t, err)
 	require.Equal(t, int64(2), rec.ID)
 	require.Equal(t, model.RecordPending, rec.State)

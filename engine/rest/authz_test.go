@@ -32,7 +32,7 @@ func authzWorld(t *testing.T) *engine.Snapshot {
 		user int64
 		exp  time.Time
 	}{{4, time.Time{}}, {5, now.Add(-time.Hour)}} {
-		_, err := e.Access(sys, 6, &model.AccessRequest{ProfileID: &g.user, State: model.RecordOwner, Expiration: g.exp})
+		_, err := e.Access(sys, 6, engine.AccessRequest{ProfileID: g.user, State: model.RecordOwner, Expiration: g.exp})
 		require.NoError(t, err)
 	}
 	return e.Snapshot()

@@ -371,11 +371,27 @@ func (h *handler) access(w http.ResponseWriter, r *http.Request, actor engine.Ac
 	if err != nil {
 		return nil, err
 	}
-	rec, err := h.e.Access(actor, ds, req)
+	rec, err := h.e.Access(actor, ds, accessRequest(req))
 	if err != nil {
 		return nil, err
 	}
 	return model.AccessRecordResponse(rec), nil
+}
+
+// accessRequest turns the decoded body of POST /dataSource/{id}/access into the
+// engine's request (the decoder only lets positive ids through).
+func accessRequest(b *model.AccessRequestBody) engine.AccessRequest {
+	r := engine.AccessRequest{State: b.State, AccessGrant: b.AccessGrant, Expiration: b.Expiration}
+	if b.ProfileID != nil {
+		r.ProfileID = *b.ProfileID
+	}
+	if b.GroupID != nil {
+		r.GroupID = *b.GroupID
+	}
+	for _, a := range b.Approvals {
+		r.Approvers = append(r.Approvers, a.SpecificApprover)
+	}
+	return r
 }
 
 func (h *handler) changeRecord(w http.ResponseWriter, r *http.Request, actor engine.Actor) (any, error) {

@@ -210,7 +210,7 @@ func Apply(e *engine.Engine, c Command) error {
 		err = e.PutGroup(a, &model.Group{ID: c.ID, Name: fmt.Sprintf("g%d", c.ID), Attributes: map[string][]string{"level": {fmt.Sprint(c.N % 5)}}})
 	case "grant":
 		u := c.User
-		req := &model.AccessRequest{ProfileID: &u, State: model.RecordSubscribed, AccessGrant: model.Read}
+		req := engine.AccessRequest{ProfileID: u, State: model.RecordSubscribed, AccessGrant: model.Read}
 		if c.N%3 == 0 {
 			req.AccessGrant = model.Write
 		}
@@ -219,7 +219,7 @@ func Apply(e *engine.Engine, c Command) error {
 		}
 		_, err = e.Access(a, c.DS, req)
 	case "request":
-		req := &model.AccessRequest{AccessGrant: model.Read}
+		req := engine.AccessRequest{AccessGrant: model.Read}
 		if c.N%4 == 0 {
 			req.AccessGrant = model.Write
 		}
