@@ -1,6 +1,7 @@
 package benchmarks_test
 
 import (
+	"flag"
 	"fmt"
 	"runtime"
 	"sync"
@@ -21,8 +22,12 @@ func (s wlSize) String() string {
 	return fmt.Sprintf("policies=%d/dataSources=%d", s.policies, s.dataSources)
 }
 
-// large reports whether the size is skipped under -short.
+// large reports whether the size needs -large (and is skipped under -short).
 func (s wlSize) large() bool { return s.dataSources > 100_000 }
+
+// largeFlag enables the sizes over 100,000 data sources: building the 1M data
+// source state takes about a minute and 2 GiB, too much for the CI smoke run.
+var largeFlag = flag.Bool("large", false, "also run the sizes over 100,000 data sources (the 1M state: about a minute and 2 GiB to build)")
 
 // The sizes of BenchmarkDecide; the largest is the 1M data sources / 10k policies /
 // 100k users state of the goals.
@@ -62,8 +67,8 @@ var wlFixtures sync.Map // wlSize -> *wlFixture
 // skips large sizes under -short.
 func wlFixtureFor(b *testing.B, s wlSize) *wlFixture {
 	b.Helper()
-	if s.large() && testing.Short() {
-		b.Skip("sizes over 100,000 data sources are skipped with -short")
+	if s.large() && (testing.Short() || !*largeFlag) {
+		b.Skip("sizes over 100,000 data sources need -large (and are skipped with -short)")
 	}
 	v, _ := wlFixtures.LoadOrStore(s, &wlFixture{size: s})
 	f := v.(*wlFixture)

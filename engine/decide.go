@@ -68,6 +68,20 @@ func (s *Snapshot) decide(d *Decision, userID, dataSourceID int64) {
 		d.add(Reason{Kind: ReasonUnknown, Detail: "unknown user"})
 		return
 	}
+	s.decideOn(d, u, ds, userID, dataSourceID)
+}
+
+// grantOf is Decide(userID, dataSourceID).Grant for the user u and data source ds
+// of those ids.
+func (s *Snapshot) grantOf(u *userState, ds *dsState, userID, dataSourceID int64) Level {
+	var d Decision
+	s.decideOn(&d, u, ds, userID, dataSourceID)
+	return d.Grant
+}
+
+// decideOn fills d with what user u (of id userID) gets on data source ds (of id
+// dataSourceID).
+func (s *Snapshot) decideOn(d *Decision, u *userState, ds *dsState, userID, dataSourceID int64) {
 	var now time.Time
 	haveNow := false
 	clock := func() time.Time {

@@ -159,6 +159,7 @@ type Snapshot struct {
 	records     cowmap.Map[*model.AccessRecord]
 	userRecs    cowmap.Map[[]*model.AccessRecord] // pairKey(ds, user) -> that user's own records on ds
 	certs       map[int64]map[int64]string        // policy id -> data source id -> certification state
+	bulk        bulkIndex                         // the inverted lists of the bulk queries
 
 	nextPolicyID int64
 	nextRecordID int64
@@ -408,7 +409,7 @@ func (t *txn) view() *Snapshot {
 		policies: t.policies.Done(), dataSources: t.dataSources.Done(), users: t.users.Done(),
 		records: t.records.Done(), userRecs: t.userRecs.Done(),
 		keys: t.keys.Done(), groups: t.groups.Done(), groupByName: t.groupByName.Done(), certs: t.certs,
-		nextPolicyID: t.nextPolicy, nextRecordID: t.nextRecord}
+		nextPolicyID: t.nextPolicy, nextRecordID: t.nextRecord, bulk: t.base.bulk}
 }
 
 // commit makes the edits the next state and releases the writer lock: it computes
@@ -422,6 +423,7 @@ func (t *txn) commit(a Actor, op string) error {
 		return nil
 	}
 	s := t.view()
+	s.bulk = t.syncBulk()
 	muts, err := mutations(t.base, s, t.touched())
 	if err != nil {
 		t.abort()

@@ -225,6 +225,7 @@ func (e *Engine) fresh(b *model.Bundle) (n *Engine, err error) {
 		return nil, err
 	}
 	s := t.view()
+	s.bulk = t.syncBulk()
 	s.revision = t.loadRev
 	n.cur.Store(s)
 	t.done = true

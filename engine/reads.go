@@ -112,30 +112,6 @@ func (s *Snapshot) Owns(userID, dataSourceID int64) bool {
 	return ok && userID != 0 && s.owns(userID, d, s.cfg.now())
 }
 
-// DataSourcesFor lists, ascending, the data sources user userID holds at least level
-// on.
-func (s *Snapshot) DataSourcesFor(userID int64, level Level) []int64 {
-	var out []int64
-	for _, id := range s.DataSourceIDs() {
-		if s.Decide(userID, id).Grant >= level {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
-// UsersFor lists, ascending, the users holding at least level on data source
-// dataSourceID.
-func (s *Snapshot) UsersFor(dataSourceID int64, level Level) []int64 {
-	var out []int64
-	for _, id := range s.UserIDs() {
-		if s.Decide(id, dataSourceID).Grant >= level {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
 // DataSourcesFor is Snapshot().DataSourcesFor.
 func (e *Engine) DataSourcesFor(userID int64, level Level) []int64 {
 	return e.Snapshot().DataSourcesFor(userID, level)

@@ -107,6 +107,7 @@ type Rule struct {
 	approvals    []model.Approval
 
 	in         *Interner // the Interner of the conditions' symbols; nil: none
+	reach      Reach
 	kind       ruleKind
 	denyReason string
 	any        bool
@@ -157,6 +158,7 @@ func Compile(p *model.Policy, opts ...Option) (*Rule, error) {
 		} else {
 			r.denyReason = "unknown policy type " + strconv.Quote(string(p.Type))
 		}
+		r.reach = r.computeReach()
 		return r, nil
 	}
 	actions := model.NewPath("actions")
@@ -219,6 +221,7 @@ func Compile(p *model.Policy, opts ...Option) (*Rule, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	r.reach = r.computeReach()
 	return r, nil
 }
 

@@ -1,0 +1,399 @@
+package engine
+
+import (
+	"slices"
+
+	"github.com/tollgate-dev/tollgate/engine/internal/idset"
+	"github.com/tollgate-dev/tollgate/engine/internal/merge"
+	"github.com/tollgate-dev/tollgate/internal/rule"
+	"github.com/tollgate-dev/tollgate/model"
+)
+
+// bulkIndex holds the inverted lists of the bulk queries (DataSourcesFor,
+// UsersFor), persistent like the rest of a Snapshot and kept in step by every
+// commit. They narrow a query to candidates; each candidate is then decided.
+//
+// A user holds a level on a data source only as its owner, through a record (theirs
+// or a group's), or through policies; and policies give a level to a user only if
+// the user satisfies one of the varying (entitlements) rules there, unless the
+// level is held by the worst-placed user too (every varying rule unsatisfied: the
+// merge is monotone in each outcome), in which case everybody holds it.
+type bulkIndex struct {
+	dsByPolicy   idset.Map // subscription policy id -> determinate data sources it applies to
+	dsByOwner    idset.Map // user id -> data sources listing the user as an owner
+	dsByUserRec  idset.Map // user id -> data sources with a record of the user
+	dsByGroupRec idset.Map // group id -> data sources with a record of the group
+	usersByDSRec idset.Map // data source id -> users with a record there
+	usersBySym   idset.Map // subject symbol -> users holding it
+	usersByGroup idset.Map // declared group id -> users in it
+	// misc holds keyEveryoneRead and keyEveryoneWrite (the data sources where every
+	// user holds READ, WRITE through policies alone) and keyUsers (every user).
+	misc idset.Map
+}
+
+const (
+	keyEveryoneRead int64 = iota
+	keyEveryoneWrite
+	keyUsers
+)
+
+// bulkEdit is the edit of a bulkIndex by one write.
+type bulkEdit struct {
+	dsByPolicy, dsByOwner, dsByUserRec, dsByGroupRec, usersByDSRec, usersBySym, usersByGroup, misc *idset.Edit
+}
+
+func (b *bulkIndex) edit() *bulkEdit {
+	return &bulkEdit{
+		dsByPolicy: b.dsByPolicy.Edit(), dsByOwner: b.dsByOwner.Edit(), dsByUserRec: b.dsByUserRec.Edit(),
+		dsByGroupRec: b.dsByGroupRec.Edit(), usersByDSRec: b.usersByDSRec.Edit(), usersBySym: b.usersBySym.Edit(),
+		usersByGroup: b.usersByGroup.Edit(), misc: b.misc.Edit(),
+	}
+}
+
+func (e *bulkEdit) done() bulkIndex {
+	return bulkIndex{
+		dsByPolicy: e.dsByPolicy.Done(), dsByOwner: e.dsByOwner.Done(), dsByUserRec: e.dsByUserRec.Done(),
+		dsByGroupRec: e.dsByGroupRec.Done(), usersByDSRec: e.usersByDSRec.Done(), usersBySym: e.usersBySym.Done(),
+		usersByGroup: e.usersByGroup.Done(), misc: e.misc.Done(),
+	}
+}
+
+// diffSorted calls gone for each id of a missing from b and came for each id of b
+// missing from a (both ascending, without duplicates).
+func diffSorted(a, b []int64, gone, came func(int64)) {
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b) || (i < len(a) && a[i] < b[j]):
+			gone(a[i])
+			i++
+		case i == len(a) || b[j] < a[i]:
+			came(b[j])
+			j++
+		default:
+			i++
+			j++
+		}
+	}
+}
+
+// policyIDs lists the subscription policies applied on a determinate data source,
+// ascending (none on an indeterminate one, or a nil d).
+func (d *dsState) policyIDs() []int64 {
+	if d == nil || len(d.indet) > 0 {
+		return nil
+	}
+	out := make([]int64, 0, len(d.read)+len(d.write))
+	for i := range d.read {
+		out = append(out, d.read[i].id)
+	}
+	for i := range d.write {
+		out = append(out, d.write[i].id)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func (d *dsState) ownerIDs() []int64 {
+	if d == nil {
+		return nil
+	}
+	if d.owners != nil {
+		return slices.Compact(slices.Clone(d.owners))
+	}
+	if d.owner0 != 0 {
+		return []int64{d.owner0}
+	}
+	return nil
+}
+
+// worstLevel merges one level for a user who satisfies no varying rule.
+func worstLevel(ps []levelPolicy) (rule.Outcome, bool) {
+	if len(ps) == 0 {
+		return rule.Unsatisfied, false
+	}
+	var m merge.Merger
+	for i := range ps {
+		p := &ps[i]
+		o := rule.Unsatisfied
+		if r := p.r.Reach(); !r.Varies {
+			o = r.Outcome
+		}
+		m.Add(o, p.share, p.auto)
+	}
+	return m.Result()
+}
+
+// everyone reports whether every user holds READ, WRITE on d through its policies
+// alone (as Decide merges them).
+func (d *dsState) everyone() (read, write bool) {
+	if d == nil || len(d.indet) > 0 {
+		return false, false
+	}
+	wO, wAuto := worstLevel(d.write)
+	rO, rAuto := worstLevel(d.read)
+	if wO > rO {
+		rO, rAuto = wO, wAuto
+	} else if wO == rO {
+		rAuto = rAuto || wAuto
+	}
+	write = wO == rule.Satisfied && wAuto
+	read = write || (rO == rule.Satisfied && rAuto)
+	return read, write
+}
+
+func symIDs(u *userState) []int64 {
+	if u == nil {
+		return nil
+	}
+	syms := u.subj.Symbols()
+	out := make([]int64, len(syms))
+	for i, s := range syms {
+		out[i] = int64(s)
+	}
+	return slices.Compact(out)
+}
+
+func groupIDsOf(u *userState) []int64 {
+	if u == nil {
+		return nil
+	}
+	return slices.Compact(slices.Clone(u.groupIDs))
+}
+
+// syncBulk brings the base's bulk index in step with the txn's edits.
+func (t *txn) syncBulk() bulkIndex {
+	b := t.base.bulk
+	dsKeys, userKeys, recKeys := t.dataSources.TouchedKeys(), t.users.TouchedKeys(), t.records.TouchedKeys()
+	if len(dsKeys) == 0 && len(userKeys) == 0 && len(recKeys) == 0 {
+		return b
+	}
+	ed := b.edit()
+	for _, id := range dsKeys {
+		old, _ := t.base.dataSources.Get(id)
+		cur, _ := t.dataSources.Get(id)
+		if old == cur {
+			continue
+		}
+		diffSorted(old.policyIDs(), cur.policyIDs(),
+			func(p int64) { ed.dsByPolicy.Remove(p, id) }, func(p int64) { ed.dsByPolicy.Add(p, id) })
+		diffSorted(old.ownerIDs(), cur.ownerIDs(),
+			func(u int64) { ed.dsByOwner.Remove(u, id) }, func(u int64) { ed.dsByOwner.Add(u, id) })
+		r0, w0 := old.everyone()
+		r1, w1 := cur.everyone()
+		flag := func(was, is bool, key int64) {
+			switch {
+			case is && !was:
+				ed.misc.Add(key, id)
+			case was && !is:
+				ed.misc.Remove(key, id)
+			}
+		}
+		flag(r0, r1, keyEveryoneRead)
+		flag(w0, w1, keyEveryoneWrite)
+	}
+	for _, id := range userKeys {
+		old, _ := t.base.users.Get(id)
+		cur, _ := t.users.Get(id)
+		if old == cur {
+			continue
+		}
+		diffSorted(symIDs(old), symIDs(cur),
+			func(s int64) { ed.usersBySym.Remove(s, id) }, func(s int64) { ed.usersBySym.Add(s, id) })
+		diffSorted(groupIDsOf(old), groupIDsOf(cur),
+			func(g int64) { ed.usersByGroup.Remove(g, id) }, func(g int64) { ed.usersByGroup.Add(g, id) })
+		switch {
+		case cur == nil:
+			ed.misc.Remove(keyUsers, id)
+		case old == nil:
+			ed.misc.Add(keyUsers, id)
+		}
+	}
+	for _, id := range recKeys {
+		cur, ok := t.records.Get(id)
+		if ok {
+			if cur.Group != 0 {
+				ed.dsByGroupRec.Add(cur.Group, cur.DataSourceID)
+			} else {
+				ed.dsByUserRec.Add(cur.Profile, cur.DataSourceID)
+				ed.usersByDSRec.Add(cur.DataSourceID, cur.Profile)
+			}
+			continue
+		}
+		old, ok := t.base.records.Get(id)
+		if !ok {
+			continue
+		}
+		// A deleted record: drop its pair unless another record keeps it.
+		if old.Group != 0 {
+			if d, ok := t.dataSources.Get(old.DataSourceID); !ok || !slices.ContainsFunc(d.groupGrants,
+				func(r *model.AccessRecord) bool { return r.Group == old.Group }) {
+				ed.dsByGroupRec.Remove(old.Group, old.DataSourceID)
+			}
+			continue
+		}
+		recs, _ := t.userRecs.Get(pairKey(old.DataSourceID, old.Profile))
+		if !slices.ContainsFunc(recs, func(r *model.AccessRecord) bool {
+			return r.Profile == old.Profile && r.DataSourceID == old.DataSourceID
+		}) {
+			ed.dsByUserRec.Remove(old.Profile, old.DataSourceID)
+			ed.usersByDSRec.Remove(old.DataSourceID, old.Profile)
+		}
+	}
+	return ed.done()
+}
+
+// satisfiable reports whether u may satisfy a varying rule of reach r.
+func satisfiable(r *rule.Reach, u *userState) bool {
+	if r.Everyone {
+		return true
+	}
+	for _, s := range r.Syms {
+		has := u.subj.HasSymbol(s)
+		if has && !r.All {
+			return true
+		}
+		if !has && r.All {
+			return false
+		}
+	}
+	return r.All
+}
+
+func everyoneKey(level Level) int64 {
+	if level >= LevelWrite {
+		return keyEveryoneWrite
+	}
+	return keyEveryoneRead
+}
+
+// sortedUnique sorts ids and drops duplicates.
+func sortedUnique(ids []int64) []int64 {
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// mergeSorted returns the union of two ascending lists without duplicates.
+func mergeSorted(a, b []int64) []int64 {
+	out := make([]int64, 0, len(a)+len(b)) // never nil
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b) || (i < len(a) && a[i] < b[j]):
+			out = append(out, a[i])
+			i++
+		case i == len(a) || b[j] < a[i]:
+			out = append(out, b[j])
+			j++
+		default:
+			out = append(out, a[i])
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+// DataSourcesFor lists, ascending, the data sources a user holds at least level on
+// (every data source for LevelNone; else none for an unknown user). It answers what
+// one Decide per data source would, through the snapshot's inverted lists.
+func (s *Snapshot) DataSourcesFor(userID int64, level Level) []int64 {
+	if level <= LevelNone {
+		return s.DataSourceIDs()
+	}
+	u, ok := s.users.Get(userID)
+	if !ok {
+		return []int64{}
+	}
+	b := &s.bulk
+	var cands []int64
+	cands = b.dsByOwner.Get(userID).AppendTo(cands)
+	cands = b.dsByUserRec.Get(userID).AppendTo(cands)
+	for _, g := range u.groupIDs {
+		cands = b.dsByGroupRec.Get(g).AppendTo(cands)
+	}
+	s.policies.Each(func(id int64, p *policyState) bool {
+		if p.r == nil || !p.sub || !p.active() {
+			return true
+		}
+		if r := p.r.Reach(); r.Varies && satisfiable(&r, u) {
+			cands = b.dsByPolicy.Get(id).AppendTo(cands)
+		}
+		return true
+	})
+	every := b.misc.Get(everyoneKey(level))
+	cands = sortedUnique(cands)
+	kept := cands[:0]
+	for _, id := range cands {
+		if every.Contains(id) {
+			continue
+		}
+		if d, ok := s.dataSources.Get(id); ok && s.grantOf(u, d, userID, id) >= level {
+			kept = append(kept, id)
+		}
+	}
+	return mergeSorted(every.AppendTo(nil), kept) // never nil
+}
+
+// UsersFor lists, ascending, the users holding at least level on a data source
+// (every user for LevelNone; else none for an unknown data source). It answers what one
+// Decide per user would, through the snapshot's inverted lists.
+func (s *Snapshot) UsersFor(dataSourceID int64, level Level) []int64 {
+	b := &s.bulk
+	all := b.misc.Get(keyUsers)
+	if level <= LevelNone {
+		return all.AppendTo(make([]int64, 0, all.Len()))
+	}
+	d, ok := s.dataSources.Get(dataSourceID)
+	if !ok {
+		return []int64{}
+	}
+	if b.misc.Get(everyoneKey(level)).Contains(dataSourceID) {
+		return all.AppendTo(make([]int64, 0, all.Len()))
+	}
+	cands := d.ownerIDs()
+	cands = b.usersByDSRec.Get(dataSourceID).AppendTo(cands)
+	for _, r := range d.groupGrants {
+		cands = b.usersByGroup.Get(r.Group).AppendTo(cands)
+	}
+	everybody := false
+	if len(d.indet) == 0 {
+		for _, ps := range [2][]levelPolicy{d.read, d.write} {
+			for i := range ps {
+				r := ps[i].r.Reach()
+				switch {
+				case !r.Varies:
+				case r.Everyone:
+					everybody = true
+				case r.All:
+					best := b.usersBySym.Get(int64(r.Syms[0]))
+					for _, sym := range r.Syms[1:] {
+						if set := b.usersBySym.Get(int64(sym)); set.Len() < best.Len() {
+							best = set
+						}
+					}
+					cands = best.AppendTo(cands)
+				default:
+					for _, sym := range r.Syms {
+						cands = b.usersBySym.Get(int64(sym)).AppendTo(cands)
+					}
+				}
+			}
+		}
+	}
+	if everybody {
+		cands = all.AppendTo(cands[:0])
+	} else {
+		cands = sortedUnique(cands)
+	}
+	out := cands[:0]
+	for _, id := range cands {
+		if u, ok := s.users.Get(id); ok && s.grantOf(u, d, id, dataSourceID) >= level {
+			out = append(out, id)
+		}
+	}
+	if out == nil {
+		out = []int64{}
+	}
+	return out
+}
