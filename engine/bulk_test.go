@@ -59,20 +59,19 @@ func bulkWrites(t *testing.T, r *rand.Rand, e *engine.Engine, steps int) {
 				_ = e.DeleteUser(engine.SystemActor(), user)
 			}
 		case 3, 4:
-			req := &model.AccessRequest{AccessGrant: model.Read}
+			req := engine.AccessRequest{AccessGrant: model.Read}
 			if r.Intn(3) == 0 {
 				req.AccessGrant = model.Write
 			}
 			req.State = []model.RecordState{model.RecordSubscribed, model.RecordOwner, model.RecordExpert}[r.Intn(3)]
 			if r.Intn(2) == 0 {
-				g := int64(1 + r.Intn(2))
-				req.GroupID = &g
+				req.GroupID = int64(1 + r.Intn(2))
 			} else {
-				req.ProfileID = &user
+				req.ProfileID = user
 			}
 			_, _ = e.Access(engine.SystemActor(), ds, req)
 		case 5:
-			_, _ = e.Access(engine.As(user), ds, &model.AccessRequest{AccessGrant: model.Read})
+			_, _ = e.Access(engine.As(user), ds, engine.AccessRequest{AccessGrant: model.Read})
 		case 6:
 			recs := s.Records()
 			if len(recs) > 0 {
