@@ -18,20 +18,23 @@ import (
 )
 
 func (c *cli) serve(args []string) int {
-	const synopsis = "serve BUNDLE [--store sqlite:PATH|memory] [--reset] [--addr HOST:PORT] [--max-body BYTES]"
+	const synopsis = "serve BUNDLE [--store sqlite:PATH|postgres://...|memory] [--reset] [--store-timeout D] [--addr HOST:PORT] [--max-body BYTES]"
 	const text = `Serves the REST API over the state in a store (see docs/operations.md, Serve). The
 default store is the file tollgate.db in the current directory: every acknowledged write
 is on disk and survives a restart or a crash. An empty store is seeded from the bundle;
 a store that holds state wins over the bundle (the log says so) unless --reset, which
 replaces it with the bundle's. --store memory serves the bundle from memory only.
+--store postgres://USER@HOST:PORT/DB shares the state with every instance serving the
+same database (see docs/operations.md, Replicas).
 Callers authenticate with the Authorization header: a user's apiKey, or Bearer and
 a token from POST /bim/apikey/authenticate (a user without apiKey cannot). The clock is the wall clock, so expirations happen; --clock bundle freezes it at the bundle's now (demos, tests). Requests are logged to stderr (log/slog). Stops cleanly on SIGINT or
 SIGTERM, finishing the requests in flight.`
 	fs := newFlags("serve")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	maxBody := fs.Int64("max-body", rest.DefaultMaxBodyBytes, "largest request body in bytes (larger: 413)")
-	storeFlag := fs.String("store", defaultStore, "where the state lives: sqlite:PATH (one file, created when missing) or memory (lost when the process stops)")
+	storeFlag := fs.String("store", defaultStore, "where the state lives: sqlite:PATH (one file, created when missing), postgres://USER@HOST:PORT/DB (shared by several instances) or memory (lost when the process stops)")
 	reset := fs.Bool("reset", false, "replace the store's state with the bundle's")
+	storeTimeout := fs.Duration("store-timeout", 10*time.Second, "how long a write waits for the store before it fails (503)")
 	clock := fs.String("clock", "system", "system: the wall clock (default: expirations happen); bundle: the bundle's now, frozen (demos, tests)")
 	pos, err := c.parse(fs, synopsis, text, args)
 	if err != nil {
@@ -47,7 +50,10 @@ SIGTERM, finishing the requests in flight.`
 	if err != nil {
 		return c.usageError("serve", "%v", err)
 	}
-	var opts []engine.Option
+	if *storeTimeout <= 0 {
+		return c.usageError("serve", "--store-timeout must be positive")
+	}
+	opts := []engine.Option{engine.WithStoreTimeout(*storeTimeout)}
 	switch *clock {
 	case "bundle":
 	case "system":

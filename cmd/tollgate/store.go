@@ -11,6 +11,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/engine"
 	"github.com/tollgate-dev/tollgate/engine/scenario"
+	"github.com/tollgate-dev/tollgate/store/postgres"
 	"github.com/tollgate-dev/tollgate/store/sqlite"
 )
 
@@ -19,8 +20,8 @@ const defaultStore = "sqlite:tollgate.db"
 
 // storeSpec is a parsed --store value.
 type storeSpec struct {
-	kind string // "memory" or "sqlite"
-	path string // the file of a sqlite store
+	kind string // "memory", "sqlite" or "postgres"
+	path string // the file of a sqlite store; the URL of a postgres one
 }
 
 func parseStore(s string) (storeSpec, error) {
@@ -33,8 +34,10 @@ func parseStore(s string) (storeSpec, error) {
 			return storeSpec{}, fmt.Errorf("--store sqlite:PATH needs a file path")
 		}
 		return storeSpec{kind: "sqlite", path: p}, nil
+	case strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://"):
+		return storeSpec{kind: "postgres", path: s}, nil
 	}
-	return storeSpec{}, fmt.Errorf("--store must be memory or sqlite:PATH, got %q", s)
+	return storeSpec{}, fmt.Errorf("--store must be memory, sqlite:PATH or postgres://USER@HOST:PORT/DB, got %q", s)
 }
 
 // openState returns the engine serve runs on and says where its state lives. A
@@ -49,13 +52,22 @@ func openState(ctx context.Context, spec storeSpec, reset bool, s *scenario.Scen
 		}
 		return l.e, "in memory (lost when the process stops)", nil
 	}
-	path, err := filepath.Abs(spec.path)
-	if err != nil {
-		return nil, "", err
-	}
-	st, err := sqlite.Open(ctx, path)
-	if err != nil {
-		return nil, "", err
+	var st engine.Store
+	var path string // where the state lives, for the log (no password)
+	if spec.kind == "postgres" {
+		pst, err := postgres.Open(ctx, spec.path)
+		if err != nil {
+			return nil, "", err
+		}
+		st, path = pst, "postgres:"+pst.Name()
+	} else {
+		var err error
+		if path, err = filepath.Abs(spec.path); err != nil {
+			return nil, "", err
+		}
+		if st, err = sqlite.Open(ctx, path); err != nil {
+			return nil, "", err
+		}
 	}
 	now := s.Now()
 	e, err := engine.Open(ctx, st, append([]engine.Option{engine.WithClock(func() time.Time { return now })}, opts...)...)
@@ -88,6 +100,12 @@ func openState(ctx context.Context, spec storeSpec, reset bool, s *scenario.Scen
 	default:
 		logger.Info("the store holds state: it wins over the bundle, which was not loaded (--reset reloads it)",
 			"store", path, "revision", rev)
+	}
+	if spec.kind == "postgres" {
+		// Other instances write to the same database: follow them (see
+		// docs/operations.md, Replicas). Close ends it with the process.
+		go func() { _ = e.Follow(ctx, time.Second) }()
+		return e, fmt.Sprintf("in %s (revision %d; following the other instances)", path, e.Snapshot().Revision()), nil
 	}
 	return e, fmt.Sprintf("in sqlite:%s (revision %d)", path, e.Snapshot().Revision()), nil
 }

@@ -220,6 +220,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(sw, status, msg)
 		return
 	}
+	if !h.awaitMinRevision(sw, r) {
+		return
+	}
 	h.mux.ServeHTTP(sw, r)
 }
 

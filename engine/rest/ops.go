@@ -78,11 +78,15 @@ func (h *handler) healthz(w http.ResponseWriter, r *http.Request) (any, error) {
 	return statusJSON{Status: "ok", Revision: h.e.Snapshot().Revision()}, nil
 }
 
-// readyz answers readiness: the engine has a snapshot to answer from. (An engine
-// whose store failed refuses writes with 503 itself.)
+// readyz answers readiness: the engine has a snapshot to answer from, and an
+// engine following a shared store reached it lately (see ReplicaLagBound). (An
+// engine whose store failed refuses writes with 503 itself.)
 func (h *handler) readyz(w http.ResponseWriter, r *http.Request) (any, error) {
 	if h.e.Snapshot() == nil {
 		return nil, statusError(http.StatusServiceUnavailable, "no snapshot yet")
+	}
+	if why := h.replicaProblem(); why != "" {
+		return nil, statusError(http.StatusServiceUnavailable, "not ready: %s", why)
 	}
 	return statusJSON{Status: "ready", Revision: h.e.Snapshot().Revision()}, nil
 }

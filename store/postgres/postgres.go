@@ -38,6 +38,7 @@ const Channel = "tollgate_commit"
 type Store struct {
 	*sqlstore.Store
 	dsn  string
+	name string
 	wake chan struct{}
 	stop context.CancelFunc
 	done sync.WaitGroup
@@ -89,7 +90,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		_ = db.Close() // the open failed already
 		return nil, fmt.Errorf("%w (database %s)", err, redacted(cfg))
 	}
-	st := &Store{Store: s, dsn: dsn, wake: make(chan struct{}, 1)}
+	st := &Store{Store: s, dsn: dsn, name: redacted(cfg), wake: make(chan struct{}, 1)}
 	lctx, stop := context.WithCancel(context.Background())
 	st.stop = stop
 	if o.listen {
@@ -98,6 +99,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	}
 	return st, nil
 }
+
+// Name names the database (user@host:port/database, no password).
+func (s *Store) Name() string { return s.name }
 
 // redacted names the database without its password.
 func redacted(c *pgx.ConnConfig) string {
