@@ -483,7 +483,7 @@ func TestServeErrors(t *testing.T) {
 	assert.Contains(t, stderr, "--clock")
 	code, _, stderr = runCLI(t, "serve", file, "--store", "nowhere")
 	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, stderr, "--store must be memory or sqlite:PATH")
+	assert.Contains(t, stderr, "--store must be memory, sqlite:PATH or postgres://")
 	code, _, stderr = runCLI(t, "serve", file, "--addr", "not-an-address", "--store", "memory")
 	assert.Equal(t, exitUsage, code)
 	assert.NotEmpty(t, stderr)
