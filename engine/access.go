@@ -9,10 +9,6 @@ import (
 	"github.com/tollgate-dev/tollgate/model"
 )
 
-func invalid(p string, value any, detail string) error {
-	return model.ErrorList{model.Invalid(model.Path(p), value, detail)}
-}
-
 // ownerOrGovernance is the permission of grants, record changes, applyPolicy and
 // disables: an owner of the data source or a GOVERNANCE user.
 func (s *Snapshot) ownerOrGovernance(ai actorInfo, d *dsState, what string) error {

@@ -210,17 +210,6 @@ func removeIndet(list []indet, id int64) []indet {
 	return list
 }
 
-// refreshDS recomputes the applicability of one data source from scratch.
-func (t *txn) refreshDS(id int64) {
-	old, ok := t.dataSources.Get(id)
-	if !ok {
-		return
-	}
-	d := old.clone()
-	t.applicability(d)
-	t.storeDS(d)
-}
-
 // CheckPolicy validates p and compiles it with the engine's options, exactly as
 // CreatePolicy would before storing it, without storing anything or taking the
 // writer lock. It returns nil or a model.ErrorList with every problem (structure,

@@ -1017,15 +1017,13 @@ func TestApprovalsRequestBesideOwnManualGrant(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		state model.RecordState
-		bug   string
 	}{
-		{model.RecordExpert, ""},
-		{model.RecordOwner, ""},
+		{model.RecordExpert},
+		{model.RecordOwner},
 	}
 	for _, tc := range cases {
 		t.Run(string(tc.state), func(t *testing.T) {
 			t.Parallel()
-			skipBug(t, tc.bug)
 			e, _ := semWorld(t)
 			create(t, e, semPolicy("a", aAnyone(false)))
 			semGrant(t, e, engine.As(gov), 12, bob, 0, tc.state, model.Read, time.Time{}) // record 1

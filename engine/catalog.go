@@ -317,7 +317,7 @@ func (e *Engine) ApplyPolicy(a Actor, policyID, dataSourceID int64) error {
 func (e *Engine) applyPolicyOnce(a Actor, policyID, dataSourceID int64) (err error) {
 	t := e.begin()
 	defer t.end(&err)
-	d, p, ai, err := t.dsPolicyCall(a, dataSourceID, policyID, "applying a policy")
+	d, p, err := t.dsPolicyCall(a, dataSourceID, policyID, "applying a policy")
 	if err == nil && !p.p.OwnerSelected() {
 		err = model.ErrorList{model.Invalid("policyId", policyID, "is not an owner-selected policy (it has no circumstance of type null)")}
 	}
@@ -326,29 +326,28 @@ func (e *Engine) applyPolicyOnce(a Actor, policyID, dataSourceID int64) (err err
 		ds.SelectedPolicies = append(ds.SelectedPolicies, p.p.Key)
 		t.putDS(ds)
 	}
-	_ = ai
 	return t.finish(a, "applyPolicy", err)
 }
 
 // dsPolicyCall runs the checks of a call on one data source and one policy in the
 // order 401, 404 (data source), 403 (owner or GOVERNANCE), 404 (policy).
-func (t *txn) dsPolicyCall(a Actor, dsID, policyID int64, what string) (*dsState, *policyState, actorInfo, error) {
+func (t *txn) dsPolicyCall(a Actor, dsID, policyID int64, what string) (*dsState, *policyState, error) {
 	ai, err := t.base.actor(a)
 	if err != nil {
-		return nil, nil, ai, err
+		return nil, nil, err
 	}
 	d, ok := t.dataSources.Get(dsID)
 	if !ok {
-		return nil, nil, ai, fmt.Errorf("%w: no data source with id %d", ErrNotFound, dsID)
+		return nil, nil, fmt.Errorf("%w: no data source with id %d", ErrNotFound, dsID)
 	}
 	if err := t.base.ownerOrGovernance(ai, d, what); err != nil {
-		return nil, nil, ai, err
+		return nil, nil, err
 	}
 	p, ok := t.policies.Get(policyID)
 	if !ok {
-		return nil, nil, ai, fmt.Errorf("%w: no policy with id %d", ErrNotFound, policyID)
+		return nil, nil, fmt.Errorf("%w: no policy with id %d", ErrNotFound, policyID)
 	}
-	return d, p, ai, nil
+	return d, p, nil
 }
 
 // DisablePolicy disables a global policy on one data source, with a reason (an owner
@@ -361,7 +360,7 @@ func (e *Engine) DisablePolicy(a Actor, dataSourceID, policyID int64, reason str
 func (e *Engine) disablePolicyOnce(a Actor, dataSourceID, policyID int64, reason string) (err error) {
 	t := e.begin()
 	defer t.end(&err)
-	d, p, _, err := t.dsPolicyCall(a, dataSourceID, policyID, "disabling a policy")
+	d, p, err := t.dsPolicyCall(a, dataSourceID, policyID, "disabling a policy")
 	if err == nil && reason == "" {
 		err = model.ErrorList{model.Required("reason", "a reason is required to disable a policy")}
 	}
@@ -388,7 +387,7 @@ func (e *Engine) EnablePolicy(a Actor, dataSourceID, policyID int64) error {
 func (e *Engine) enablePolicyOnce(a Actor, dataSourceID, policyID int64) (err error) {
 	t := e.begin()
 	defer t.end(&err)
-	d, p, _, err := t.dsPolicyCall(a, dataSourceID, policyID, "enabling a policy")
+	d, p, err := t.dsPolicyCall(a, dataSourceID, policyID, "enabling a policy")
 	if err == nil && disabledHere(d.ds, p.p.Key) {
 		ds := cloneDataSource(d.ds)
 		kept := ds.DisabledPolicies[:0]

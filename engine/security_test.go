@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -53,15 +52,6 @@ const (
 	secFrank    = 9
 	secOut      = 10 // nothing at all
 )
-
-// secSkipBug skips a test that shows an open bug of BUGS.md, unless
-// TOLLGATE_RUN_BUGS is set (to re-check whether it got fixed).
-func secSkipBug(t *testing.T, n int) {
-	t.Helper()
-	if os.Getenv("TOLLGATE_RUN_BUGS") == "" {
-		t.Skipf("BUG: see BUGS.md #%d", n)
-	}
-}
 
 // secWorld: data source 10 (normal columns) and 20 (one column of 30000 'a' and a
 // '!'), both tagged A and owned by secOwner; groups finance (1) and contractors (2).

@@ -7,7 +7,6 @@ package engine_test
 
 import (
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -150,15 +149,6 @@ func ownerSelected(p *model.Policy) {
 func dataPolicy(key string, circ ...model.Circumstance) *model.Policy {
 	return &model.Policy{Key: key, Name: key, Type: model.PolicyData, Circumstances: circ,
 		CircumstanceOperator: model.Any, DataActions: json.RawMessage(`{"type":"masking","rules":[]}`)}
-}
-
-// skipBug skips a test that shows an open bug of BUGS.md (entry "E<n>"), unless
-// TOLLGATE_RUN_BUGS is set.
-func skipBug(t *testing.T, id string) {
-	t.Helper()
-	if id != "" && os.Getenv("TOLLGATE_RUN_BUGS") == "" {
-		t.Skip("BUG " + id + ": see BUGS.md")
-	}
 }
 
 // ---- observing a merged outcome ----
@@ -863,20 +853,19 @@ func TestSemanticsIndeterminateOnlyFromPoliciesThatCount(t *testing.T) {
 		name  string
 		evil  func(e *engine.Engine) error
 		grant engine.Level // bob's grant on data source 1 afterwards
-		bug   string
 	}{
 		{"a subscription policy: fail closed", func(e *engine.Engine) error {
 			_, _, err := e.CreatePolicy(engine.SystemActor(), semPolicy("evil", aAnyone(true), func(p *model.Policy) {
 				p.Circumstances = []model.Circumstance{evil}
 			}), engine.WriteOptions{})
 			return err
-		}, engine.LevelNone, ""},
+		}, engine.LevelNone},
 		{"a staged subscription policy applies nowhere", func(e *engine.Engine) error {
 			_, _, err := e.CreatePolicy(engine.SystemActor(), semPolicy("evil", aManual(), staged, func(p *model.Policy) {
 				p.Circumstances = []model.Circumstance{evil}
 			}), engine.WriteOptions{})
 			return err
-		}, engine.LevelRead, ""},
+		}, engine.LevelRead},
 		{"a subscription policy disabled here applies nowhere here", func(e *engine.Engine) error {
 			if err := e.PutDataSource(engine.SystemActor(), &model.DataSource{ID: 1, Name: "d", Owners: []int64{2},
 				Columns:          []model.Column{{Name: long}},
@@ -887,16 +876,15 @@ func TestSemanticsIndeterminateOnlyFromPoliciesThatCount(t *testing.T) {
 				p.Circumstances = []model.Circumstance{evil}
 			}), engine.WriteOptions{})
 			return err
-		}, engine.LevelRead, ""},
+		}, engine.LevelRead},
 		{"a data policy never affects subscription decisions", func(e *engine.Engine) error {
 			_, _, err := e.CreatePolicy(engine.SystemActor(), dataPolicy("evil", evil), engine.WriteOptions{})
 			return err
-		}, engine.LevelRead, ""},
+		}, engine.LevelRead},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			skipBug(t, tc.bug)
 			e := engine.New(engine.WithClock(func() time.Time { return t0 }), engine.WithRegexTimeout(time.Millisecond))
 			require.NoError(t, e.PutUsers(engine.SystemActor(), []*model.User{{ID: bob, Name: "b"}, {ID: 2, Name: "owner"}}))
 			require.NoError(t, e.PutDataSource(engine.SystemActor(), &model.DataSource{ID: 1, Name: "d", Owners: []int64{2},
