@@ -125,9 +125,14 @@ func (e *Engine) syncLocked(ctx context.Context, st Store) error {
 		if len(list) == 0 {
 			return nil
 		}
+		if list[len(list)-1].Revision <= e.cur.Load().revision {
+			return nil // this engine's own writes (a wake-up after its commit)
+		}
 		var applied []Change
 		ok := true
-		e.exclusive(func() {
+		e.exclusive(func() bool {
+			return list[len(list)-1].Revision > e.cur.Load().revision
+		}, func() {
 			for _, c := range list {
 				if c.Revision <= e.head.revision {
 					continue // already here: a write of this engine
@@ -152,11 +157,13 @@ func (e *Engine) syncLocked(ctx context.Context, st Store) error {
 	}
 }
 
-// exclusive runs f holding the writer lock while no write is being committed and
-// none is queued, so the head is the published snapshot. Writes queued meanwhile
-// were built on a state f replaces: they fail with ErrRevisionConflict and run
-// again (see retry).
-func (e *Engine) exclusive(f func()) {
+// exclusive waits until no write is being committed and keeps others from
+// committing; then, holding the writer lock, when need reports that other
+// instances' writes are to be applied, it runs f with the head at the published
+// snapshot. Writes queued meanwhile were built on a state f replaces: they fail
+// with ErrRevisionConflict and run again (see retry); their commit would have
+// conflicted anyway.
+func (e *Engine) exclusive(need func() bool, f func()) {
 	e.cm.Lock()
 	for e.committing {
 		e.cond.Wait()
@@ -164,14 +171,7 @@ func (e *Engine) exclusive(f func()) {
 	e.committing = true
 	e.cm.Unlock()
 	e.mu.Lock()
-	e.cm.Lock()
-	later := e.queue
-	e.queue = nil
-	e.cm.Unlock()
-	if cur := e.cur.Load(); e.head != cur {
-		e.head = cur
-		e.rebuildIndexes(cur)
-	}
+	var later []*pending
 	defer func() {
 		e.mu.Unlock()
 		e.cm.Lock()
@@ -183,6 +183,17 @@ func (e *Engine) exclusive(f func()) {
 		e.cond.Broadcast()
 		e.cm.Unlock()
 	}()
+	if !need() {
+		return
+	}
+	e.cm.Lock()
+	later = e.queue
+	e.queue = nil
+	e.cm.Unlock()
+	if cur := e.cur.Load(); e.head != cur {
+		e.head = cur
+		e.rebuildIndexes(cur)
+	}
 	f()
 }
 
@@ -202,10 +213,9 @@ func (e *Engine) reload(ctx context.Context, st Store) error {
 			return fmt.Errorf("%w: the stored rows: %w", ErrStore, err)
 		}
 	}
-	e.exclusive(func() {
-		if e.head.revision >= state.Revision {
-			return // a local write got there first
-		}
+	e.exclusive(func() bool {
+		return state.Revision > e.cur.Load().revision // else a local write got there first
+	}, func() {
 		s := n.cur.Load()
 		s.cfg = &e.cfg
 		s.revision = state.Revision
