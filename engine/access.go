@@ -18,7 +18,7 @@ func (s *Snapshot) ownerOrGovernance(ai actorInfo, d *dsState, what string) erro
 	return fmt.Errorf("%w: %s needs an owner of data source %d or the GOVERNANCE permission", ErrForbidden, what, d.ds.ID)
 }
 
-// Access is POST /dataSource/{id}/access (DESIGN.md section 5): without a State it is
+// Access is POST /dataSource/{id}/access (see docs/semantics.md, Requests and Manual grants): without a State it is
 // a request by a for themselves, judged against the policies; with a State it is a
 // manual grant to req.ProfileID or req.GroupID (default: a), allowed to owners and
 // GOVERNANCE users. A request when a already has a live record of their own at that

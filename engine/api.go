@@ -63,7 +63,8 @@ func (g Level) String() string {
 	return "NONE"
 }
 
-// State is a user's state at one access level on one data source (DESIGN.md section 4).
+// State is a user's state at one access level on one data source (see
+// docs/semantics.md, Decision states).
 type State uint8
 
 // States, from weakest to strongest.

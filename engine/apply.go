@@ -136,7 +136,7 @@ func (t *txn) applicability(d *dsState) {
 			return
 		}
 		if r == match.Indeterminate {
-			// Data policies never affect subscription decisions (DESIGN.md 2): their
+			// Data policies never affect subscription decisions (see docs/semantics.md, Dialects): their
 			// indeterminacy does not make the data source indeterminate.
 			if p.sub {
 				d.indet = append(d.indet, indet{policyID: id, err: err})

@@ -1,8 +1,8 @@
 package engine_test
 
-// Tables for DESIGN.md section 5: requests, approval slots, specific approvers,
+// Tables for docs/semantics.md, Requests, Approvals and Manual grants: requests, approval slots, specific approvers,
 // approve and deny, record changes, manual grants and record ids. Every expected
-// value is worked out by hand from DESIGN.md.
+// value is worked out by hand from docs/semantics.md.
 
 import (
 	"errors"
@@ -179,7 +179,7 @@ func TestApprovalsSlots(t *testing.T) {
 		policies []*model.Policy
 		level    model.AccessGrant
 		want     []model.Permission
-		ordered  bool // the order is fixed by DESIGN.md (one policy's own entries)
+		ordered  bool // the order is fixed by docs/semantics.md, Approvals (one policy's own entries)
 	}{
 		{"one policy, two entries", []*model.Policy{semPolicy("a", aApproval(G, O))}, model.Read, []model.Permission{G, O}, true},
 		{"one policy, entries in its order", []*model.Policy{semPolicy("a", aApproval(A, G, O))}, model.Read, []model.Permission{A, G, O}, true},

@@ -1,9 +1,9 @@
 package engine_test
 
-// Permission tables (DESIGN.md sections 4-6) over every kind of actor: who may call
+// Permission tables (docs/semantics.md and docs/api.md, Errors) over every kind of actor: who may call
 // each method, the order of the checks (401, 403, 404, 400; an unknown data source is
 // 404 before any owner check), and that every refused call changes nothing (Export is
-// byte-identical). Expected values are worked out by hand from DESIGN.md.
+// byte-identical). Expected values are worked out by hand from those docs.
 
 import (
 	"testing"

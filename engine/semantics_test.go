@@ -1,9 +1,9 @@
 package engine_test
 
-// Tables for DESIGN.md section 4 (decisions): every decision state, every merge case,
+// Tables for docs/semantics.md, Decisions, Merging and Decision states: every decision state, every merge case,
 // automatic rules, WRITE implies READ, data, staged, disabled and owner-selected
 // policies, expirations, and the recomputation of policy-derived access. Every
-// expected value below is worked out by hand from DESIGN.md.
+// expected value below is worked out by hand from docs/semantics.md.
 
 import (
 	"encoding/json"
@@ -843,8 +843,8 @@ func TestSemanticsRecompute(t *testing.T) {
 }
 
 // Fail closed applies to subscription policies; a data policy never affects
-// subscription decisions (DESIGN.md section 2), a staged or disabled one applies
-// nowhere (section 3), even when its circumstance cannot be evaluated.
+// subscription decisions (docs/semantics.md, Dialects), a staged or disabled one applies
+// nowhere (docs/semantics.md, Circumstances), even when its circumstance cannot be evaluated.
 func TestSemanticsIndeterminateOnlyFromPoliciesThatCount(t *testing.T) {
 	t.Parallel()
 	evil := model.Circumstance{Type: model.CircumstanceColumnRegex, Regex: "(a+)+$"}

@@ -14,7 +14,7 @@ import (
 func DefaultBundleNow() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
 
 // Bundle is a catalog, a directory, policies and grants: the scenario format of
-// spec/SCENARIOS.md without steps and expect, and what an engine exports.
+// docs/scenarios.md (Bundles) without steps and expect, and what an engine exports.
 // DecodeBundle fills every default (Now, user API keys, data source createdAt,
 // grant accessGrant), so a decoded bundle needs no further defaulting.
 type Bundle struct {
@@ -55,11 +55,11 @@ type Grant struct {
 	Expiration time.Time
 }
 
-// Bundle keys, in the order of spec/SCENARIOS.md.
+// Bundle keys, in the order of docs/scenarios.md, Bundles.
 var bundleKeys = []string{"name", "description", "now", "groups", "users", "dataSources", "policies", "grants", "state"}
 
-// DecodeBundle decodes and validates a bundle (JSON or YAML) as spec/SCENARIOS.md
-// describes it; steps and expect are unknown keys here (a scenario runner strips
+// DecodeBundle decodes and validates a bundle (JSON or YAML) as docs/scenarios.md,
+// Bundles, describes it; steps and expect are unknown keys here (a scenario runner strips
 // them first). Policies and state are kept verbatim and not validated. Every
 // problem is returned, with its path, as an ErrorList. Large bundles need larger
 // limits than DefaultLimits. A YAML bundle may expand (through aliases) to at most
@@ -452,7 +452,7 @@ func validateGrant(g *Grant, p Path) ErrorList {
 	return l
 }
 
-// JSON shapes of a bundle, keys in the order of spec/SCENARIOS.md.
+// JSON shapes of a bundle, keys in the order of docs/scenarios.md, Bundles.
 type bundleJSON struct {
 	Name        string            `json:"name"`
 	Description string            `json:"description,omitempty"`
@@ -523,7 +523,7 @@ func dateOrEmpty(t time.Time) string {
 }
 
 // EncodeBundle renders b as deterministic, indented JSON, keys in the order of
-// spec/SCENARIOS.md and empty optional fields left out, that DecodeBundle reads
+// docs/scenarios.md (Export format) and empty optional fields left out, that DecodeBundle reads
 // back to an equal Bundle (given the defaults DecodeBundle fills: a Go-built bundle
 // with a zero Now, data source createdAt or grant accessGrant reads back with the
 // default). Policies and state must be valid JSON.

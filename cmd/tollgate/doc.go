@@ -9,7 +9,7 @@
 //
 // Every command takes --help. The exit status is 0 on success, 1 when a scenario
 // failed (check) or access is denied (decide), and 2 on bad usage or unreadable
-// input. A BUNDLE is a scenario-format file (spec/SCENARIOS.md; its steps run after
+// input. A BUNDLE is a scenario-format file (docs/scenarios.md; its steps run after
 // setup, its expect is ignored) or a directory of fragments (see
 // scenario.LoadBundle). The demo bundle is embedded in the binary (demo.yaml).
 package main

@@ -489,7 +489,7 @@ func refusedUnchanged(t *testing.T, msg string, reqs ...advReq) {
 	assert.True(t, bytes.Equal(before, after), "Export differs")
 }
 
-// TestBadInputInvalidUTF8InStrings (BUGS.md #1, fixed): a string holding invalid UTF-8 (a lone 0xff, a
+// TestBadInputInvalidUTF8InStrings (a regression test): a string holding invalid UTF-8 (a lone 0xff, a
 // truncated sequence, an overlong encoding, a UTF-16 surrogate) is refused with 400
 // naming UTF-8, and changes nothing (rather than being stored with U+FFFD).
 func TestBadInputInvalidUTF8InStrings(t *testing.T) {
@@ -511,7 +511,7 @@ func TestBadInputInvalidUTF8InStrings(t *testing.T) {
 	}
 }
 
-// TestBadInputYAMLDuplicateKeys (BUGS.md #2, fixed): a YAML body with a duplicate key is refused with
+// TestBadInputYAMLDuplicateKeys (a regression test): a YAML body with a duplicate key is refused with
 // 400 naming the key, as a JSON body is (the last value must not silently win).
 func TestBadInputYAMLDuplicateKeys(t *testing.T) {
 	t.Parallel()

@@ -64,7 +64,8 @@ type permEndpoint struct {
 	check func(t *testing.T, e *engine.Engine, r permRole, a advResp)
 }
 
-// permMatrix is DESIGN.md sections 5 and 6 worked out by hand for advBundle (data
+// permMatrix is docs/semantics.md (Requests, Approvals, Manual grants) and
+// docs/api.md (Errors) worked out by hand for advBundle (data
 // source 10, owner 2; record 1 a manual grant to the plain user; record 2 the
 // requester's pending request with slots OWNER, USER_ADMIN, AUDIT-named-8):
 //   - policy create/update/delete: GOVERNANCE only; a dry run stores nothing;
@@ -250,7 +251,7 @@ func TestPermissionCheckOrder(t *testing.T) {
 		{"unknown data source 404 before the owner check (apply)", jpost("/policy/global/applyPolicy", kPlain, `{"policyId":1,"dataSourceId":99}`), 404},
 		{"owner: not owner-selected is 400", jpost("/policy/global/applyPolicy", kOwn, `{"policyId":2,"dataSourceId":10}`), 400},
 		{"non-owner grant is 403", jpost("/dataSource/10/access", kPlain, `{"profileId":4,"state":"owner"}`), 403},
-		// BUGS.md #3 and #4 (fixed):
+		// Regressions: a non-owner is refused before the record or the body is read.
 		{"non-owner changing an unknown record is 403", jput("/dataSource/10/access/999", kPlain, `{"state":"denied"}`), 403},
 		{"non-owner changing with a malformed body is 403", jput("/dataSource/10/access/1", kPlain, `{`), 403},
 		{"non-owner changing with an unknown media type is 403", withCT(jput("/dataSource/10/access/1", kPlain, `x`), "text/plain"), 403},

@@ -1,4 +1,4 @@
-// Package scenario runs conformance scenarios (spec/SCENARIOS.md): YAML or JSON
+// Package scenario runs conformance scenarios (docs/scenarios.md): YAML or JSON
 // files that set up a catalog, a directory, policies and grants, run API calls
 // through the REST handler in process, and state what must hold afterwards.
 //

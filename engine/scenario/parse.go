@@ -97,7 +97,7 @@ type DecisionExpect struct {
 	Discoverable *bool
 }
 
-// Key sets of the document (spec/SCENARIOS.md).
+// Key sets of the document (docs/scenarios.md, Scenarios).
 var (
 	topKeys        = []string{"name", "description", "now", "groups", "users", "dataSources", "policies", "grants", "state", "steps", "expect"}
 	groupKeys      = []string{"id", "name", "attributes"}

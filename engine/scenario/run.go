@@ -382,7 +382,7 @@ func (ss *session) runSteps() []string {
 
 func is2xx(status int) bool { return status >= 200 && status < 300 }
 
-// checkStep applies the step expectation rules of spec/SCENARIOS.md.
+// checkStep applies the step expectation rules of docs/scenarios.md, Expectations.
 func checkStep(ex *StepExpect, resp StepResponse) []string {
 	got, jsonErr := decodeAny(resp.Body)
 	msg, hasMsg := "", false

@@ -70,7 +70,7 @@ const catastrophic = `(a+)+$`
 var slowColumn = strings.Repeat("a", 48) + "!"
 
 // reference evaluates a policy on a data source straight from the rules of
-// DESIGN.md section 3, without Target, keys or indexes. Regexes must not time out.
+// docs/semantics.md, Circumstances, without Target, keys or indexes. Regexes must not time out.
 func reference(p *model.Policy, ds *model.DataSource, selected bool) match.Result {
 	if len(p.Circumstances) == 0 {
 		return match.Applies

@@ -1,5 +1,6 @@
 // Package rule compiles a policy's action into a Rule and judges users against
-// it (DESIGN.md sections 4 and 8).
+// it (see docs/semantics.md, Decisions
+// and The advanced DSL).
 //
 // Compile turns a model.Policy into an immutable Rule once; Rule.Evaluate then judges
 // a Subject (a user with the attributes inherited from their groups, built once per

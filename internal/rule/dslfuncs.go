@@ -2,8 +2,8 @@ package rule
 
 import "strings"
 
-// This file holds the semantics of the advanced DSL's special functions (DESIGN.md
-// section 8), independent of CEL.
+// This file holds the semantics of the advanced DSL's special functions (see
+// docs/semantics.md, The advanced DSL), independent of CEL.
 
 // tags returns the tags of scope: the data source's own (dataSource) or those of
 // its columns (column).

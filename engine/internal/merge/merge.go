@@ -9,7 +9,7 @@ import (
 )
 
 // Merger merges the outcomes of the policies that apply to one data source at one
-// access level, without allocating (DESIGN.md section 4): policies that are always
+// access level, without allocating (see docs/semantics.md, Merging): policies that are always
 // required (shareResponsibility false) combine with And, share-responsibility
 // policies with Or, and the level's outcome is And(always-required...) And
 // Or(share...), the Or part only when a share-responsibility policy applies. With no
