@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 
 	"github.com/tollgate-dev/tollgate/engine"
@@ -108,9 +109,17 @@ func redacted(c *pgx.ConnConfig) string {
 	return fmt.Sprintf("%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
 }
 
-// Commit commits the writes (see sqlstore.Store.Commit) and announces them.
+// Commit commits the writes (see sqlstore.Store.Commit) and announces them. A
+// serialization failure or deadlock the database reports (SQLSTATE 40001, 40P01)
+// is a revision conflict: the engine runs the write again.
 func (s *Store) Commit(ctx context.Context, expected int64, entries []*engine.Change) error {
 	if err := s.Store.Commit(ctx, expected, entries); err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01") {
+			// A serialization failure or a deadlock: nothing was committed, and the
+			// engine runs the write again as after another instance's commit.
+			return fmt.Errorf("%w: %w", engine.ErrRevisionConflict, err)
+		}
 		return err
 	}
 	if len(entries) > 0 {
