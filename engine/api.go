@@ -176,8 +176,18 @@ type WriteOptions struct {
 type Impact struct {
 	DataSourcesAdded   []int64
 	DataSourcesRemoved []int64
-	Users              []UserImpact
+	// Users are the first user entries (at most the engine's impact user limit,
+	// WithImpactUserLimit) of a dry run; a write leaves them empty.
+	Users []UserImpact
+	// UsersTotal is how many user entries the dry run found in all.
+	UsersTotal int
+	// Truncated is true when Users holds fewer entries than UsersTotal.
+	Truncated bool
 }
+
+// DefaultImpactUserLimit is how many user entries a dry run's impact lists at most
+// by default (see docs/security.md, Limits).
+const DefaultImpactUserLimit = 1000
 
 // UserImpact is one user whose grant on one data source changes.
 type UserImpact struct {
@@ -204,6 +214,21 @@ type config struct {
 	limits       model.Limits
 	retention    int
 	storeTimeout time.Duration
+	impactUsers  int
+	// dryRunUnlocked, when set (by tests), is called by a dry run once it released
+	// the writer lock, before it compares decisions.
+	dryRunUnlocked func()
+}
+
+// WithImpactUserLimit bounds the user entries of a dry run's impact (default
+// DefaultImpactUserLimit; n <= 0 keeps the default). The impact then reports the
+// total and that it was truncated.
+func WithImpactUserLimit(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.impactUsers = n
+		}
+	}
 }
 
 // WithClock sets the clock (default time.Now).

@@ -55,7 +55,7 @@ type Engine struct {
 
 // New returns an empty engine.
 func New(opts ...Option) *Engine {
-	cfg := config{now: time.Now, regexTimeout: 50 * time.Millisecond, limits: model.DefaultLimits()}
+	cfg := config{now: time.Now, regexTimeout: 50 * time.Millisecond, limits: model.DefaultLimits(), impactUsers: DefaultImpactUserLimit}
 	for _, o := range opts {
 		o(&cfg)
 	}

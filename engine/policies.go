@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 
 	"github.com/tollgate-dev/tollgate/internal/match"
@@ -99,18 +100,36 @@ func (e *Engine) createPolicyOnce(a Actor, p *model.Policy, o WriteOptions) (_ *
 		return nil, nil, err
 	}
 	np, imp, err := t.createPolicy(ai, p, 0, o.DryRun)
-	if err != nil || o.DryRun {
+	if err != nil {
 		t.abort()
-		return np, imp, err
+		return nil, nil, err
+	}
+	if o.DryRun {
+		return np, t.dryRunImpact(imp), nil
 	}
 	if err := t.commit(a, "createPolicy"); err != nil {
 		return nil, nil, err
 	}
-	return np, imp, nil
+	return np, &imp.Impact, nil
+}
+
+// dryRunImpact ends a dry run: it releases the writer lock (nothing is stored) and
+// then, outside the lock, compares decisions before and after the would-be write
+// on the data sources it touched (see docs/security.md, Limits).
+func (t *txn) dryRunImpact(w *impactWork) *Impact {
+	before, after := t.base, t.view()
+	t.abort() // the edits stay readable: nothing writes them after an abort
+	if f := t.e.cfg.dryRunUnlocked; f != nil {
+		f()
+	}
+	imp := w.Impact
+	imp.Users, imp.UsersTotal = userImpact(before, after, w.touched, t.e.cfg.impactUsers)
+	imp.Truncated = imp.UsersTotal > len(imp.Users)
+	return &imp
 }
 
 // createPolicy stores a new policy with the next id (or with id, on import).
-func (t *txn) createPolicy(ai actorInfo, p *model.Policy, id int64, dry bool) (*model.Policy, *Impact, error) {
+func (t *txn) createPolicy(ai actorInfo, p *model.Policy, id int64, dry bool) (*model.Policy, *impactWork, error) {
 	np := clonePolicy(p)
 	if err := t.resolveGroups(np); err != nil {
 		return nil, nil, err
@@ -133,9 +152,8 @@ func (t *txn) createPolicy(ai actorInfo, p *model.Policy, id int64, dry bool) (*
 	np.ID = id
 	imp := t.rewire(0, nil, ps)
 	if dry {
-		imp.Users = t.userImpact(imp.touched)
 		np.ID = 0
-		return np, &imp.Impact, nil
+		return np, &imp, nil
 	}
 	if id >= t.nextPolicy {
 		t.nextPolicy = id + 1
@@ -143,7 +161,7 @@ func (t *txn) createPolicy(ai actorInfo, p *model.Policy, id int64, dry bool) (*
 	t.policies.Set(id, ps)
 	t.keys.Set(np.Key, id)
 	t.reindex(0, ps, imp.touched)
-	return np, &imp.Impact, nil
+	return np, &imp, nil
 }
 
 // UpdatePolicy replaces policy id (PUT semantics) as actor a (GOVERNANCE). The policy
@@ -195,9 +213,7 @@ func (e *Engine) updatePolicyOnce(a Actor, id int64, p *model.Policy, o WriteOpt
 	}
 	imp := t.rewire(id, old, ps)
 	if o.DryRun {
-		imp.Users = t.userImpact(imp.touched)
-		t.abort()
-		return np, &imp.Impact, nil
+		return np, t.dryRunImpact(&imp), nil
 	}
 	t.policies.Set(id, ps)
 	if np.Key != old.p.Key {
@@ -397,24 +413,29 @@ func containsPolicy(list []*policyState, id int64) bool {
 }
 
 // userImpact lists the users whose grant changes on the given data sources between
-// the txn's base and its current edits, sorted by profile id then data source id.
-func (t *txn) userImpact(dsIDs []int64) []UserImpact {
+// two snapshots, sorted by profile id then data source id: at most limit entries
+// (the first ones), and how many there are in all.
+func userImpact(before, after *Snapshot, dsIDs []int64, limit int) ([]UserImpact, int) {
 	out := []UserImpact{}
 	if len(dsIDs) == 0 {
-		return out
+		return out, 0
 	}
-	after := t.view()
-	users := t.base.users.Keys()
+	total := 0
+	users := before.users.Keys()
 	sort.Slice(users, func(i, j int) bool { return users[i] < users[j] })
-	sort.Slice(dsIDs, func(i, j int) bool { return dsIDs[i] < dsIDs[j] })
+	dsIDs = slices.Clone(dsIDs)
+	slices.Sort(dsIDs)
 	for _, u := range users {
 		for _, ds := range dsIDs {
-			b := t.base.Decide(u, ds).Grant
+			b := before.Decide(u, ds).Grant
 			a := after.Decide(u, ds).Grant
 			if a != b {
-				out = append(out, UserImpact{ProfileID: u, DataSourceID: ds, Before: b, After: a})
+				total++
+				if len(out) < limit {
+					out = append(out, UserImpact{ProfileID: u, DataSourceID: ds, Before: b, After: a})
+				}
 			}
 		}
 	}
-	return out
+	return out, total
 }

@@ -1,12 +1,16 @@
 package rest_test
 
 import (
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tollgate-dev/tollgate/engine"
+	"github.com/tollgate-dev/tollgate/model"
 )
 
 // yamlBomb500K is a 500 KB YAML alias bomb: one 500 KB string named 100 times,
@@ -280,4 +284,34 @@ func TestNamesRefuseNULAndBidi(t *testing.T) {
 			refusedUnchanged(t, c.field+": ", jpost(path, kGov, c.body))
 		})
 	}
+}
+
+// TestDryRunUsersCapped (issue 12 item 7): a dry run lists at most the engine's
+// impact user limit of user entries; the answer then carries usersTotal and
+// truncated: true. Under the limit neither is given.
+func TestDryRunUsersCapped(t *testing.T) {
+	t.Parallel()
+	// Automatic READ on a new data source 12 for everyone: the 8 users gain READ.
+	body := `{"name":"all","policyKey":"all","type":"subscription","actions":{"type":"anyone","automaticSubscription":true},
+		"circumstances":[{"type":"tags","tag":"Open"}]}`
+	world := func(opts ...engine.Option) http.Handler {
+		e := advEngine(t, opts...)
+		require.NoError(t, e.PutDataSource(engine.SystemActor(), &model.DataSource{ID: 12, Name: "open", Tags: []string{"Open"}}))
+		return advHandler(e)
+	}
+	a := advSend(t, world(engine.WithImpactUserLimit(5)), jpost("/api/v2/policy?dryRun=true", kGov, body))
+	require.Equal(t, 200, a.status, a.raw)
+	imp := a.body["impact"].(map[string]any)
+	assert.Len(t, imp["users"], 5)
+	assert.EqualValues(t, 8, imp["usersTotal"])
+	assert.Equal(t, true, imp["truncated"])
+	first := imp["users"].([]any)[0].(map[string]any)
+	assert.EqualValues(t, advGov, first["profileId"], "the first entries in order are kept")
+
+	a = advSend(t, world(), jpost("/api/v2/policy?dryRun=true", kGov, body))
+	require.Equal(t, 200, a.status, a.raw)
+	imp = a.body["impact"].(map[string]any)
+	assert.Len(t, imp["users"], 8)
+	assert.NotContains(t, imp, "usersTotal")
+	assert.NotContains(t, imp, "truncated")
 }

@@ -29,6 +29,10 @@ type ImpactJSON struct {
 	DataSourcesAdded   []int64          `json:"dataSourcesAdded"`
 	DataSourcesRemoved []int64          `json:"dataSourcesRemoved"`
 	Users              []UserImpactJSON `json:"users"`
+	// UsersTotal and Truncated are given when the user list was capped (see
+	// docs/security.md, Limits).
+	UsersTotal *int  `json:"usersTotal,omitempty"`
+	Truncated  *bool `json:"truncated,omitempty"`
 }
 
 // UserImpactJSON is one user whose grant on one data source a dry run would change.
@@ -53,6 +57,10 @@ func ImpactResponse(im *engine.Impact) ImpactJSON {
 	for _, u := range im.Users {
 		out.Users = append(out.Users, UserImpactJSON{ProfileID: u.ProfileID, DataSourceID: u.DataSourceID,
 			Before: u.Before.String(), After: u.After.String()})
+	}
+	if im.Truncated {
+		total, truncated := im.UsersTotal, true
+		out.UsersTotal, out.Truncated = &total, &truncated
 	}
 	slices.SortStableFunc(out.Users, func(a, b UserImpactJSON) int {
 		if a.ProfileID != b.ProfileID {
