@@ -168,7 +168,7 @@ func TestSecurityIndeterminateFailsClosed(t *testing.T) {
 
 	// The evil policy is accepted (its regex compiles) and the call returns.
 	evil := secCreate(t, e, secPolicy("evil", model.Action{Type: model.ActionAnyone, AutomaticSubscription: true},
-		model.Circumstance{Type: model.CircumstanceColumnRegex, Regex: "(a+)+$"}))
+		model.Circumstance{Type: model.CircumstanceColumnRegex, Regex: "(?=a)(a|aa)*$"}))
 
 	s := e.Snapshot()
 	require.Error(t, s.Indeterminate(20))

@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -195,4 +196,45 @@ func TestNamesAndKeysRefuseNULAndBidi(t *testing.T) {
 	}
 	_, err := model.DecodeBundle([]byte(`{"name":"b","users":[{"id":1,"name":"Zoë \u05e9\u05dc\u05d5\u05dd"}]}`), model.DefaultLimits())
 	assert.NoError(t, err, "other characters, right-to-left scripts included, are fine")
+}
+
+// FuzzYAMLAliases: YAML bodies built from anchors and aliases (the fuzzer mutates
+// the anchored value, the number of aliases per level and the nesting) never
+// panic, never take more than the budget to expand, and either convert to valid
+// JSON no larger than a small multiple of the budget or fail with an ErrorList
+// (CodeTooLarge when the budget is what they broke).
+func FuzzYAMLAliases(f *testing.F) {
+	f.Add("lol", uint8(9), uint8(9), "")
+	f.Add(strings.Repeat("x", 1000), uint8(2), uint8(30), "")
+	f.Add("v", uint8(3), uint8(2), "<<: *a0\n")
+	f.Add("{k: v}", uint8(4), uint8(4), "m: &m [*m]\n")
+	f.Add("[a, b]", uint8(1), uint8(1), "---\nx: 1\n")
+	f.Add("!!binary aGVsbG8=", uint8(1), uint8(1), "")
+	f.Fuzz(func(t *testing.T, leaf string, fan, levels uint8, extra string) {
+		if len(leaf) > 4096 || len(extra) > 4096 {
+			return
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "a0: &a0 %s\n", leaf)
+		for i := 1; i <= int(levels%40); i++ {
+			refs := strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d,", i-1), int(fan%20)+1), ",")
+			fmt.Fprintf(&b, "a%d: &a%d [%s]\n", i, i, refs)
+		}
+		b.WriteString(extra)
+		const budget = 64 << 10
+		js, err := model.YAMLToJSON([]byte(b.String()), budget)
+		if err != nil {
+			if len(model.Errors(err)) == 0 {
+				t.Fatalf("error %v is not an ErrorList", err)
+			}
+			return
+		}
+		if len(js) > 8*budget {
+			t.Fatalf("%d bytes of JSON from a budget of %d", len(js), budget)
+		}
+		if !json.Valid(js) {
+			t.Fatalf("invalid JSON %.200s", js)
+		}
+		_, _ = model.DecodePolicy([]byte(b.String()), model.Limits{MaxPayloadBytes: budget})
+	})
 }

@@ -548,7 +548,7 @@ func TestCatastrophicRegexAcceptedButIndeterminate(t *testing.T) {
 
 	a = advSend(t, h, jpost("/api/v2/policy", kGov, `{"name":"evil","policyKey":"evil","type":"subscription",
 		"actions":{"type":"anyone","automaticSubscription":true},
-		"circumstances":[{"type":"columnRegex","regex":"(a+)+$"}]}`))
+		"circumstances":[{"type":"columnRegex","regex":"(?=a)(a|aa)*$"}]}`))
 	require.Equal(t, 200, a.status, a.raw)
 
 	s := e.Snapshot()

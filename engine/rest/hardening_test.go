@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -314,4 +315,41 @@ func TestDryRunUsersCapped(t *testing.T) {
 	assert.Len(t, imp["users"], 8)
 	assert.NotContains(t, imp, "usersTotal")
 	assert.NotContains(t, imp, "truncated")
+}
+
+// TestRegexesAreDeterministic (issue 12 item 6): (a+)+$ runs on RE2, so even under
+// a 1 ns timeout a column that makes a backtracking engine explode is a plain
+// "does not apply" (the data source stays decided, the other policy's automatic
+// READ holds); a pattern that needs the backtracking engine and nests unbounded
+// quantifiers is refused at validation.
+func TestRegexesAreDeterministic(t *testing.T) {
+	t.Parallel()
+	e := advEngine(t, engine.WithRegexTimeout(time.Nanosecond))
+	h := advHandler(e)
+	evil := strings.Repeat("a", 30000) + "!"
+	require.NoError(t, e.PutDataSource(engine.SystemActor(), &model.DataSource{ID: 20, Name: "long", Owners: []int64{advOwner},
+		Tags: []string{"Open"}, Columns: []model.Column{{Name: evil}, {Name: "aaa"}}}))
+	a := advSend(t, h, jpost("/api/v2/policy", kGov, `{"name":"open","policyKey":"open","type":"subscription",
+		"actions":{"type":"anyone","automaticSubscription":true},"circumstances":[{"type":"tags","tag":"Open"}]}`))
+	require.Equal(t, 200, a.status, a.raw)
+	a = advSend(t, h, jpost("/api/v2/policy", kGov, `{"name":"re2","policyKey":"re2","type":"subscription",
+		"actions":{"type":"anyone","automaticSubscription":true},"circumstances":[{"type":"columnRegex","regex":"^(a+)+!$"}]}`))
+	require.Equal(t, 200, a.status, a.raw)
+	s := e.Snapshot()
+	require.NoError(t, s.Indeterminate(20), "no timeout: RE2 needs none")
+	applied, err := s.AppliedPolicies(20)
+	require.NoError(t, err)
+	var keys []string
+	for _, p := range applied {
+		keys = append(keys, p.Key)
+	}
+	assert.ElementsMatch(t, []string{"open", "re2"}, keys, "^(a+)+!$ matches the long column, deterministically")
+	assert.Equal(t, engine.LevelRead, s.Decide(advPlain, 20).Grant)
+
+	for _, re := range []string{`(?=a)(a+)+$`, `(?<!x)(\\w*)*`, `(a)\\1(b+)+`} {
+		a = advSend(t, h, jpost("/api/v2/policy", kGov, `{"name":"n","policyKey":"n","type":"subscription","actions":{"type":"anyone"},
+			"circumstances":[{"type":"columnRegex","regex":"`+re+`"}]}`))
+		assert.Equal(t, 400, a.status, "%s: %s", re, a.raw)
+		assert.Contains(t, a.message(), "circumstances[0].regex: nests unbounded quantifiers", re)
+	}
 }

@@ -114,7 +114,7 @@ type cond struct {
 	// when the data source has one of them. nil for the residual kinds.
 	keys      []key
 	domains   []domainRef
-	re        *regexp2.Regexp
+	re        *colRegex
 	startSec  int64
 	startNs   int32
 	endSec    int64
@@ -134,16 +134,16 @@ func (c *cond) exact() bool {
 // Matcher is the compiled form of one policy's circumstances and circumstance
 // operator. It holds copies of what it needs, never the model.Policy.
 //
-// A Matcher is immutable and safe for concurrent use by multiple goroutines. Its
-// column regexes are *regexp2.Regexp values. regexp2 documents a Regexp as safe for
-// concurrent use: its only mutable state, a cache of matching machines
-// ("runners"), is guarded by a mutex inside the Regexp (regexp2 v1.12.0,
-// regexp.go and runner.go: getRunner/putRunner). MatchTimeout, however, is a plain
-// field read without synchronisation on every match, so Compile sets it once,
-// before the Matcher is returned, and nothing writes it again. Every match runs
-// under that timeout; a timeout makes the result Indeterminate. Matching a column
-// regex allocates (regexp2 converts the column name to runes); nothing else in
-// Match does.
+// A Matcher is immutable (but for the column regexes' result caches, which are
+// guarded by a mutex) and safe for concurrent use by multiple goroutines. A column
+// regex runs on Go's regexp (RE2) when it means the same there, else on regexp2
+// (see colRegex); both are safe for concurrent use (regexp2 v1.12.0 guards its
+// cache of matching machines with a mutex, regexp.go and runner.go:
+// getRunner/putRunner). regexp2's MatchTimeout, however, is a plain field read
+// without synchronisation on every match, so Compile sets it once, before the
+// Matcher is returned, and nothing writes it again. Every regexp2 match runs under
+// that timeout; a timeout makes the result Indeterminate. Matching a column name
+// not yet cached allocates; nothing else in Match does.
 type Matcher struct {
 	all           bool
 	ownerSelected bool
@@ -233,16 +233,11 @@ func Compile(p *model.Policy, opts ...Option) (*Matcher, error) {
 			cc.endSec, cc.endNs = splitTime(c.EndDate)
 		case model.CircumstanceColumnRegex:
 			cc.kind = kindColumnRegex
-			opt := regexp2.RegexOptions(regexp2.ECMAScript)
-			if c.CaseInsensitive {
-				opt |= regexp2.IgnoreCase
-			}
-			re, err := compileRegex(c.Regex, opt)
+			re, err := newColRegex(c.Regex, c.CaseInsensitive, o.regexTimeout)
 			if err != nil {
 				errs = append(errs, model.CompileError(path.Child("regex"), model.ClipInput(err.Error())))
 				continue
 			}
-			re.MatchTimeout = o.regexTimeout // set before the Matcher is published
 			cc.re = re
 		default:
 			errs = append(errs, model.NotSupported(path.Child("type"), string(c.Type), circumstanceTypes))
@@ -364,12 +359,12 @@ func (c *cond) match(t *Target, ownerSelected bool, timeout time.Duration) (Resu
 	case kindColumnRegex:
 		var firstErr error
 		for _, col := range t.columns() {
-			ok, err := matchString(c.re, col, timeout)
+			ok, err := c.re.match(col)
 			if err != nil {
 				if firstErr == nil {
 					// regexp2's own error only repeats the input; ours names the place.
 					firstErr = fmt.Errorf("%w: circumstances[%d].regex %q on column %q (timeout %v)",
-						ErrRegexTimeout, c.pos, clip(c.re.String()), clip(col), timeout)
+						ErrRegexTimeout, c.pos, clip(c.re.src), clip(col), timeout)
 				}
 				continue
 			}
