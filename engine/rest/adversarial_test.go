@@ -446,9 +446,11 @@ func fileBadInputs(t *testing.T) []badInput {
 // naming the problem, and leaves the engine's Export byte-identical.
 func TestBadInputCatalogue(t *testing.T) {
 	t.Parallel()
-	cases := append(inlineBadInputs(), fileBadInputs(t)...)
-	t.Logf("bad-input catalogue: %d inputs", len(cases))
-	require.GreaterOrEqual(t, len(cases), 60)
+	files := fileBadInputs(t)
+	cases := append(inlineBadInputs(), files...)
+	t.Logf("bad-input catalogue: %d inputs (%d files)", len(cases), len(files))
+	require.GreaterOrEqual(t, len(files), 100, "testdata/bad holds at least 100 cases")
+	require.GreaterOrEqual(t, len(cases), 200)
 	seen := map[string]bool{}
 	for _, tc := range cases {
 		require.False(t, seen[tc.name], "duplicate case name %q", tc.name)

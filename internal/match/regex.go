@@ -111,9 +111,10 @@ const ecmaSpace = `\t\n\v\f\r \x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{
 
 // toRE2 translates an ECMAScript pattern into RE2 syntax with the same meaning
 // (as regexp2 runs it), or reports false for a pattern it does not take: one
-// using lookaround, backreferences, named groups, Unicode classes, or constructs
-// whose meaning differs and that it does not rewrite; with ic, one holding
-// non-ASCII characters.
+// using lookaround, backreferences, named groups, Unicode classes, word boundaries
+// (\b, \B: Unicode on regexp2, ASCII on RE2), or constructs whose meaning differs
+// and that it does not rewrite; with ic, one holding non-ASCII characters, negated
+// sets or \W, \D, \S.
 func toRE2(p string, ic bool) (string, bool) {
 	var b strings.Builder
 	if ic {
@@ -286,12 +287,9 @@ func escapeRE2(s string, inClass bool) (string, int, bool, bool) {
 		if inClass {
 			return `\x{8}`, 2, true, true // backspace
 		}
-		return `\b`, 2, false, true
+		return "", 0, false, false // regexp2's \b uses Unicode word characters, RE2's ASCII ones
 	case 'B':
-		if inClass {
-			return "", 0, false, false
-		}
-		return `\B`, 2, false, true
+		return "", 0, false, false
 	case 't':
 		return `\t`, 2, true, true
 	case 'n':
