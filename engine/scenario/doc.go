@@ -17,8 +17,11 @@
 // follows YAML 1.1: unquoted y, n, yes, no, on and off (any case) are booleans.
 // Quote such values ("no", "N") where a string is meant; the error names the field.
 //
-// RunFile and RunDir report a Result per scenario with every mismatch, each naming
-// the step (index and call) or the expectation with the wanted and got values.
+// RunFileOn and RunDirOn report a Result per scenario with every mismatch, each
+// naming the step (index and call) or the expectation with the wanted and got
+// values. Each scenario runs on a fresh store (Stores; tollgate check uses a
+// temporary SQLite file), so a restart step closes the engine and opens it again
+// from the store; without a store a restart step fails.
 // LoadBundle reads a bundle from a file or from a directory of fragments, for the
 // tollgate CLI.
 package scenario

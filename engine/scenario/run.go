@@ -38,12 +38,9 @@ type Result struct {
 // scenario.
 type Stores func() (open func() (engine.Store, error), remove func(), err error)
 
-// RunFile reads, parses and runs one scenario file on a fresh engine without a
-// store (a restart step fails). A file that cannot be read or is malformed fails
-// with the reason.
-func RunFile(path string) Result { return RunFileOn(path, nil) }
-
-// RunFileOn is RunFile on a fresh store from st (nil: none).
+// RunFileOn reads, parses and runs one scenario file on a fresh engine on a fresh
+// store from st (nil: none; a restart step then fails). A file that cannot be read
+// or is malformed fails with the reason.
 func RunFileOn(path string, st Stores) Result {
 	res := Result{Name: filepath.Base(path), File: path}
 	s, err := ParseFile(path)
