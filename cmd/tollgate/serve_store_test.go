@@ -118,3 +118,32 @@ func TestServeMemoryStore(t *testing.T) {
 	s.stop()
 	assert.Contains(t, s.out.String(), "tollgate: state in memory (lost when the process stops)")
 }
+
+func TestServeRestoresAnExport(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bundle := writeFile(t, dir, "org.yaml", storeBundle)
+	s := startServe(t, bundle, "--store", "sqlite:"+filepath.Join(dir, "a.db"))
+	status, body := s.call("POST", "/api/v2/policy", "k-gov", anyonePolicy)
+	require.Equal(t, 200, status, body)
+	status, _ = s.call("DELETE", "/policy/global/1", "k-gov", "")
+	require.Equal(t, 200, status)
+	status, body = s.call("POST", "/api/v2/policy", "k-gov", anyonePolicy)
+	require.Equal(t, 200, status, body)
+	status, export := s.call("GET", "/tollgate/v1/export", "k-gov", "")
+	require.Equal(t, 200, status, export)
+	s.stop()
+
+	// A new store seeded from the export: ids, keys and the revision come back.
+	file := writeFile(t, dir, "export.json", export)
+	s = startServe(t, file, "--store", "sqlite:"+filepath.Join(dir, "b.db"))
+	status, body = s.call("GET", "/policy/global/2", "k-gov", "")
+	assert.Equal(t, 200, status, body)
+	status, _ = s.call("GET", "/policy/global/1", "k-gov", "")
+	assert.Equal(t, 404, status)
+	status, again := s.call("GET", "/tollgate/v1/export", "k-gov", "")
+	require.Equal(t, 200, status)
+	assert.Equal(t, export, again, "the restored state exports identically")
+	s.stop()
+	assert.Contains(t, s.out.String(), "(revision 4)")
+}
