@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -196,31 +195,4 @@ func TestChangesFellBehindRetention(t *testing.T) {
 		n++
 	}
 	assert.Equal(t, 1, n)
-}
-
-// stuckStore never finishes a commit before its context ends.
-type stuckStore struct{ engine.Store }
-
-func (stuckStore) Load(context.Context) (*engine.StoredState, error) {
-	return &engine.StoredState{}, nil
-}
-
-func (stuckStore) Commit(ctx context.Context, _ int64, _ []*engine.Change) error {
-	<-ctx.Done()
-	return ctx.Err()
-}
-
-func (stuckStore) Close() error { return nil }
-
-func TestStoreTimeoutFailsTheWrite(t *testing.T) {
-	t.Parallel()
-	e, err := engine.Open(context.Background(), stuckStore{}, engine.WithStoreTimeout(time.Millisecond))
-	require.NoError(t, err)
-	err = e.PutGroup(engine.SystemActor(), &model.Group{ID: 1, Name: "g"})
-	require.ErrorIs(t, err, engine.ErrStore)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Equal(t, int64(0), e.Snapshot().Revision())
-	_, ok := e.Snapshot().Group(1)
-	assert.False(t, ok, "a failed write changes nothing")
-	require.NoError(t, e.Close())
 }
