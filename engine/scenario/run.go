@@ -38,6 +38,9 @@ type Result struct {
 // scenario.
 type Stores func() (open func() (engine.Store, error), remove func(), err error)
 
+// RunFile is RunFileOn without a store (a restart step fails).
+func RunFile(path string) Result { return RunFileOn(path, nil) }
+
 // RunFileOn reads, parses and runs one scenario file on a fresh engine on a fresh
 // store from st (nil: none; a restart step then fails). A file that cannot be read
 // or is malformed fails with the reason.
