@@ -36,13 +36,11 @@ func (s *Snapshot) actorName(ai actorInfo) string {
 func clonePolicy(p *model.Policy) *model.Policy {
 	c := *p
 	c.Circumstances = append([]model.Circumstance(nil), p.Circumstances...)
-	// Defaults for policies built in Go, as the decoders apply them.
-	if c.CircumstanceOperator == "" {
-		c.CircumstanceOperator = model.Any
+	if p.Certification != nil {
+		cert := *p.Certification
+		c.Certification = &cert
 	}
-	if c.Type == model.PolicySubscription && c.Action.AccessGrant == "" {
-		c.Action.AccessGrant = model.Read
-	}
+	c.ApplyDefaults() // for policies built in Go, as the decoders apply them
 	return &c
 }
 

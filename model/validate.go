@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -27,6 +28,10 @@ func oneOf[T ~string](v T, valid []string) bool {
 	}
 	return false
 }
+
+// CircumstanceTypes returns the circumstance types, in the order error messages
+// list them (a new slice on each call).
+func CircumstanceTypes() []string { return slices.Clone(circumstanceTypes) }
 
 // ValidatePolicy checks a canonical policy built in Go against the structural rules
 // DecodePolicy applies, returning every problem (nil when valid) with paths in v2

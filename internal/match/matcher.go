@@ -240,7 +240,7 @@ func Compile(p *model.Policy, opts ...Option) (*Matcher, error) {
 			}
 			cc.re = re
 		default:
-			errs = append(errs, model.NotSupported(path.Child("type"), string(c.Type), circumstanceTypes))
+			errs = append(errs, model.NotSupported(path.Child("type"), string(c.Type), model.CircumstanceTypes()))
 			continue
 		}
 		m.conds = append(m.conds, cc)
@@ -254,13 +254,6 @@ func Compile(p *model.Policy, opts ...Option) (*Matcher, error) {
 		m.byKeys = m.byKeys && m.conds[i].exact()
 	}
 	return m, nil
-}
-
-var circumstanceTypes = []string{
-	string(model.CircumstanceTags), string(model.CircumstanceColumnTags),
-	string(model.CircumstanceColumnRegex), string(model.CircumstanceDomains),
-	string(model.CircumstanceServer), string(model.CircumstanceTime),
-	string(model.CircumstanceNoTags), string(model.CircumstanceAnyTag), "null",
 }
 
 // compileRegex compiles with regexp2, turning a panic of the parser on hostile
