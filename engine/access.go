@@ -9,6 +9,20 @@ import (
 	"github.com/tollgate-dev/tollgate/model"
 )
 
+// actorOn resolves the actor and the data source of a call on one data source, in
+// the order 401 (ErrUnauthenticated), 404 (ErrNotFound).
+func (s *Snapshot) actorOn(a Actor, dataSourceID int64) (actorInfo, *dsState, error) {
+	ai, err := s.actor(a)
+	if err != nil {
+		return ai, nil, err
+	}
+	d, ok := s.dataSources.Get(dataSourceID)
+	if !ok {
+		return ai, nil, fmt.Errorf("%w: no data source with id %d", ErrNotFound, dataSourceID)
+	}
+	return ai, d, nil
+}
+
 // ownerOrGovernance is the permission of grants, record changes, applyPolicy and
 // disables: an owner of the data source or a GOVERNANCE user.
 func (s *Snapshot) ownerOrGovernance(ai actorInfo, d *dsState, what string) error {
@@ -33,15 +47,10 @@ func (e *Engine) accessOnce(a Actor, dataSourceID int64, req AccessRequest) (_ *
 	t := e.begin()
 	defer t.end(&err)
 	s := t.base
-	ai, err := s.actor(a)
+	ai, d, err := s.actorOn(a, dataSourceID)
 	if err != nil {
 		t.abort()
 		return nil, err
-	}
-	d, ok := s.dataSources.Get(dataSourceID)
-	if !ok {
-		t.abort()
-		return nil, fmt.Errorf("%w: no data source with id %d", ErrNotFound, dataSourceID)
 	}
 	if req.State != "" {
 		if err := s.ownerOrGovernance(ai, d, "a manual grant"); err != nil {
@@ -290,15 +299,10 @@ func (e *Engine) changeRecordOnce(a Actor, dataSourceID, recordID int64, ch *mod
 	t := e.begin()
 	defer t.end(&err)
 	s := t.base
-	ai, err := s.actor(a)
+	ai, d, err := s.actorOn(a, dataSourceID)
 	if err != nil {
 		t.abort()
 		return nil, err
-	}
-	d, ok := s.dataSources.Get(dataSourceID)
-	if !ok {
-		t.abort()
-		return nil, fmt.Errorf("%w: no data source with id %d", ErrNotFound, dataSourceID)
 	}
 	if err := s.ownerOrGovernance(ai, d, "changing an access record"); err != nil {
 		t.abort()

@@ -332,13 +332,9 @@ func (e *Engine) applyPolicyOnce(a Actor, policyID, dataSourceID int64) (err err
 // dsPolicyCall runs the checks of a call on one data source and one policy in the
 // order 401, 404 (data source), 403 (owner or GOVERNANCE), 404 (policy).
 func (t *txn) dsPolicyCall(a Actor, dsID, policyID int64, what string) (*dsState, *policyState, error) {
-	ai, err := t.base.actor(a)
+	ai, d, err := t.base.actorOn(a, dsID)
 	if err != nil {
 		return nil, nil, err
-	}
-	d, ok := t.dataSources.Get(dsID)
-	if !ok {
-		return nil, nil, fmt.Errorf("%w: no data source with id %d", ErrNotFound, dsID)
 	}
 	if err := t.base.ownerOrGovernance(ai, d, what); err != nil {
 		return nil, nil, err
