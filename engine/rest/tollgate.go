@@ -306,7 +306,7 @@ func (h *handler) userDataSources(w http.ResponseWriter, r *http.Request, actor 
 	if err != nil {
 		return nil, err
 	}
-	ids := append([]int64{}, h.e.DataSourcesFor(id, lv)...)
+	ids := append([]int64{}, s.DataSourcesFor(id, lv)...)
 	slices.Sort(ids)
 	return dataSourceIDsJSON{DataSourceIDs: ids}, nil
 }
@@ -327,7 +327,7 @@ func (h *handler) dataSourceUsers(w http.ResponseWriter, r *http.Request, actor 
 	if err != nil {
 		return nil, err
 	}
-	ids := append([]int64{}, h.e.UsersFor(id, lv)...)
+	ids := append([]int64{}, s.UsersFor(id, lv)...)
 	slices.Sort(ids)
 	return userIDsJSON{UserIDs: ids}, nil
 }
