@@ -76,6 +76,33 @@ func DecodeBundle(data []byte, lim Limits) (*Bundle, error) {
 		return nil, w.errs
 	}
 	b := &Bundle{Now: DefaultBundleNow()}
+	// Each section's structural problems go to w as it is walked; what the
+	// validators find afterwards (later) is merged in path order.
+	var later ErrorList
+	later = append(later, decodeBundleHead(o, b)...)
+	later = append(later, decodeBundleGroups(o, b)...)
+	later = append(later, decodeBundleUsers(o, b)...)
+	later = append(later, decodeBundleDataSources(o, b)...)
+	if list, ok := o.list("policies"); ok && len(list) > 0 {
+		b.Policies = make([]json.RawMessage, len(list))
+		for i, pv := range list {
+			b.Policies[i] = canonicalJSON(pv)
+		}
+	}
+	later = append(later, decodeBundleGrants(o, b)...)
+	if sv, ok := o.get("state"); ok {
+		b.State = canonicalJSON(sv)
+	}
+	o.finish()
+	if errs := mergeErrors(w.errs, later); len(errs) > 0 {
+		return nil, errs
+	}
+	keepVerbatim(doc.json, b)
+	return b, nil
+}
+
+// decodeBundleHead reads name, description and now.
+func decodeBundleHead(o *object, b *Bundle) ErrorList {
 	var later ErrorList
 	b.Name, _ = o.str("name")
 	if b.Name == "" {
@@ -86,116 +113,143 @@ func DecodeBundle(data []byte, lim Limits) (*Bundle, error) {
 		if t, err := ParseDate(s); err == nil {
 			b.Now = t
 		} else {
-			w.add(Invalid("now", s, dateDetail))
+			o.w.add(Invalid("now", s, dateDetail))
 		}
 	}
-	if list, ok := o.list("groups"); ok && len(list) > 0 {
-		b.Groups = make([]Group, len(list))
-		ids, names := map[int64]bool{}, map[string]bool{}
-		for i, gv := range list {
-			p := Path("groups").Index(i)
-			g := &b.Groups[i]
-			if gobj, ok := w.asObject(p, gv); ok {
-				decodeGroup(gobj, g)
-				gobj.finish()
-			}
-			later = append(later, ValidateGroup(g, p)...)
-			if g.ID != 0 && ids[g.ID] {
-				later = append(later, Duplicate(p.Child("id"), g.ID))
-			}
-			if g.Name != "" && names[g.Name] {
-				later = append(later, Duplicate(p.Child("name"), g.Name))
-			}
-			ids[g.ID], names[g.Name] = true, true
+	return later
+}
+
+// decodeBundleGroups reads and validates groups: ids and names are unique.
+func decodeBundleGroups(o *object, b *Bundle) ErrorList {
+	list, ok := o.list("groups")
+	if !ok || len(list) == 0 {
+		return nil
+	}
+	var later ErrorList
+	b.Groups = make([]Group, len(list))
+	ids, names := map[int64]bool{}, map[string]bool{}
+	for i, gv := range list {
+		p := Path("groups").Index(i)
+		g := &b.Groups[i]
+		if gobj, ok := o.w.asObject(p, gv); ok {
+			decodeGroup(gobj, g)
+			gobj.finish()
 		}
-	}
-	if list, ok := o.list("users"); ok && len(list) > 0 {
-		b.Users = make([]User, len(list))
-		ids, keys := map[int64]bool{}, map[string]bool{}
-		for i, uv := range list {
-			p := Path("users").Index(i)
-			u := &b.Users[i]
-			if uo, ok := w.asObject(p, uv); ok {
-				later = append(later, decodeUser(uo, u, p)...)
-				uo.finish()
-			}
-			later = append(later, ValidateUser(u, p)...)
-			if u.ID != 0 && ids[u.ID] {
-				later = append(later, Duplicate(p.Child("id"), u.ID))
-			}
-			if u.APIKeyHash != "" && keys[u.APIKeyHash] {
-				later = append(later, Invalid(p.Child("apiKey"), nil, "authenticates another user of this bundle too"))
-			}
-			ids[u.ID], keys[u.APIKeyHash] = true, true
+		later = append(later, ValidateGroup(g, p)...)
+		if g.ID != 0 && ids[g.ID] {
+			later = append(later, Duplicate(p.Child("id"), g.ID))
 		}
-	}
-	if list, ok := o.list("dataSources"); ok && len(list) > 0 {
-		b.DataSources = make([]DataSource, len(list))
-		ids := map[int64]bool{}
-		for i, dv := range list {
-			p := Path("dataSources").Index(i)
-			ds := &b.DataSources[i]
-			if do, ok := w.asObject(p, dv); ok {
-				decodeDataSource(do, ds, b.Now)
-				do.finish()
-			}
-			later = append(later, ValidateDataSource(ds, p)...)
-			if ds.ID != 0 && ids[ds.ID] {
-				later = append(later, Duplicate(p.Child("id"), ds.ID))
-			}
-			ids[ds.ID] = true
+		if g.Name != "" && names[g.Name] {
+			later = append(later, Duplicate(p.Child("name"), g.Name))
 		}
+		ids[g.ID], names[g.Name] = true, true
 	}
-	if list, ok := o.list("policies"); ok && len(list) > 0 {
-		b.Policies = make([]json.RawMessage, len(list))
-		for i, pv := range list {
-			b.Policies[i] = canonicalJSON(pv)
+	return later
+}
+
+// decodeBundleUsers reads and validates users: ids are unique and no API key
+// authenticates two users.
+func decodeBundleUsers(o *object, b *Bundle) ErrorList {
+	list, ok := o.list("users")
+	if !ok || len(list) == 0 {
+		return nil
+	}
+	var later ErrorList
+	b.Users = make([]User, len(list))
+	ids, keys := map[int64]bool{}, map[string]bool{}
+	for i, uv := range list {
+		p := Path("users").Index(i)
+		u := &b.Users[i]
+		if uo, ok := o.w.asObject(p, uv); ok {
+			later = append(later, decodeUser(uo, u, p)...)
+			uo.finish()
 		}
+		later = append(later, ValidateUser(u, p)...)
+		if u.ID != 0 && ids[u.ID] {
+			later = append(later, Duplicate(p.Child("id"), u.ID))
+		}
+		if u.APIKeyHash != "" && keys[u.APIKeyHash] {
+			later = append(later, Invalid(p.Child("apiKey"), nil, "authenticates another user of this bundle too"))
+		}
+		ids[u.ID], keys[u.APIKeyHash] = true, true
 	}
-	if list, ok := o.list("grants"); ok && len(list) > 0 {
-		b.Grants = make([]Grant, len(list))
-		for i, gv := range list {
-			p := Path("grants").Index(i)
-			g := &b.Grants[i]
-			if gobj, ok := w.asObject(p, gv); ok {
-				g.DataSourceID, _ = gobj.integer("dataSourceId")
-				g.ProfileID, _ = gobj.integer("profileId")
-				g.GroupID, _ = gobj.integer("groupId")
-				s, _ := gobj.str("state")
-				g.State = RecordState(s)
-				g.AccessGrant = Read
-				if ag, ok := gobj.str("accessGrant"); ok {
-					g.AccessGrant = AccessGrant(ag)
-				}
-				g.Expiration, _ = gobj.date("expiration")
-				gobj.finish()
+	return later
+}
+
+// decodeBundleDataSources reads and validates data sources (createdAt defaults to
+// the bundle's now): ids are unique.
+func decodeBundleDataSources(o *object, b *Bundle) ErrorList {
+	list, ok := o.list("dataSources")
+	if !ok || len(list) == 0 {
+		return nil
+	}
+	var later ErrorList
+	b.DataSources = make([]DataSource, len(list))
+	ids := map[int64]bool{}
+	for i, dv := range list {
+		p := Path("dataSources").Index(i)
+		ds := &b.DataSources[i]
+		if do, ok := o.w.asObject(p, dv); ok {
+			decodeDataSource(do, ds, b.Now)
+			do.finish()
+		}
+		later = append(later, ValidateDataSource(ds, p)...)
+		if ds.ID != 0 && ids[ds.ID] {
+			later = append(later, Duplicate(p.Child("id"), ds.ID))
+		}
+		ids[ds.ID] = true
+	}
+	return later
+}
+
+// decodeBundleGrants reads and validates the manual grants (accessGrant defaults
+// to READ).
+func decodeBundleGrants(o *object, b *Bundle) ErrorList {
+	list, ok := o.list("grants")
+	if !ok || len(list) == 0 {
+		return nil
+	}
+	var later ErrorList
+	b.Grants = make([]Grant, len(list))
+	for i, gv := range list {
+		p := Path("grants").Index(i)
+		g := &b.Grants[i]
+		if gobj, ok := o.w.asObject(p, gv); ok {
+			g.DataSourceID, _ = gobj.integer("dataSourceId")
+			g.ProfileID, _ = gobj.integer("profileId")
+			g.GroupID, _ = gobj.integer("groupId")
+			s, _ := gobj.str("state")
+			g.State = RecordState(s)
+			g.AccessGrant = Read
+			if ag, ok := gobj.str("accessGrant"); ok {
+				g.AccessGrant = AccessGrant(ag)
 			}
-			later = append(later, validateGrant(g, p)...)
+			g.Expiration, _ = gobj.date("expiration")
+			gobj.finish()
 		}
+		later = append(later, validateGrant(g, p)...)
 	}
-	if sv, ok := o.get("state"); ok {
-		b.State = canonicalJSON(sv)
-	}
-	o.finish()
-	if errs := mergeErrors(w.errs, later); len(errs) > 0 {
-		return nil, errs
-	}
-	// policies and state verbatim: as written (key order kept), compacted
+	return later
+}
+
+// keepVerbatim replaces the policies and the state section of b by their text as
+// written in the document (key order kept), compacted.
+func keepVerbatim(docJSON []byte, b *Bundle) {
 	var raw struct {
 		Policies []json.RawMessage `json:"policies"`
 		State    json.RawMessage   `json:"state"`
 	}
-	if rawFields(doc.json, &raw) == nil {
-		if len(raw.Policies) == len(b.Policies) {
-			for i := range raw.Policies {
-				b.Policies[i] = compactRaw(raw.Policies[i])
-			}
-		}
-		if b.State != nil {
-			b.State = compactRaw(raw.State)
+	if rawFields(docJSON, &raw) != nil {
+		return
+	}
+	if len(raw.Policies) == len(b.Policies) {
+		for i := range raw.Policies {
+			b.Policies[i] = compactRaw(raw.Policies[i])
 		}
 	}
-	return b, nil
+	if b.State != nil {
+		b.State = compactRaw(raw.State)
+	}
 }
 
 // decodeAttributes reads an optional attributes map: name -> [values].
