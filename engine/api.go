@@ -109,15 +109,22 @@ const (
 
 // Reason explains one part of a decision.
 type Reason struct {
-	Kind      ReasonKind
-	Level     model.AccessGrant
+	// Kind says what the reason is about, and so which fields are set.
+	Kind ReasonKind
+	// Level is the access level the reason is about (READ or WRITE).
+	Level model.AccessGrant
+	// PolicyID and PolicyKey name the policy (ReasonPolicy).
 	PolicyID  int64
 	PolicyKey string
-	RecordID  int64
+	// RecordID names the access record (ReasonRecord).
+	RecordID int64
 	// Outcome is the policy's outcome for the user (ReasonPolicy), e.g. "satisfied".
 	Outcome string
-	Detail  string
-	Err     error
+	// Detail says more, in words: the rule's reason, how the user owns the data
+	// source, the record's state.
+	Detail string
+	// Err is why the data source is indeterminate (ReasonIndeterminate).
+	Err error
 }
 
 // MaxReasons is how many reasons a Decision carries inline.
@@ -125,9 +132,13 @@ const MaxReasons = 8
 
 // Decision is what one user gets on one data source, with the reasons.
 type Decision struct {
-	Grant        Level
-	Read         State
-	Write        State
+	// Grant is the access the user holds now: LevelNone, LevelRead or LevelWrite.
+	Grant Level
+	// Read and Write are the user's states at each level (see docs/semantics.md,
+	// Decision states).
+	Read  State
+	Write State
+	// Discoverable is true when the user may see that the data source exists.
 	Discoverable bool
 	reasons      [MaxReasons]Reason
 	nReasons     int
@@ -174,6 +185,8 @@ type WriteOptions struct {
 
 // Impact is what a policy write changes.
 type Impact struct {
+	// DataSourcesAdded and DataSourcesRemoved are the data sources the policy
+	// starts and stops applying to, ascending.
 	DataSourcesAdded   []int64
 	DataSourcesRemoved []int64
 	// Users are the first user entries (at most the engine's impact user limit,
@@ -191,15 +204,19 @@ const DefaultImpactUserLimit = 1000
 
 // UserImpact is one user whose grant on one data source changes.
 type UserImpact struct {
+	// ProfileID is the user, DataSourceID the data source.
 	ProfileID    int64
 	DataSourceID int64
-	Before       Level
-	After        Level
+	// Before and After are the user's grant without and with the write.
+	Before Level
+	After  Level
 }
 
 // Failure is one refused entry of Approve or Deny.
 type Failure struct {
-	ID     int64
+	// ID is the access record id of the entry.
+	ID int64
+	// Reason says why the entry was refused.
 	Reason string
 }
 

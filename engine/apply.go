@@ -219,6 +219,6 @@ func (e *Engine) CheckPolicy(p *model.Policy) error {
 	if p == nil {
 		return model.ErrorList{model.Required("", "policy is required")}
 	}
-	_, err := e.compile(p)
+	_, err := e.compile(clonePolicy(p)) // with the defaults CreatePolicy applies
 	return err
 }

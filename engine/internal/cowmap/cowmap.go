@@ -102,6 +102,7 @@ type Edit[V any] struct {
 	touched map[int64]struct{}
 }
 
+// Edit starts an edit of m; m itself never changes.
 func (m Map[V]) Edit() *Edit[V] {
 	return &Edit[V]{base: m, n: m.n}
 }
@@ -146,6 +147,7 @@ func (e *Edit[V]) own(i int) *cowShard[V] {
 	return sh
 }
 
+// Get returns the value for k as the edit has it.
 func (e *Edit[V]) Get(k int64) (V, bool) {
 	if e.shards == nil {
 		return e.base.Get(k)
@@ -159,6 +161,7 @@ func (e *Edit[V]) Get(k int64) (V, bool) {
 	return zero, false
 }
 
+// Set sets the value for k.
 func (e *Edit[V]) Set(k int64, v V) {
 	e.touch(k)
 	h := hashOf(k)
@@ -176,6 +179,7 @@ func (e *Edit[V]) Set(k int64, v V) {
 	e.n++
 }
 
+// Del deletes k; deleting an absent key does nothing.
 func (e *Edit[V]) Del(k int64) {
 	if _, ok := e.Get(k); !ok {
 		return
@@ -237,6 +241,7 @@ type Str[V any] struct {
 	n int
 }
 
+// Get returns the value for k.
 func (c Str[V]) Get(k string) (V, bool) {
 	b, _ := c.m.Get(StrKey(k))
 	for _, e := range b {
@@ -248,8 +253,10 @@ func (c Str[V]) Get(k string) (V, bool) {
 	return zero, false
 }
 
+// Len returns the number of entries.
 func (c Str[V]) Len() int { return c.n }
 
+// Edit starts an edit of c; c itself never changes.
 func (c Str[V]) Edit() *StrEdit[V] { return &StrEdit[V]{e: c.m.Edit(), n: c.n} }
 
 // StrEdit is a pending edit of a Str.
@@ -258,6 +265,7 @@ type StrEdit[V any] struct {
 	n int
 }
 
+// Get returns the value for k as the edit has it.
 func (c *StrEdit[V]) Get(k string) (V, bool) {
 	b, _ := c.e.Get(StrKey(k))
 	for _, e := range b {
@@ -269,6 +277,7 @@ func (c *StrEdit[V]) Get(k string) (V, bool) {
 	return zero, false
 }
 
+// Set sets the value for k.
 func (c *StrEdit[V]) Set(k string, v V) {
 	h := StrKey(k)
 	b, _ := c.e.Get(h)
@@ -287,6 +296,7 @@ func (c *StrEdit[V]) Set(k string, v V) {
 	c.e.Set(h, out)
 }
 
+// Del deletes k; deleting an absent key does nothing.
 func (c *StrEdit[V]) Del(k string) {
 	h := StrKey(k)
 	b, _ := c.e.Get(h)
@@ -307,6 +317,7 @@ func (c *StrEdit[V]) Del(k string) {
 	}
 }
 
+// Done returns the edited map; the edit must not be used afterwards.
 func (c *StrEdit[V]) Done() Str[V] { return Str[V]{m: c.e.Done(), n: c.n} }
 
 // StrKey hashes s (FNV-1a) into the int64 key Str stores it under.
