@@ -2,7 +2,12 @@ package engine_test
 
 import (
 	"fmt"
+	"reflect"
 	"testing"
+
+	"github.com/leanovate/gopter"
+	"github.com/leanovate/gopter/gen"
+	"github.com/leanovate/gopter/prop"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -57,4 +62,34 @@ dataSources: [{id: 10, name: ten, tags: [T]}]
 	assert.Equal(t, all[:engine.MaxReasons], dec.Reasons())
 	_, unknown := e.Explain(9, 10)
 	assert.Equal(t, []engine.Reason{{Kind: engine.ReasonUnknown, Detail: "unknown user"}}, unknown)
+}
+
+// Law: Explain decides exactly as Decide does, and Decide's reasons are the first
+// MaxReasons of Explain's.
+func TestPropertyExplainAgreesWithDecide(t *testing.T) {
+	t.Parallel()
+	params := gopter.DefaultTestParametersWithSeed(20260101)
+	params.MinSuccessfulTests = 30
+	props := gopter.NewProperties(params)
+	props.Property("Explain = Decide with every reason", prop.ForAll(func(seed int64) string {
+		s := newRandomEngine(t, seed, 30).Snapshot()
+		for u := int64(0); u <= 7; u++ {
+			for ds := int64(0); ds <= 9; ds++ {
+				d := s.Decide(u, ds)
+				x, all := s.Explain(u, ds)
+				if d.Grant != x.Grant || d.Read != x.Read || d.Write != x.Write || d.Discoverable != x.Discoverable {
+					return fmt.Sprintf("user %d ds %d: Decide %+v, Explain %+v", u, ds, d, x)
+				}
+				n := min(len(all), engine.MaxReasons)
+				if !reflect.DeepEqual(d.Reasons(), append([]engine.Reason(nil), all[:n]...)) && !(n == 0 && d.Reasons() == nil) {
+					return fmt.Sprintf("user %d ds %d: Decide's reasons %v are not the first of %v", u, ds, d.Reasons(), all)
+				}
+				if len(all) == 0 {
+					return fmt.Sprintf("user %d ds %d: no reason at all", u, ds)
+				}
+			}
+		}
+		return ""
+	}, gen.Int64()))
+	props.TestingRun(t)
 }
