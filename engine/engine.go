@@ -386,11 +386,23 @@ type txn struct {
 	ownCerts    bool  // certs is the txn's own copy
 	done        bool  // committed or aborted: the writer lock is released
 	loadRev     int64 // the revision of a loaded export's state section
+	// shadow: a dry run's edits of the published snapshot, without the writer lock;
+	// it never reads or writes the writer-owned indexes and never commits.
+	shadow bool
 }
 
 func (e *Engine) begin() *txn {
 	e.mu.Lock()
 	return e.txnOn(e.head)
+}
+
+// beginShadow starts a dry run on the published snapshot without taking the writer
+// lock: the edits it makes are its own and are never published, and it reads no
+// writer-owned index (see rewire), so it never delays a write.
+func (e *Engine) beginShadow() *txn {
+	t := e.txnOn(e.cur.Load())
+	t.shadow = true
+	return t
 }
 
 // txnOn starts a write on b; the writer lock must be held.
@@ -421,6 +433,10 @@ func (t *txn) view() *Snapshot {
 func (t *txn) commit(a Actor, op string) error {
 	if t.done {
 		return nil
+	}
+	if t.shadow {
+		t.abort()
+		return fmt.Errorf("%w: a dry run cannot commit", ErrInternal)
 	}
 	s := t.view()
 	s.bulk = t.syncBulk()
@@ -454,6 +470,9 @@ func (t *txn) abort() {
 		return
 	}
 	t.done = true
+	if t.shadow {
+		return // no lock held, no index touched
+	}
 	defer t.e.mu.Unlock()
 	if t.dirty {
 		t.e.rebuildIndexes(t.base)

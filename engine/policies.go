@@ -90,7 +90,12 @@ func (e *Engine) CreatePolicy(a Actor, p *model.Policy, o WriteOptions) (np *mod
 
 // createPolicyOnce is one attempt of CreatePolicy (see retry).
 func (e *Engine) createPolicyOnce(a Actor, p *model.Policy, o WriteOptions) (_ *model.Policy, _ *Impact, err error) {
-	t := e.begin()
+	var t *txn
+	if o.DryRun {
+		t = e.beginShadow()
+	} else {
+		t = e.begin()
+	}
 	defer t.end(&err)
 	ai, err := t.base.policyWriter(a)
 	if err != nil {
@@ -111,9 +116,9 @@ func (e *Engine) createPolicyOnce(a Actor, p *model.Policy, o WriteOptions) (_ *
 	return np, &imp.Impact, nil
 }
 
-// dryRunImpact ends a dry run: it releases the writer lock (nothing is stored) and
-// then, outside the lock, compares decisions before and after the would-be write
-// on the data sources it touched (see docs/security.md, Limits).
+// dryRunImpact ends a dry run (a shadow: it never held the writer lock; nothing is
+// stored) and compares decisions before and after the would-be write on the data
+// sources it touched (see docs/security.md, Limits).
 func (t *txn) dryRunImpact(w *impactWork) *Impact {
 	before, after := t.base, t.view()
 	t.abort() // the edits stay readable: nothing writes them after an abort
@@ -173,7 +178,12 @@ func (e *Engine) UpdatePolicy(a Actor, id int64, p *model.Policy, o WriteOptions
 
 // updatePolicyOnce is one attempt of UpdatePolicy (see retry).
 func (e *Engine) updatePolicyOnce(a Actor, id int64, p *model.Policy, o WriteOptions) (_ *model.Policy, _ *Impact, err error) {
-	t := e.begin()
+	var t *txn
+	if o.DryRun {
+		t = e.beginShadow()
+	} else {
+		t = e.begin()
+	}
 	defer t.end(&err)
 	_, err = t.base.policyWriter(a)
 	if err != nil {
@@ -286,23 +296,31 @@ func (t *txn) rewire(oldID int64, old *policyState, np *policyState) impactWork 
 	var oldIDs []int64
 	if old != nil && old.active() {
 		// A key change has already moved the old policy's selections to the new key.
-		sel := t.selectedIDs(old.p.Key)
-		if np != nil && np.p.Key != old.p.Key {
-			sel = t.selectedIDs(old.p.Key, np.p.Key)
-		}
-		t.e.cix.Applicable(old.m, sel, func(id int64, _ match.Result, _ error) {
-			oldIDs = append(oldIDs, id)
-		})
-		for id := range t.e.indet {
-			oldIDs = append(oldIDs, id)
+		if t.shadow {
+			oldIDs = t.scanOld(old.p.ID)
+		} else {
+			sel := t.selectedIDs(old.p.Key)
+			if np != nil && np.p.Key != old.p.Key {
+				sel = t.selectedIDs(old.p.Key, np.p.Key)
+			}
+			t.e.cix.Applicable(old.m, sel, func(id int64, _ match.Result, _ error) {
+				oldIDs = append(oldIDs, id)
+			})
+			for id := range t.e.indet {
+				oldIDs = append(oldIDs, id)
+			}
 		}
 		sort.Slice(oldIDs, func(i, j int) bool { return oldIDs[i] < oldIDs[j] })
 	}
 	var hits []idHit
 	if np != nil && np.active() {
-		t.e.cix.Applicable(np.m, t.selectedIDs(np.p.Key), func(id int64, r match.Result, err error) {
-			hits = append(hits, idHit{id: id, hit: hit{r: r, err: err}})
-		})
+		if t.shadow {
+			hits = t.scanHits(np)
+		} else {
+			t.e.cix.Applicable(np.m, t.selectedIDs(np.p.Key), func(id int64, r match.Result, err error) {
+				hits = append(hits, idHit{id: id, hit: hit{r: r, err: err}})
+			})
+		}
 		sort.Slice(hits, func(i, j int) bool { return hits[i].id < hits[j].id })
 	}
 	ids := make([]int64, 0, len(oldIDs)+len(hits))
@@ -369,6 +387,37 @@ func (t *txn) rewire(oldID int64, old *policyState, np *policyState) impactWork 
 		w.DataSourcesRemoved = []int64{}
 	}
 	return w
+}
+
+// scanOld lists, for a shadow, the data sources a removed policy may leave: where
+// it applies, and every data source with an indeterminate policy (as the writer's
+// indexes would).
+func (t *txn) scanOld(oldID int64) []int64 {
+	var out []int64
+	for _, id := range t.base.dataSources.Keys() {
+		if d, ok := t.dataSources.Get(id); ok && (containsPolicy(d.applied, oldID) || len(d.indet) > 0) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// scanHits matches, for a shadow, a policy against every data source of the
+// snapshot, without the writer's catalog index (a dry run's only catalog work;
+// column regex results are cached per column name).
+func (t *txn) scanHits(np *policyState) []idHit {
+	var out []idHit
+	for _, id := range t.base.dataSources.Keys() {
+		d, ok := t.dataSources.Get(id)
+		if !ok {
+			continue
+		}
+		r, err := np.m.Match(d.target, selectedHere(d.ds, np.p.Key))
+		if r != match.NotApplies {
+			out = append(out, idHit{id: id, hit: hit{r: r, err: err}})
+		}
+	}
+	return out
 }
 
 type idHit struct {

@@ -35,16 +35,24 @@ func (e *Engine) unindexKeys(ds *model.DataSource) {
 // disable, the moved one (with its reason) replaces the one that named to before.
 func (t *txn) rekey(from, to string) {
 	ids := map[int64]struct{}{}
-	for id := range t.e.selectedBy[from] {
-		ids[id] = struct{}{}
-	}
-	for id := range t.e.disabledBy[from] {
-		ids[id] = struct{}{}
+	if t.shadow { // no writer-owned index: scan the snapshot
+		for _, id := range t.base.dataSources.Keys() {
+			if d, ok := t.dataSources.Get(id); ok && (selectedHere(d.ds, from) || disabledHere(d.ds, from)) {
+				ids[id] = struct{}{}
+			}
+		}
+	} else {
+		for id := range t.e.selectedBy[from] {
+			ids[id] = struct{}{}
+		}
+		for id := range t.e.disabledBy[from] {
+			ids[id] = struct{}{}
+		}
 	}
 	if len(ids) == 0 {
 		return
 	}
-	t.dirty = true
+	t.dirty = !t.shadow
 	for _, id := range sortedSet(ids) {
 		d, ok := t.dataSources.Get(id)
 		if !ok {
@@ -53,8 +61,10 @@ func (t *txn) rekey(from, to string) {
 		ds := cloneDataSource(d.ds)
 		ds.SelectedPolicies = rekeySelected(ds.SelectedPolicies, from, to)
 		ds.DisabledPolicies = rekeyDisabled(ds.DisabledPolicies, from, to)
-		t.e.unindexKeys(d.ds)
-		t.e.indexKeys(ds)
+		if !t.shadow {
+			t.e.unindexKeys(d.ds)
+			t.e.indexKeys(ds)
+		}
 		nd := d.clone()
 		nd.ds = ds
 		t.dataSources.Set(id, nd)
