@@ -84,21 +84,28 @@ func (e *Engine) DeleteDataSource(a Actor, id int64) error {
 		if err := t.base.ownerOrGovernance(ai, d, "deleting a data source"); err != nil {
 			return err
 		}
-		t.dirty = true
-		t.e.unindexKeys(d.ds)
-		t.e.cix.Remove(id)
-		delete(t.e.indet, id)
-		t.dataSources.Del(id)
-		t.base.records.Each(func(rid int64, r *model.AccessRecord) bool {
-			if r.DataSourceID == id {
-				t.records.Del(rid)
-				if r.Group == 0 {
-					t.userRecs.Del(pairKey(id, r.Profile))
-				}
-			}
-			return true
-		})
+		t.dropDataSource(d)
 		return nil
+	})
+}
+
+// dropDataSource removes data source d, its index entries and every access record
+// on it.
+func (t *txn) dropDataSource(d *dsState) {
+	id := d.ds.ID
+	t.dirty = true
+	t.e.unindexKeys(d.ds)
+	t.e.cix.Remove(id)
+	delete(t.e.indet, id)
+	t.dataSources.Del(id)
+	t.base.records.Each(func(rid int64, r *model.AccessRecord) bool {
+		if r.DataSourceID == id {
+			t.records.Del(rid)
+			if r.Group == 0 {
+				t.userRecs.Del(pairKey(id, r.Profile))
+			}
+		}
+		return true
 	})
 }
 

@@ -338,16 +338,7 @@ func (t *txn) restoreState(raw json.RawMessage) error {
 		if err := validRecord(er, model.NewPath("records").Index(i)); err != nil {
 			return err
 		}
-		r := &model.AccessRecord{ID: er.ID, DataSourceID: er.DataSourceID, State: er.State, Profile: er.Profile,
-			Group: er.Group, Admin: er.Admin, Policy: er.Policy, IsSubscriptionOverride: er.IsSubscriptionOverride,
-			DenialReasoning: er.DenialReasoning, AccessGrant: er.AccessGrant, Approved: er.Approved,
-			CreatedAt: er.CreatedAt, UpdatedAt: er.UpdatedAt}
-		if er.Expiration != nil {
-			r.Expiration = *er.Expiration
-		}
-		for _, sl := range er.Approvals {
-			r.Approvals = append(r.Approvals, model.ApprovalSlot(sl))
-		}
+		r := recordOfRow(er)
 		t.storeRecord(r)
 		if r.ID >= t.nextRecord {
 			t.nextRecord = r.ID + 1

@@ -479,20 +479,7 @@ func (t *txn) applyEntry(c Change) bool {
 		if err != nil || !ok {
 			return false
 		}
-		t.dirty = true
-		t.e.unindexKeys(d.ds)
-		t.e.cix.Remove(id)
-		delete(t.e.indet, id)
-		t.dataSources.Del(id)
-		t.base.records.Each(func(rid int64, r *model.AccessRecord) bool {
-			if r.DataSourceID == id {
-				t.records.Del(rid)
-				if r.Group == 0 {
-					t.userRecs.Del(pairKey(id, r.Profile))
-				}
-			}
-			return true
-		})
+		t.dropDataSource(d)
 	}
 	// Certifications.
 	for _, m := range by[KindCertification] {
