@@ -32,15 +32,21 @@ func (t *txn) putDataSources(ai actorInfo, list []*model.DataSource) error {
 			return fmt.Errorf("%w: creating a data source needs the CREATE_DATA_SOURCE or GOVERNANCE permission", ErrForbidden)
 		}
 	}
+	return putAll(list, "dataSources", model.ValidateDataSource, t.putDS)
+}
+
+// putAll validates every item of list (at path name[i]) and, when all are valid,
+// puts each one: all or nothing.
+func putAll[T any](list []T, name string, validate func(T, model.Path) model.ErrorList, put func(T)) error {
 	var errs model.ErrorList
-	for i, ds := range list {
-		errs = append(errs, model.ValidateDataSource(ds, model.NewPath("dataSources").Index(i))...)
+	for i, v := range list {
+		errs = append(errs, validate(v, model.NewPath(name).Index(i))...)
 	}
 	if len(errs) > 0 {
 		return errs
 	}
-	for _, ds := range list {
-		t.putDS(ds)
+	for _, v := range list {
+		put(v)
 	}
 	return nil
 }
@@ -123,17 +129,7 @@ func (t *txn) putUsers(ai actorInfo, list []*model.User) error {
 	if err := directoryAdmin(ai, "users"); err != nil {
 		return err
 	}
-	var errs model.ErrorList
-	for i, u := range list {
-		errs = append(errs, model.ValidateUser(u, model.NewPath("users").Index(i))...)
-	}
-	if len(errs) > 0 {
-		return errs
-	}
-	for _, u := range list {
-		t.putUser(u)
-	}
-	return nil
+	return putAll(list, "users", model.ValidateUser, t.putUser)
 }
 
 func cloneUser(u *model.User) *model.User {
