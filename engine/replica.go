@@ -205,7 +205,7 @@ func (e *Engine) reload(ctx context.Context, st Store) error {
 	}
 	n := New(func(c *config) { *c = e.cfg; c.onChange = nil })
 	if len(state.Rows) > 0 {
-		b, err := bundleOfRows(state, e.cfg.limits)
+		b, err := bundleOfRows(state)
 		if err != nil {
 			return fmt.Errorf("%w: the stored rows: %w", ErrStore, err)
 		}
@@ -372,7 +372,7 @@ func (t *txn) applyEntry(c Change) bool {
 	var b *model.Bundle
 	if len(rows) > 0 {
 		var err error
-		if b, err = bundleOfRows(&StoredState{Rows: rows}, t.e.cfg.limits); err != nil {
+		if b, err = bundleOfRows(&StoredState{Rows: rows}); err != nil {
 			return false
 		}
 	} else {

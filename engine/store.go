@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -82,7 +81,7 @@ func Open(ctx context.Context, st Store, opts ...Option) (*Engine, error) {
 		return nil, storeErr(err)
 	}
 	if len(state.Rows) > 0 {
-		b, err := bundleOfRows(state, e.cfg.limits)
+		b, err := bundleOfRows(state)
 		if err != nil {
 			return nil, fmt.Errorf("%w: the stored rows: %w", ErrStore, err)
 		}
@@ -122,13 +121,57 @@ func (closedStore) Commit(context.Context, int64, []*Change) error             {
 func (closedStore) ChangesSince(context.Context, int64, int) ([]Change, error) { return nil, errClosed }
 func (closedStore) Close() error                                               { return nil }
 
+// The stored shapes of groups, users and data sources (as the bundle encodes them),
+// decoded directly: rows are the engine's own output, and the engine validates
+// every value again as it loads it.
+type (
+	groupRow struct {
+		ID         int64               `json:"id"`
+		Name       string              `json:"name"`
+		Attributes map[string][]string `json:"attributes"`
+	}
+	userRow struct {
+		ID          int64               `json:"id"`
+		Name        string              `json:"name"`
+		APIKeyHash  string              `json:"apiKeyHash"`
+		Permissions []model.Permission  `json:"permissions"`
+		Groups      []string            `json:"groups"`
+		Attributes  map[string][]string `json:"attributes"`
+	}
+	dsRow struct {
+		ID      int64    `json:"id"`
+		Name    string   `json:"name"`
+		Owners  []int64  `json:"owners"`
+		Tags    []string `json:"tags"`
+		Columns []struct {
+			Name string   `json:"name"`
+			Tags []string `json:"tags"`
+		} `json:"columns"`
+		Domains []struct {
+			ID   string `json:"id"`
+			Name string `json:"name"`
+		} `json:"domains"`
+		Server           string   `json:"server"`
+		Database         string   `json:"database"`
+		Schema           string   `json:"schema"`
+		Table            string   `json:"table"`
+		CreatedAt        string   `json:"createdAt"`
+		SelectedPolicies []string `json:"selectedPolicies"`
+	}
+)
+
 // bundleOfRows assembles the stored rows into an export-shaped bundle.
-func bundleOfRows(st *StoredState, lim model.Limits) (*model.Bundle, error) {
+func bundleOfRows(st *StoredState) (*model.Bundle, error) {
 	byKind := map[Kind][]Row{}
 	for _, r := range st.Rows {
 		byKind[r.Kind] = append(byKind[r.Kind], r)
 	}
 	for k, l := range byKind {
+		switch k {
+		case KindGroup, KindUser, KindDataSource, KindDisable, KindPolicy, KindCounter, KindRecord, KindCertification:
+		default:
+			return nil, fmt.Errorf("rows of unknown kind %q", k)
+		}
 		for _, r := range l {
 			if _, err := strconv.ParseInt(r.ID, 10, 64); err != nil && k != KindCounter {
 				return nil, fmt.Errorf("%s row %q: the id is not an integer", k, r.ID)
@@ -136,40 +179,58 @@ func bundleOfRows(st *StoredState, lim model.Limits) (*model.Bundle, error) {
 		}
 		sort.Slice(l, func(i, j int) bool { return idLess(l[i].ID, l[j].ID) })
 	}
-	disables := map[string]json.RawMessage{}
+	b := &model.Bundle{Name: "tollgate-store"}
+	for _, r := range byKind[KindGroup] {
+		var g groupRow
+		if err := json.Unmarshal(r.Value, &g); err != nil {
+			return nil, fmt.Errorf("group row %s: %w", r.ID, err)
+		}
+		b.Groups = append(b.Groups, model.Group(g))
+	}
+	for _, r := range byKind[KindUser] {
+		var u userRow
+		if err := json.Unmarshal(r.Value, &u); err != nil {
+			return nil, fmt.Errorf("user row %s: %w", r.ID, err)
+		}
+		b.Users = append(b.Users, model.User(u))
+	}
+	disables := map[string][]model.DisabledPolicy{}
 	for _, r := range byKind[KindDisable] {
-		disables[r.ID] = r.Value
-	}
-	var buf bytes.Buffer
-	buf.WriteString(`{"name":"tollgate-store"`)
-	list := func(key string, rows []Row, value func(Row) []byte) {
-		if len(rows) == 0 {
-			return
+		var l []disabledRow
+		if err := json.Unmarshal(r.Value, &l); err != nil {
+			return nil, fmt.Errorf("disable row %s: %w", r.ID, err)
 		}
-		buf.WriteString(`,"` + key + `":[`)
-		for i, r := range rows {
-			if i > 0 {
-				buf.WriteByte(',')
+		for _, d := range l {
+			disables[r.ID] = append(disables[r.ID], model.DisabledPolicy(d))
+		}
+	}
+	b.DataSources = make([]model.DataSource, len(byKind[KindDataSource]))
+	for i, r := range byKind[KindDataSource] {
+		var d dsRow
+		if err := json.Unmarshal(r.Value, &d); err != nil {
+			return nil, fmt.Errorf("dataSource row %s: %w", r.ID, err)
+		}
+		ds := &b.DataSources[i]
+		*ds = model.DataSource{ID: d.ID, Name: d.Name, Owners: d.Owners, Tags: d.Tags, Server: d.Server,
+			Database: d.Database, Schema: d.Schema, Table: d.Table, SelectedPolicies: d.SelectedPolicies,
+			DisabledPolicies: disables[r.ID]}
+		for _, c := range d.Columns {
+			ds.Columns = append(ds.Columns, model.Column{Name: c.Name, Tags: c.Tags})
+		}
+		for _, x := range d.Domains {
+			ds.Domains = append(ds.Domains, model.Domain{ID: x.ID, Name: x.Name})
+		}
+		if d.CreatedAt != "" {
+			t, err := model.ParseDate(d.CreatedAt)
+			if err != nil {
+				return nil, fmt.Errorf("dataSource row %s: createdAt: %w", r.ID, err)
 			}
-			buf.Write(value(r))
+			ds.CreatedAt = t
 		}
-		buf.WriteByte(']')
 	}
-	plain := func(r Row) []byte { return r.Value }
-	list("groups", byKind[KindGroup], plain)
-	list("users", byKind[KindUser], plain)
-	list("dataSources", byKind[KindDataSource], func(r Row) []byte {
-		d, ok := disables[r.ID]
-		v := bytes.TrimSpace(r.Value)
-		if !ok || len(v) < 2 || v[len(v)-1] != '}' {
-			return v
-		}
-		out := append([]byte(nil), v[:len(v)-1]...)
-		out = append(out, `,"disabledPolicies":`...)
-		out = append(out, d...)
-		return append(out, '}')
-	})
-	list("policies", byKind[KindPolicy], plain)
+	for _, r := range byKind[KindPolicy] {
+		b.Policies = append(b.Policies, r.Value)
+	}
 	st2 := exportState{Version: StateVersion, NextPolicyID: 1, NextRecordID: 1, Revision: st.Revision, Records: []exportRecord{}}
 	for _, r := range byKind[KindCounter] {
 		var n int64
@@ -202,19 +263,10 @@ func bundleOfRows(st *StoredState, lim model.Limits) (*model.Bundle, error) {
 		}
 		st2.Certifications[r.ID] = m
 	}
-	for k := range byKind {
-		switch k {
-		case KindGroup, KindUser, KindDataSource, KindDisable, KindPolicy, KindCounter, KindRecord, KindCertification:
-		default:
-			return nil, fmt.Errorf("rows of unknown kind %q", k)
-		}
-	}
 	raw, err := json.Marshal(st2)
 	if err != nil {
 		return nil, err
 	}
-	buf.WriteString(`,"state":`)
-	buf.Write(raw)
-	buf.WriteByte('}')
-	return model.DecodeBundle(buf.Bytes(), BundleLimits(lim))
+	b.State = raw
+	return b, nil
 }
