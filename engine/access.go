@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -505,13 +506,21 @@ func (e *Engine) perEntry(a Actor, op string, n int, id func(int) int64,
 			r.UpdatedAt = t.now
 			t.storeRecord(r)
 		}
+		if n > 0 && len(failures) == n {
+			return errEveryEntryRefused // changes nothing; judged again on a newer state, if any
+		}
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errEveryEntryRefused) {
 		return nil, err
 	}
 	return failures, nil
 }
+
+// errEveryEntryRefused ends an approve or deny whose every entry failed: it changes
+// nothing, and on a shared store runs again when other instances wrote meanwhile
+// (see retry).
+var errEveryEntryRefused = errors.New("every entry was refused")
 
 // Records returns every access record in id order.
 func (e *Engine) Records() []*model.AccessRecord { return e.cur.Load().Records() }

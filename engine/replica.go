@@ -686,21 +686,33 @@ func (e *Engine) WaitRevision(ctx context.Context, n int64) (*Snapshot, error) {
 // retry runs one write attempt f again after ErrRevisionConflict, once the engine
 // synced with its store, up to ConflictRetries times. Attempts after the first
 // wait a random moment, growing up to maxBackoff, so that instances contending
-// for the store spread out.
+// for the store spread out. A write the engine refused (validation, permissions, an
+// unknown id, a duplicate) is refused only on the store's latest state: when
+// syncing shows that other instances wrote meanwhile, it runs again. So every
+// answer of a write, refusals included, is the one the writes before it in the
+// store's order give.
 func (e *Engine) retry(f func() error) error {
 	for i := 0; ; i++ {
 		err := f()
-		if err == nil || i == ConflictRetries || !errors.Is(err, ErrRevisionConflict) {
+		if err == nil || i == ConflictRetries {
 			return err
 		}
-		if i > 0 {
+		conflict := errors.Is(err, ErrRevisionConflict)
+		if !conflict && (errors.Is(err, ErrStore) || errors.Is(err, ErrInternal) || e.storeOf() == nil) {
+			return err
+		}
+		if conflict && i > 0 {
 			time.Sleep(time.Duration(rand.Int64N(int64(min(time.Millisecond<<min(i, 10), maxBackoff)))))
 		}
+		rev := e.cur.Load().revision
 		ctx, cancel := context.WithTimeout(context.Background(), e.cfg.storeTimeout)
 		serr := e.Sync(ctx)
 		cancel()
-		if serr != nil {
+		switch {
+		case conflict && serr != nil:
 			return serr
+		case !conflict && (serr != nil || e.cur.Load().revision == rev):
+			return err // refused on the latest state (or the store cannot say)
 		}
 	}
 }

@@ -19,3 +19,11 @@ func TestReplicas(t *testing.T) {
 			storetest.ReplicaConfig{Duration: 2 * time.Second, Seed: int64(retention), FullLog: retention == engine.DefaultRetention})
 	}
 }
+
+func TestReplicasAreSerial(t *testing.T) {
+	t.Parallel()
+	storetest.ReplicasAreSerial(t, func() func() engine.Store {
+		s := memory.New()
+		return func() engine.Store { return s.Reopen() }
+	}, 3)
+}

@@ -68,3 +68,10 @@ func TestWakeOnOtherInstancesCommit(t *testing.T) {
 	require.Len(t, got, 1)
 	require.JSONEq(t, `{"id":1,"name":"a"}`, string(got[0].Changes[0].After))
 }
+
+func TestReplicasAreSerial(t *testing.T) {
+	storetest.ReplicasAreSerial(t, func() func() engine.Store {
+		dsn := pgtest.Schema(t)
+		return func() engine.Store { return open(t, dsn) }
+	}, 3)
+}

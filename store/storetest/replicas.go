@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leanovate/gopter"
+	"github.com/leanovate/gopter/gen"
+	"github.com/leanovate/gopter/prop"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tollgate-dev/tollgate/engine"
@@ -198,4 +201,55 @@ func nextIDs(t testing.TB, e *engine.Engine) (policy, record int64) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(export(t, e)), &b))
 	return b.State.NextPolicyID, b.State.NextRecordID
+}
+
+// ReplicasAreSerial is the law of replication, checked with gopter: commands run
+// one at a time, each on an engine picked at random among engines sharing the store
+// (none of them syncing between commands, so most run on a stale state, conflict
+// and run again), answer and end exactly as the same commands run in the same order
+// on one engine: the same refusals, then the same Export on every engine.
+// fresh makes a new empty store location for each run and returns its opener (each
+// call of which opens the same location).
+func ReplicasAreSerial(t *testing.T, fresh func() (open func() engine.Store), engines int) {
+	params := gopter.DefaultTestParameters()
+	params.MinSuccessfulTests = 20
+	props := gopter.NewProperties(params)
+	props.Property("replicated commands = the same commands on one engine", prop.ForAll(
+		func(seed int64, picks []int) bool {
+			open := fresh()
+			es := make([]*engine.Engine, engines)
+			for i := range es {
+				es[i] = OpenEngine(t, open())
+			}
+			defer func() {
+				for _, e := range es {
+					_ = e.Close()
+				}
+			}()
+			ref := engine.New(clock())
+			require.NoError(t, ref.ApplyBundle(Seed()))
+			require.NoError(t, es[0].ApplyBundle(Seed()))
+			r := rand.New(rand.NewSource(seed))
+			for i, pick := range picks {
+				c := Random(r, ref.Snapshot(), i%Workers, i)
+				want := Apply(ref, c)
+				got := Apply(es[pick%engines], c)
+				if (want == nil) != (got == nil) {
+					t.Logf("command %d %+v on engine %d: %v, one engine: %v", i, c, pick%engines, got, want)
+					return false
+				}
+			}
+			exp := export(t, ref)
+			for i, e := range es {
+				require.NoError(t, e.Sync(context.Background()))
+				if got := export(t, e); got != exp {
+					t.Logf("engine %d differs from the serial run", i)
+					return false
+				}
+			}
+			return true
+		},
+		gen.Int64(), gen.SliceOfN(40, gen.IntRange(0, 1000)),
+	))
+	props.TestingRun(t)
 }
