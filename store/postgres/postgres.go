@@ -76,8 +76,8 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres store %s: %w", redacted(cfg), err)
 	}
-	db.SetMaxOpenConns(8)
-	db.SetMaxIdleConns(8)
+	db.SetMaxOpenConns(4)
+	db.SetMaxIdleConns(2)
 	db.SetConnMaxIdleTime(time.Minute)
 	var s *sqlstore.Store
 	for attempt := 0; ; attempt++ {

@@ -48,6 +48,7 @@ func Schema(t testing.TB) string {
 	if err != nil {
 		Unreachable(t, err)
 	}
+	db.SetMaxOpenConns(1)
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
 		Unreachable(t, err)
