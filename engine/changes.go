@@ -344,9 +344,7 @@ func encodeParts(b *model.Bundle) (*bundleParts, error) {
 	if len(b.Groups)+len(b.Users)+len(b.DataSources) == 0 {
 		return out, nil
 	}
-	c := *b
-	c.Name = "rows"
-	c.DataSources = make([]model.DataSource, len(b.DataSources))
+	dss := make([]model.DataSource, len(b.DataSources))
 	out.disables = make([]json.RawMessage, len(b.DataSources))
 	for i, d := range b.DataSources {
 		if len(d.DisabledPolicies) > 0 {
@@ -361,21 +359,13 @@ func encodeParts(b *model.Bundle) (*bundleParts, error) {
 			out.disables[i] = raw
 		}
 		d.DisabledPolicies = nil
-		c.DataSources[i] = d
+		dss[i] = d
 	}
-	raw, err := model.EncodeBundle(&c)
+	var err error
+	out.Groups, out.Users, out.DataSources, err = model.EncodeBundleElements(&model.Bundle{
+		Groups: b.Groups, Users: b.Users, DataSources: dss})
 	if err != nil {
 		return nil, err
-	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return nil, err
-	}
-	for _, l := range [][]json.RawMessage{out.Groups, out.Users, out.DataSources} {
-		for i := range l {
-			if l[i], err = compact(l[i]); err != nil {
-				return nil, err
-			}
-		}
 	}
 	if len(out.Groups) != len(b.Groups) || len(out.Users) != len(b.Users) || len(out.DataSources) != len(b.DataSources) {
 		return nil, fmt.Errorf("encoding rows: element counts differ")

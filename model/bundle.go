@@ -576,6 +576,42 @@ func dateOrEmpty(t time.Time) string {
 	return FormatDate(t)
 }
 
+// EncodeBundleElements returns the groups, users and data sources of b, each
+// element encoded as compact JSON: the bytes EncodeBundle writes for it, without
+// the indentation. It is what stores keep as rows.
+func EncodeBundleElements(b *Bundle) (groups, users, dataSources []json.RawMessage, err error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	one := func(v any) (json.RawMessage, error) {
+		buf.Reset()
+		if err := enc.Encode(v); err != nil {
+			return nil, err
+		}
+		return bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), nil
+	}
+	groups = make([]json.RawMessage, len(b.Groups))
+	for i, g := range b.Groups {
+		if groups[i], err = one(groupJSON{ID: g.ID, Name: g.Name, Attributes: g.Attributes}); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	users = make([]json.RawMessage, len(b.Users))
+	for i, u := range b.Users {
+		if users[i], err = one(userJSON{ID: u.ID, Name: u.Name, APIKeyHash: u.APIKeyHash,
+			Permissions: u.Permissions, Groups: u.Groups, Attributes: u.Attributes}); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	dataSources = make([]json.RawMessage, len(b.DataSources))
+	for i := range b.DataSources {
+		if dataSources[i], err = one(dataSourceOf(&b.DataSources[i])); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return groups, users, dataSources, nil
+}
+
 // EncodeBundle renders b as deterministic, indented JSON, keys in the order of
 // docs/scenarios.md (Export format) and empty optional fields left out, that DecodeBundle reads
 // back to an equal Bundle (given the defaults DecodeBundle fills: a Go-built bundle

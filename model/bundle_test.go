@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -156,4 +157,35 @@ func TestValidateGoBuilt(t *testing.T) {
 	assert.Equal(t, []problem{{"ds.id", model.CodeRequired}, {"ds.domains[0]", model.CodeRequired}},
 		problems(model.ValidateDataSource(&model.DataSource{Name: "d", Domains: []model.Domain{{}}}, "ds")))
 	assert.Len(t, model.ValidateDataSource(nil, "ds"), 1)
+}
+
+// TestEncodeBundleElementsMatchesEncodeBundle: each element is the compacted bytes
+// EncodeBundle writes for it.
+func TestEncodeBundleElementsMatchesEncodeBundle(t *testing.T) {
+	t.Parallel()
+	b := &model.Bundle{
+		Name:   "b",
+		Groups: []model.Group{{ID: 1, Name: "g<&>", Attributes: map[string][]string{"b": {"2"}, "a": {"1", "é"}}}},
+		Users: []model.User{{ID: 2, Name: "u", Permissions: []model.Permission{model.Governance}, Groups: []string{"g<&>"},
+			Attributes: map[string][]string{"k": {"v"}}}, {ID: 3, Name: "v"}},
+		DataSources: []model.DataSource{{ID: 4, Name: "ds \"q\"", Owners: []int64{2}, Tags: []string{"A.B"},
+			Columns:   []model.Column{{Name: "c", Tags: []string{"T"}}, {Name: "d"}},
+			Domains:   []model.Domain{{ID: "d1", Name: "Sales"}}, Server: "s", Database: "db", Schema: "sc", Table: "t",
+			CreatedAt: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC), SelectedPolicies: []string{"p"},
+			DisabledPolicies: []model.DisabledPolicy{{PolicyKey: "q", Reason: "r"}}}},
+	}
+	raw, err := model.EncodeBundle(b)
+	require.NoError(t, err)
+	var parts struct{ Groups, Users, DataSources []json.RawMessage }
+	require.NoError(t, json.Unmarshal(raw, &parts))
+	groups, users, dss, err := model.EncodeBundleElements(b)
+	require.NoError(t, err)
+	for _, c := range []struct{ want, got []json.RawMessage }{{parts.Groups, groups}, {parts.Users, users}, {parts.DataSources, dss}} {
+		require.Len(t, c.got, len(c.want))
+		for i := range c.want {
+			var buf bytes.Buffer
+			require.NoError(t, json.Compact(&buf, c.want[i]))
+			assert.Equal(t, buf.String(), string(c.got[i]))
+		}
+	}
 }
