@@ -1,6 +1,6 @@
-// Command peers runs one decision workload through Tollgate, OPA (two encodings)
-// and cedar-go in the same process and prints ns/op, allocs/op and each engine's
-// ratio to Tollgate.
+// Command peers runs one decision workload through Tollgate, OPA (three encodings)
+// and cedar-go in the same process and prints the machine it runs on, then ns/op,
+// allocs/op and each engine's ratio to Tollgate.
 //
 // The workload: N policies of the form "users in group g_i may read data sources
 // tagged t_i or a child tag of t_i", for N in 10, 100, 1000 and 10000, over one
@@ -97,6 +97,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	w := newWorkload(defaultSpec)
+	fmt.Fprintln(stderr, machine())
 	logf := func(format string, a ...any) {
 		if !o.json {
 			fmt.Fprintf(stderr, format+"\n", a...)

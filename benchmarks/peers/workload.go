@@ -134,5 +134,6 @@ var engines = []engineKind{
 	{"tollgate", newTollgate},
 	{"opa-indexed", newOPAIndexed},
 	{"opa-data", newOPAData},
+	{"opa-index", newOPAIndexData},
 	{"cedar-go", newCedar},
 }
