@@ -316,7 +316,8 @@ func (s *Snapshot) DataSourcesFor(userID int64, level Level) []int64 {
 		if p.r == nil || !p.sub || !p.active() {
 			return true
 		}
-		if r := p.r.Reach(); r.Varies && satisfiable(&r, u) {
+		r := p.r.Reach()
+		if r.Varies && satisfiable(&r, u) && (!r.PerSubject || p.r.Evaluate(&u.subj, nil).Outcome == rule.Satisfied) {
 			cands = b.dsByPolicy.Get(id).AppendTo(cands)
 		}
 		return true

@@ -44,7 +44,22 @@ func bulkWrites(t *testing.T, r *rand.Rand, e *engine.Engine, steps int) {
 		s := e.Snapshot()
 		ds := int64(1 + r.Intn(9))
 		user := int64(1 + r.Intn(6))
-		switch r.Intn(8) {
+		switch r.Intn(9) {
+		case 8:
+			exprs := []string{"@isInGroups('g1')", "NOT @hasAttribute('k', 'v')", "@hasAttribute('k', '@database')",
+				"@hasTagAsGroup('dataSource') OR @isInGroups('g2')"}
+			a := model.Action{Type: model.ActionEntitlements, AccessGrant: model.Read, AutomaticSubscription: r.Intn(3) > 0,
+				ShareResponsibility: r.Intn(3) == 0, Advanced: exprs[r.Intn(len(exprs))]}
+			if r.Intn(2) == 0 {
+				a.AccessGrant = model.Write
+			}
+			if r.Intn(2) == 0 {
+				a.Entitlements = &model.Entitlements{Operator: model.Any, Groups: []string{fmt.Sprint("g", r.Intn(3))}}
+			}
+			p := &model.Policy{Key: fmt.Sprint("adv", i, "-", r.Int()), Name: "adv", Type: model.PolicySubscription, Action: a,
+				CircumstanceOperator: model.Any, Circumstances: []model.Circumstance{randCircumstance(r)}}
+			_, _, err := e.CreatePolicy(engine.SystemActor(), p, engine.WriteOptions{})
+			require.NoError(t, err)
 		case 0:
 			g := &model.Group{ID: int64(1 + r.Intn(2)), Name: fmt.Sprint("g", r.Intn(3))}
 			_ = e.PutGroup(engine.SystemActor(), g)
@@ -52,6 +67,9 @@ func bulkWrites(t *testing.T, r *rand.Rand, e *engine.Engine, steps int) {
 			u := &model.User{ID: user, Name: fmt.Sprint("u", user)}
 			if r.Intn(2) == 0 {
 				u.Groups = []string{fmt.Sprint("g", r.Intn(3))}
+			}
+			if r.Intn(2) == 0 {
+				u.Attributes = map[string][]string{"k": {[]string{"v", "w", "g1", "ds1"}[r.Intn(4)]}}
 			}
 			require.NoError(t, e.PutUser(engine.SystemActor(), u))
 		case 2:

@@ -28,6 +28,8 @@ type advanced struct {
 	src   string // the CEL source, for diagnostics
 	prg   cel.Program
 	limit uint64
+	// usesResource: the expression reads the data source (its tags or a variable).
+	usesResource bool
 }
 
 // The CEL side of the DSL: two opaque variables and one function per special
@@ -156,7 +158,27 @@ func compileAdvanced(src string, path model.Path, o *options) (*advanced, *model
 	if err != nil {
 		return nil, model.CompileError(path, "internal error: "+err.Error())
 	}
-	return &advanced{src: b.String(), prg: prg, limit: o.costLimit}, nil
+	return &advanced{src: b.String(), prg: prg, limit: o.costLimit, usesResource: readsResource(root)}, nil
+}
+
+// readsResource reports whether evaluating n reads the data source: a tag
+// function, or @hasAttribute with a variable in its value (as toCEL translates).
+func readsResource(n *node) bool {
+	for _, k := range n.kids {
+		if readsResource(k) {
+			return true
+		}
+	}
+	if n.kind != nCall {
+		return false
+	}
+	switch n.fn {
+	case fnHasTagAsAttribute, fnHasTagAsGroup:
+		return true
+	case fnHasAttribute:
+		return usesVariable(n.args[1])
+	}
+	return false
 }
 
 // toCEL writes the CEL form of n.

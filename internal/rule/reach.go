@@ -19,6 +19,11 @@ type Reach struct {
 	Syms []uint32
 	// All is the rule's operator: all conditions (true) or any of them.
 	All bool
+	// PerSubject is true when the rule Varies but not with the data source (no
+	// advanced expression, or one that reads neither tags nor variables): a
+	// subject's outcome is then the same on every data source, and Evaluate(s, nil)
+	// gives it.
+	PerSubject bool
 }
 
 // Reach returns which subjects the rule can satisfy. It does not allocate.
@@ -28,14 +33,15 @@ func (r *Rule) computeReach() Reach {
 	if r.kind != kindEntitlements {
 		return Reach{Outcome: r.Evaluate(nil, nil).Outcome}
 	}
+	perSubject := r.adv == nil || !r.adv.usesResource
 	if len(r.conds) == 0 || r.in == nil {
-		return Reach{Varies: true, Everyone: true}
+		return Reach{Varies: true, Everyone: true, PerSubject: perSubject}
 	}
 	syms := make([]uint32, len(r.conds))
 	for i := range r.conds {
 		syms[i] = r.conds[i].sym
 	}
-	return Reach{Varies: true, Syms: syms, All: !r.any}
+	return Reach{Varies: true, Syms: syms, All: !r.any, PerSubject: perSubject}
 }
 
 // Symbols returns the symbols of the subject's groups and attribute pairs in its
