@@ -169,8 +169,8 @@ func TestEncodeBundleElementsMatchesEncodeBundle(t *testing.T) {
 		Users: []model.User{{ID: 2, Name: "u", Permissions: []model.Permission{model.Governance}, Groups: []string{"g<&>"},
 			Attributes: map[string][]string{"k": {"v"}}}, {ID: 3, Name: "v"}},
 		DataSources: []model.DataSource{{ID: 4, Name: "ds \"q\"", Owners: []int64{2}, Tags: []string{"A.B"},
-			Columns:   []model.Column{{Name: "c", Tags: []string{"T"}}, {Name: "d"}},
-			Domains:   []model.Domain{{ID: "d1", Name: "Sales"}}, Server: "s", Database: "db", Schema: "sc", Table: "t",
+			Columns: []model.Column{{Name: "c", Tags: []string{"T"}}, {Name: "d"}},
+			Domains: []model.Domain{{ID: "d1", Name: "Sales"}}, Server: "s", Database: "db", Schema: "sc", Table: "t",
 			CreatedAt: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC), SelectedPolicies: []string{"p"},
 			DisabledPolicies: []model.DisabledPolicy{{PolicyKey: "q", Reason: "r"}}}},
 	}
