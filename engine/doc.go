@@ -15,6 +15,18 @@
 // modified in place. Every write applies whole or changes nothing (Approve and Deny
 // apply entry by entry, as the API defines).
 //
+// # Revisions, the change feed and stores
+//
+// Every write that changes stored values gets the next revision (Snapshot.Revision)
+// and one Change in the change log: who wrote what, when, with each stored value
+// before and after. Changes, WaitChanges and Watch read the log in revision order;
+// WithChangeCallback is called after each write. New returns an engine whose state
+// lives in memory only; Open returns one on a Store (store/sqlite, store/memory,
+// store/postgres), restored from the store's rows: a write is acknowledged only once
+// the store committed it, concurrent writes are committed in groups, and a failed
+// commit fails the write with ErrStore, changing nothing. See docs/operations.md,
+// Stores.
+//
 // # Decisions
 //
 // Snapshot.Decide(user, dataSource) merges the subscription policies applied to the
@@ -29,6 +41,6 @@
 // # Errors
 //
 // Methods return sentinel errors to branch on with errors.Is — ErrUnauthenticated,
-// ErrForbidden, ErrNotFound, ErrConflict — or a model.ErrorList (errors.Is(err,
+// ErrForbidden, ErrNotFound, ErrConflict, ErrStore — or a model.ErrorList (errors.Is(err,
 // model.ErrInvalid)) listing every problem of the input with its field path.
 package engine
