@@ -205,7 +205,7 @@ func (e *Engine) DeleteUser(a Actor, id int64) error {
 		t.dirty = true
 		t.unindexUser(old)
 		t.users.Del(id)
-		t.endRecords(func(r *model.AccessRecord) bool { return r.Group == 0 && r.Profile == id })
+		t.endRecords(DenialPrincipalDeleted, func(r *model.AccessRecord) bool { return r.Group == 0 && r.Profile == id })
 		return nil
 	})
 }
@@ -215,8 +215,8 @@ func (e *Engine) DeleteUser(a Actor, id int64) error {
 const DenialPrincipalDeleted = "principal deleted"
 
 // endRecords ends every record that is not denied yet and that naming selects:
-// state denied, denialReasoning DenialPrincipalDeleted.
-func (t *txn) endRecords(naming func(r *model.AccessRecord) bool) {
+// state denied, denialReasoning reason. It returns how many it ended.
+func (t *txn) endRecords(reason string, naming func(r *model.AccessRecord) bool) int {
 	var ended []*model.AccessRecord
 	t.base.records.Each(func(_ int64, r *model.AccessRecord) bool {
 		if r.State != model.RecordDenied && naming(r) {
@@ -226,9 +226,10 @@ func (t *txn) endRecords(naming func(r *model.AccessRecord) bool) {
 	})
 	for _, r := range ended {
 		c := cloneRecord(r)
-		c.State, c.Approved, c.DenialReasoning, c.UpdatedAt = model.RecordDenied, false, DenialPrincipalDeleted, t.now
+		c.State, c.Approved, c.DenialReasoning, c.UpdatedAt = model.RecordDenied, false, reason, t.now
 		t.storeRecord(c)
 	}
+	return len(ended)
 }
 
 // PutGroup inserts or replaces a group (GOVERNANCE or USER_ADMIN); its members'
@@ -305,7 +306,7 @@ func (e *Engine) DeleteGroup(a Actor, id int64) error {
 		t.groups.Del(id)
 		t.groupByName.Del(g.Name)
 		t.refreshUsers(t.e.members[g.Name])
-		t.endRecords(func(r *model.AccessRecord) bool { return r.Group == id })
+		t.endRecords(DenialPrincipalDeleted, func(r *model.AccessRecord) bool { return r.Group == id })
 		return nil
 	})
 }

@@ -90,19 +90,9 @@ func (e *Engine) Unsubscribe(a Actor, dataSourceID int64) (n int, err error) {
 		if _, ok := t.base.dataSources.Get(dataSourceID); !ok {
 			return fmt.Errorf("%w: no data source with id %d", ErrNotFound, dataSourceID)
 		}
-		var mine []*model.AccessRecord
-		t.base.records.Each(func(_ int64, r *model.AccessRecord) bool {
-			if r.DataSourceID == dataSourceID && r.Group == 0 && r.Profile == ai.id && r.State != model.RecordDenied {
-				mine = append(mine, r)
-			}
-			return true
+		n = t.endRecords(DenialUnsubscribed, func(r *model.AccessRecord) bool {
+			return r.DataSourceID == dataSourceID && r.Group == 0 && r.Profile == ai.id
 		})
-		for _, r := range mine {
-			c := cloneRecord(r)
-			c.State, c.Approved, c.DenialReasoning, c.UpdatedAt = model.RecordDenied, false, DenialUnsubscribed, t.now
-			t.storeRecord(c)
-		}
-		n = len(mine)
 		return nil
 	})
 	if err != nil {

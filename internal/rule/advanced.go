@@ -84,9 +84,9 @@ var costTrackers = []cost.TrackerOption{
 	cost.OverloadTracker(ovHasAttributeExpanded, func(args []ref.Val, _ ref.Val) *uint64 {
 		n := 0
 		if len(args) == 4 {
-			if s, ok := args[0].(subjectVal); ok && s.Subject != nil {
+			if s, ok := args[0].(subjectVal); ok && s.p != nil {
 				if name, ok := args[2].(types.String); ok {
-					n = len(s.attributeValues(string(name)))
+					n = len(s.p.attributeValues(string(name)))
 				}
 			}
 		}
@@ -101,9 +101,9 @@ func tagCost(scopeArg int) cost.FunctionTracker {
 	return func(args []ref.Val, _ ref.Val) *uint64 {
 		n := 0
 		if len(args) > scopeArg {
-			if r, ok := args[1].(resourceVal); ok && r.Resource != nil {
+			if r, ok := args[1].(resourceVal); ok && r.p != nil {
 				if sc, ok := args[scopeArg].(types.String); ok {
-					n = len(r.tags(string(sc)))
+					n = len(r.p.tags(string(sc)))
 				}
 			}
 		}
@@ -301,66 +301,55 @@ func (a *activation) ResolveName(name string) (any, bool) {
 
 func (a *activation) Parent() interpreter.Activation { return nil }
 
-// subjectVal is a *Subject as a CEL value of the opaque type tollgate.Subject.
-type subjectVal struct{ *Subject }
+// opaque is a *Subject or a *Resource as a CEL value of the opaque type
+// tollgate.Subject or tollgate.Resource. It is one pointer wide, so making one
+// does not allocate.
+type opaque[T Subject | Resource] struct{ p *T }
 
-func (v subjectVal) ConvertToNative(t reflect.Type) (any, error) {
-	if t == reflect.TypeFor[*Subject]() {
-		return v.Subject, nil
-	}
-	return nil, fmt.Errorf("tollgate.Subject cannot be converted to %v", t)
-}
+type (
+	subjectVal  = opaque[Subject]
+	resourceVal = opaque[Resource]
+)
 
-func (v subjectVal) ConvertToType(t ref.Type) ref.Val {
-	if t == types.TypeType {
+func (v opaque[T]) celType() *cel.Type {
+	if _, ok := any(v.p).(*Subject); ok {
 		return subjectType
 	}
-	return types.NewErr("tollgate.Subject cannot be converted to %s", t.TypeName())
+	return resourceType
 }
 
-func (v subjectVal) Equal(other ref.Val) ref.Val {
-	o, ok := other.(subjectVal)
-	return types.Bool(ok && o.Subject == v.Subject)
-}
-
-func (v subjectVal) Type() ref.Type { return subjectType }
-func (v subjectVal) Value() any     { return v.Subject }
-
-// resourceVal is a *Resource as a CEL value of the opaque type tollgate.Resource.
-type resourceVal struct{ *Resource }
-
-func (v resourceVal) ConvertToNative(t reflect.Type) (any, error) {
-	if t == reflect.TypeFor[*Resource]() {
-		return v.Resource, nil
+func (v opaque[T]) ConvertToNative(t reflect.Type) (any, error) {
+	if t == reflect.TypeFor[*T]() {
+		return v.p, nil
 	}
-	return nil, fmt.Errorf("tollgate.Resource cannot be converted to %v", t)
+	return nil, fmt.Errorf("%s cannot be converted to %v", v.celType().TypeName(), t)
 }
 
-func (v resourceVal) ConvertToType(t ref.Type) ref.Val {
+func (v opaque[T]) ConvertToType(t ref.Type) ref.Val {
 	if t == types.TypeType {
-		return resourceType
+		return v.celType()
 	}
-	return types.NewErr("tollgate.Resource cannot be converted to %s", t.TypeName())
+	return types.NewErr("%s cannot be converted to %s", v.celType().TypeName(), t.TypeName())
 }
 
-func (v resourceVal) Equal(other ref.Val) ref.Val {
-	o, ok := other.(resourceVal)
-	return types.Bool(ok && o.Resource == v.Resource)
+func (v opaque[T]) Equal(other ref.Val) ref.Val {
+	o, ok := other.(opaque[T])
+	return types.Bool(ok && o.p == v.p)
 }
 
-func (v resourceVal) Type() ref.Type { return resourceType }
-func (v resourceVal) Value() any     { return v.Resource }
+func (v opaque[T]) Type() ref.Type { return v.celType() }
+func (v opaque[T]) Value() any     { return v.p }
 
 // ---- bindings: argument unpacking; the semantics are in dsl_funcs.go ----
 
 func argSubject(v ref.Val) (*Subject, bool) {
 	s, ok := v.(subjectVal)
-	return s.Subject, ok
+	return s.p, ok
 }
 
 func argResource(v ref.Val) (*Resource, bool) {
 	r, ok := v.(resourceVal)
-	return r.Resource, ok
+	return r.p, ok
 }
 
 func argString(v ref.Val) (string, bool) {
