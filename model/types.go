@@ -226,6 +226,7 @@ type ConditionInfo struct {
 
 // Attribute is one attribute name=value pair.
 type Attribute struct {
+	// Name is the attribute's name, Value one of its values.
 	Name  string
 	Value string
 }
@@ -260,30 +261,46 @@ type Circumstance struct {
 
 // Domain identifies a domain by ID (preferred when set) or Name.
 type Domain struct {
-	ID   string
+	// ID is the domain's id ("" when not given); an integer id is kept as its
+	// decimal string.
+	ID string
+	// Name is the domain's name.
 	Name string
 }
 
 // Column is a column of a data source.
 type Column struct {
+	// Name is the column's name (columnRegex circumstances match it).
 	Name string
+	// Tags are the column's tags (columnTags circumstances match them).
 	Tags []string
 }
 
 // DisabledPolicy records that an owner disabled a global policy on one data source.
 type DisabledPolicy struct {
+	// PolicyKey names the policy.
 	PolicyKey string
-	Reason    string
+	// Reason is the owner's reason.
+	Reason string
 }
 
 // DataSource is a catalog entry.
 type DataSource struct {
-	ID       int64
-	Name     string
-	Owners   []int64
-	Tags     []string
-	Columns  []Column
-	Domains  []Domain
+	// ID is the data source's id (positive).
+	ID int64
+	// Name is the data source's name.
+	Name string
+	// Owners are the profile ids of its owners.
+	Owners []int64
+	// Tags are the data source's tags (dot-separated hierarchies).
+	Tags []string
+	// Columns are its columns, with their tags.
+	Columns []Column
+	// Domains are the domains it belongs to.
+	Domains []Domain
+	// Server, Database, Schema and Table locate it; server circumstances match
+	// Server, and the advanced DSL's @hostname, @database, @schema and @table
+	// read them.
 	Server   string
 	Database string
 	Schema   string
@@ -298,22 +315,30 @@ type DataSource struct {
 
 // User is a profile of the directory.
 type User struct {
-	ID   int64
+	// ID is the user's profile id (positive).
+	ID int64
+	// Name is the user's name.
 	Name string
 	// APIKeyHash is the lowercase hex SHA-256 of the user's API key (HashAPIKey);
 	// empty, the user cannot authenticate with a key. The key itself is never
 	// stored (see docs/security.md, Credentials).
-	APIKeyHash  string
+	APIKeyHash string
+	// Permissions are the user's permissions (GOVERNANCE, USER_ADMIN, AUDIT,
+	// CREATE_DATA_SOURCE); they give no data access by themselves.
 	Permissions []Permission
-	Groups      []string
+	// Groups are the names of the user's groups.
+	Groups []string
 	// Attributes maps an attribute name to its values (not including group attributes).
 	Attributes map[string][]string
 }
 
 // Group is a group of the directory. Members inherit its attributes.
 type Group struct {
-	ID         int64
-	Name       string
+	// ID is the group's id (positive).
+	ID int64
+	// Name is the group's name, unique in the directory.
+	Name string
+	// Attributes maps an attribute name to its values; members inherit them.
 	Attributes map[string][]string
 }
 
@@ -341,20 +366,26 @@ const (
 
 // ApprovalSlot is one approval a request needs.
 type ApprovalSlot struct {
-	RequiredPermission       Permission
+	// RequiredPermission is what the approver must hold (OWNER = an owner of the
+	// data source).
+	RequiredPermission Permission
+	// SpecificApproverRequired is true when only SpecificApprover may approve.
 	SpecificApproverRequired bool
 	// SpecificApprover is the approver the requester named (0 when none).
 	SpecificApprover int64
 	// Approver is who approved the slot (0 while pending).
 	Approver int64
-	State    SlotState
+	// State is pending or approved.
+	State SlotState
 }
 
 // AccessRecord is a request or a manual grant on one data source.
 type AccessRecord struct {
+	// ID is the record's id; DataSourceID the data source it is on.
 	ID           int64
 	DataSourceID int64
-	State        RecordState
+	// State is subscribed, expert, owner, pending or denied.
+	State RecordState
 	// Profile is the user the record is for (0 when it is a group grant).
 	Profile int64
 	// Group is the group id of a group grant (0 otherwise).
@@ -369,10 +400,15 @@ type AccessRecord struct {
 	Expiration time.Time
 	// DenialReasoning is set when a request was denied.
 	DenialReasoning string
-	AccessGrant     AccessGrant
-	Approved        bool
+	// AccessGrant is the level the record is for (READ or WRITE).
+	AccessGrant AccessGrant
+	// Approved is true once the record gives access (every slot approved, or a
+	// grant).
+	Approved bool
 	// Approvals are the approval slots of a request.
 	Approvals []ApprovalSlot
+	// CreatedAt and UpdatedAt are the engine clock's times of the record's
+	// creation and last change.
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

@@ -88,6 +88,7 @@ type Expect struct {
 
 // DecisionExpect is one expected decision.
 type DecisionExpect struct {
+	// User and DataSource name the decision.
 	User, DataSource int64
 	// Grant is NONE, READ or WRITE.
 	Grant string

@@ -313,6 +313,7 @@ func (ss *session) setNow(t time.Time) error {
 
 // StepResponse is one step's answer.
 type StepResponse struct {
+	// Status, Body and Header are the HTTP answer's.
 	Status int
 	Body   []byte
 	Header http.Header
