@@ -353,3 +353,37 @@ func TestRegexesAreDeterministic(t *testing.T) {
 		assert.Contains(t, a.message(), "circumstances[0].regex: nests unbounded quantifiers", re)
 	}
 }
+
+// TestDeletedPrincipalsInheritNothing (issue 12 item 5), over HTTP: a user with a
+// READ grant who is also in a group holding WRITE is deleted, the group too; a
+// user and a group created again with the same ids decide NONE, and the records
+// read as ended.
+func TestDeletedPrincipalsInheritNothing(t *testing.T) {
+	t.Parallel()
+	e := advEngine(t)
+	h := advHandler(e)
+	a := advSend(t, h, jput("/tollgate/v1/users/4", kGov, `{"name":"Plain","groups":["analysts"],"apiKey":"k-plain"}`))
+	require.Equal(t, 200, a.status, a.raw)
+	a = advSend(t, h, jpost("/dataSource/10/access", kOwn, `{"groupId":1,"state":"subscribed","accessGrant":"WRITE"}`))
+	require.Equal(t, 200, a.status, a.raw)
+	groupRec := int64(a.body["id"].(float64))
+	require.Equal(t, engine.LevelWrite, e.Snapshot().Decide(advPlain, 10).Grant)
+
+	for _, p := range []string{"/tollgate/v1/users/4", "/tollgate/v1/groups/1"} {
+		a = advSend(t, h, advReq{method: "DELETE", path: p, key: kGov})
+		require.Equal(t, 200, a.status, "%s: %s", p, a.raw)
+	}
+	a = advSend(t, h, jput("/tollgate/v1/groups/1", kGov, `{"name":"analysts"}`))
+	require.Equal(t, 200, a.status, a.raw)
+	a = advSend(t, h, jput("/tollgate/v1/users/4", kGov, `{"name":"New plain","groups":["analysts"],"apiKey":"k-new"}`))
+	require.Equal(t, 200, a.status, a.raw)
+	a = advSend(t, h, advReq{method: "GET", path: "/tollgate/v1/decision?user=4&dataSource=10", key: kGov})
+	require.Equal(t, 200, a.status, a.raw)
+	assert.Equal(t, "NONE", a.body["grant"], "the new user 4 inherits neither the READ grant nor the group's WRITE")
+	for _, id := range []int64{1, groupRec} {
+		r, ok := e.Snapshot().Record(id)
+		require.True(t, ok)
+		assert.Equal(t, model.RecordDenied, r.State, "record %d", id)
+		assert.Equal(t, engine.DenialPrincipalDeleted, r.DenialReasoning, "record %d", id)
+	}
+}
