@@ -693,9 +693,19 @@ func (e *Engine) WaitRevision(ctx context.Context, n int64) (*Snapshot, error) {
 // store's order give.
 func (e *Engine) retry(f func() error) error {
 	for i := 0; ; i++ {
+		before := e.cur.Load().revision
 		err := f()
-		if err == nil || i == ConflictRetries {
+		if i == ConflictRetries {
 			return err
+		}
+		if err == nil {
+			// A write that changed nothing (a dry run, a repeated request, an
+			// enable of a policy not disabled) never met the store: like a refusal,
+			// it answers from the latest state.
+			if e.cur.Load().revision != before || e.storeOf() == nil {
+				return nil
+			}
+			err = errUnchanged
 		}
 		conflict := errors.Is(err, ErrRevisionConflict)
 		if !conflict && (errors.Is(err, ErrStore) || errors.Is(err, ErrInternal) || e.storeOf() == nil) {
@@ -712,10 +722,16 @@ func (e *Engine) retry(f func() error) error {
 		case conflict && serr != nil:
 			return serr
 		case !conflict && (serr != nil || e.cur.Load().revision == rev):
+			if err == errUnchanged {
+				return nil
+			}
 			return err // refused on the latest state (or the store cannot say)
 		}
 	}
 }
+
+// errUnchanged marks, inside retry, a write that succeeded without changing anything.
+var errUnchanged = errors.New("the write changed nothing")
 
 // maxBackoff bounds the wait between two attempts of a write.
 const maxBackoff = 50 * time.Millisecond
