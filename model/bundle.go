@@ -119,116 +119,105 @@ func decodeBundleHead(o *object, b *Bundle) ErrorList {
 	return later
 }
 
-// decodeBundleGroups reads and validates groups: ids and names are unique.
-func decodeBundleGroups(o *object, b *Bundle) ErrorList {
-	list, ok := o.list("groups")
+// decodeSection reads the list at key of a bundle: each element is decoded by
+// decode (which reports what it finds while reading), then checked by check (the
+// validator and the uniqueness rules). It returns the list (nil when absent or
+// empty) and what check found.
+func decodeSection[T any](o *object, key string, decode func(eo *object, v *T, p Path) ErrorList,
+	check func(v *T, p Path) ErrorList) ([]T, ErrorList) {
+	list, ok := o.list(key)
 	if !ok || len(list) == 0 {
-		return nil
+		return nil, nil
 	}
 	var later ErrorList
-	b.Groups = make([]Group, len(list))
-	ids, names := map[int64]bool{}, map[string]bool{}
-	for i, gv := range list {
-		p := Path("groups").Index(i)
-		g := &b.Groups[i]
-		if gobj, ok := o.w.asObject(p, gv); ok {
-			decodeGroup(gobj, g)
-			gobj.finish()
+	out := make([]T, len(list))
+	for i, ev := range list {
+		p := Path(key).Index(i)
+		if eo, ok := o.w.asObject(p, ev); ok {
+			later = append(later, decode(eo, &out[i], p)...)
+			eo.finish()
 		}
-		later = append(later, ValidateGroup(g, p)...)
+		later = append(later, check(&out[i], p)...)
+	}
+	return out, later
+}
+
+// decodeBundleGroups reads and validates groups: ids and names are unique.
+func decodeBundleGroups(o *object, b *Bundle) ErrorList {
+	ids, names := map[int64]bool{}, map[string]bool{}
+	var later ErrorList
+	b.Groups, later = decodeSection(o, "groups", func(eo *object, g *Group, _ Path) ErrorList {
+		decodeGroup(eo, g)
+		return nil
+	}, func(g *Group, p Path) ErrorList {
+		errs := ValidateGroup(g, p)
 		if g.ID != 0 && ids[g.ID] {
-			later = append(later, Duplicate(p.Child("id"), g.ID))
+			errs = append(errs, Duplicate(p.Child("id"), g.ID))
 		}
 		if g.Name != "" && names[g.Name] {
-			later = append(later, Duplicate(p.Child("name"), g.Name))
+			errs = append(errs, Duplicate(p.Child("name"), g.Name))
 		}
 		ids[g.ID], names[g.Name] = true, true
-	}
+		return errs
+	})
 	return later
 }
 
 // decodeBundleUsers reads and validates users: ids are unique and no API key
 // authenticates two users.
 func decodeBundleUsers(o *object, b *Bundle) ErrorList {
-	list, ok := o.list("users")
-	if !ok || len(list) == 0 {
-		return nil
-	}
-	var later ErrorList
-	b.Users = make([]User, len(list))
 	ids, keys := map[int64]bool{}, map[string]bool{}
-	for i, uv := range list {
-		p := Path("users").Index(i)
-		u := &b.Users[i]
-		if uo, ok := o.w.asObject(p, uv); ok {
-			later = append(later, decodeUser(uo, u, p)...)
-			uo.finish()
-		}
-		later = append(later, ValidateUser(u, p)...)
+	var later ErrorList
+	b.Users, later = decodeSection(o, "users", decodeUser, func(u *User, p Path) ErrorList {
+		errs := ValidateUser(u, p)
 		if u.ID != 0 && ids[u.ID] {
-			later = append(later, Duplicate(p.Child("id"), u.ID))
+			errs = append(errs, Duplicate(p.Child("id"), u.ID))
 		}
 		if u.APIKeyHash != "" && keys[u.APIKeyHash] {
-			later = append(later, Invalid(p.Child("apiKey"), nil, "authenticates another user of this bundle too"))
+			errs = append(errs, Invalid(p.Child("apiKey"), nil, "authenticates another user of this bundle too"))
 		}
 		ids[u.ID], keys[u.APIKeyHash] = true, true
-	}
+		return errs
+	})
 	return later
 }
 
 // decodeBundleDataSources reads and validates data sources (createdAt defaults to
 // the bundle's now): ids are unique.
 func decodeBundleDataSources(o *object, b *Bundle) ErrorList {
-	list, ok := o.list("dataSources")
-	if !ok || len(list) == 0 {
-		return nil
-	}
-	var later ErrorList
-	b.DataSources = make([]DataSource, len(list))
 	ids := map[int64]bool{}
-	for i, dv := range list {
-		p := Path("dataSources").Index(i)
-		ds := &b.DataSources[i]
-		if do, ok := o.w.asObject(p, dv); ok {
-			decodeDataSource(do, ds, b.Now)
-			do.finish()
-		}
-		later = append(later, ValidateDataSource(ds, p)...)
+	var later ErrorList
+	b.DataSources, later = decodeSection(o, "dataSources", func(eo *object, ds *DataSource, _ Path) ErrorList {
+		decodeDataSource(eo, ds, b.Now)
+		return nil
+	}, func(ds *DataSource, p Path) ErrorList {
+		errs := ValidateDataSource(ds, p)
 		if ds.ID != 0 && ids[ds.ID] {
-			later = append(later, Duplicate(p.Child("id"), ds.ID))
+			errs = append(errs, Duplicate(p.Child("id"), ds.ID))
 		}
 		ids[ds.ID] = true
-	}
+		return errs
+	})
 	return later
 }
 
 // decodeBundleGrants reads and validates the manual grants (accessGrant defaults
 // to READ).
 func decodeBundleGrants(o *object, b *Bundle) ErrorList {
-	list, ok := o.list("grants")
-	if !ok || len(list) == 0 {
-		return nil
-	}
 	var later ErrorList
-	b.Grants = make([]Grant, len(list))
-	for i, gv := range list {
-		p := Path("grants").Index(i)
-		g := &b.Grants[i]
-		if gobj, ok := o.w.asObject(p, gv); ok {
-			g.DataSourceID, _ = gobj.integer("dataSourceId")
-			g.ProfileID, _ = gobj.integer("profileId")
-			g.GroupID, _ = gobj.integer("groupId")
-			s, _ := gobj.str("state")
-			g.State = RecordState(s)
-			g.AccessGrant = Read
-			if ag, ok := gobj.str("accessGrant"); ok {
-				g.AccessGrant = AccessGrant(ag)
-			}
-			g.Expiration, _ = gobj.date("expiration")
-			gobj.finish()
+	b.Grants, later = decodeSection(o, "grants", func(eo *object, g *Grant, _ Path) ErrorList {
+		g.DataSourceID, _ = eo.integer("dataSourceId")
+		g.ProfileID, _ = eo.integer("profileId")
+		g.GroupID, _ = eo.integer("groupId")
+		st, _ := eo.str("state")
+		g.State = RecordState(st)
+		g.AccessGrant = Read
+		if ag, ok := eo.str("accessGrant"); ok {
+			g.AccessGrant = AccessGrant(ag)
 		}
-		later = append(later, validateGrant(g, p)...)
-	}
+		g.Expiration, _ = eo.date("expiration")
+		return nil
+	}, validateGrant)
 	return later
 }
 
