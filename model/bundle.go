@@ -383,6 +383,14 @@ func validateAttributes(l ErrorList, p Path, attrs map[string][]string) ErrorLis
 	return l
 }
 
+// requiredText adds to l a missing s, and unsafe characters in s, at path p.
+func requiredText(l ErrorList, p Path, s string) ErrorList {
+	if s == "" {
+		l = append(l, Required(p, ""))
+	}
+	return appendIf(l, unsafeText(p, s))
+}
+
 // ValidateDataSource checks a data source built in Go (p prefixes every path):
 // id >= 1, name, owner ids >= 1, non-empty tags, column names, an id or a name for
 // each domain, non-empty selected policy keys and disabled policy keys. It does not
@@ -393,10 +401,7 @@ func ValidateDataSource(ds *DataSource, p Path) ErrorList {
 	}
 	var l ErrorList
 	l = appendIf(l, validID(p.Child("id"), ds.ID))
-	if ds.Name == "" {
-		l = append(l, Required(p.Child("name"), ""))
-	}
-	l = appendIf(l, unsafeText(p.Child("name"), ds.Name))
+	l = requiredText(l, p.Child("name"), ds.Name)
 	for i, o := range ds.Owners {
 		if o < 1 {
 			l = append(l, Invalid(p.Child("owners").Index(i), o, "must be at least 1"))
@@ -405,10 +410,7 @@ func ValidateDataSource(ds *DataSource, p Path) ErrorList {
 	l = validateStrings(l, p.Child("tags"), ds.Tags)
 	for i, c := range ds.Columns {
 		cp := p.Child("columns").Index(i)
-		if c.Name == "" {
-			l = append(l, Required(cp.Child("name"), ""))
-		}
-		l = appendIf(l, unsafeText(cp.Child("name"), c.Name))
+		l = requiredText(l, cp.Child("name"), c.Name)
 		l = validateStrings(l, cp.Child("tags"), c.Tags)
 	}
 	for i, d := range ds.Domains {
@@ -418,10 +420,7 @@ func ValidateDataSource(ds *DataSource, p Path) ErrorList {
 	}
 	l = validateStrings(l, p.Child("selectedPolicies"), ds.SelectedPolicies)
 	for i, d := range ds.DisabledPolicies {
-		if d.PolicyKey == "" {
-			l = append(l, Required(p.Child("disabledPolicies").Index(i).Child("policyKey"), ""))
-		}
-		l = appendIf(l, unsafeText(p.Child("disabledPolicies").Index(i).Child("policyKey"), d.PolicyKey))
+		l = requiredText(l, p.Child("disabledPolicies").Index(i).Child("policyKey"), d.PolicyKey)
 	}
 	return l
 }
@@ -435,10 +434,7 @@ func ValidateUser(u *User, p Path) ErrorList {
 	}
 	var l ErrorList
 	l = appendIf(l, validID(p.Child("id"), u.ID))
-	if u.Name == "" {
-		l = append(l, Required(p.Child("name"), ""))
-	}
-	l = appendIf(l, unsafeText(p.Child("name"), u.Name))
+	l = requiredText(l, p.Child("name"), u.Name)
 	if u.APIKeyHash != "" && !validKeyHash(u.APIKeyHash) {
 		l = append(l, Invalid(p.Child("apiKeyHash"), nil, "must be the lowercase hex SHA-256 of the key (64 characters 0-9, a-f)"))
 	}
@@ -459,10 +455,7 @@ func ValidateGroup(g *Group, p Path) ErrorList {
 	}
 	var l ErrorList
 	l = appendIf(l, validID(p.Child("id"), g.ID))
-	if g.Name == "" {
-		l = append(l, Required(p.Child("name"), ""))
-	}
-	l = appendIf(l, unsafeText(p.Child("name"), g.Name))
+	l = requiredText(l, p.Child("name"), g.Name)
 	return validateAttributes(l, p.Child("attributes"), g.Attributes)
 }
 
