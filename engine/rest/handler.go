@@ -143,6 +143,9 @@ func (h *handler) handle(pattern string, fn endpointFunc) {
 		if err != nil {
 			return nil, err
 		}
+		if err := h.awaitMinRevision(w, r); err != nil {
+			return nil, err
+		}
 		return fn(w, r, engine.As(id))
 	})
 }
@@ -218,9 +221,6 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			msg = fmt.Sprintf("method %s not allowed on %s", r.Method, r.URL.Path)
 		}
 		writeError(sw, status, msg)
-		return
-	}
-	if !h.awaitMinRevision(sw, r) {
 		return
 	}
 	h.mux.ServeHTTP(sw, r)

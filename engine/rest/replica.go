@@ -10,8 +10,10 @@ import (
 )
 
 // Read your writes across replicas (see docs/operations.md, Replicas): every answer
-// carries X-Tollgate-Revision; a request with X-Tollgate-Min-Revision: n is answered
-// only once this instance's state is at revision n or later.
+// carries X-Tollgate-Revision; an authenticated request with X-Tollgate-Min-Revision:
+// n is answered only once this instance's state is at revision n or later (the
+// header is checked after authentication, so nobody unauthenticated makes the server
+// wait).
 
 const minRevisionHeader = "X-Tollgate-Min-Revision"
 
@@ -24,36 +26,33 @@ const MinRevisionWait = 5 * time.Second
 // (GET /readyz).
 const ReplicaLagBound = 5 * time.Second
 
-// awaitMinRevision waits for the revision r asks for, if any. It answers w itself
-// (400 for a bad header, 503 when the revision is not reached in time) and returns
-// false when the request must not go on.
-func (h *handler) awaitMinRevision(w http.ResponseWriter, r *http.Request) bool {
+// awaitMinRevision waits for the revision an authenticated request asks for, if
+// any: a 400 error for a bad header, a 503 one (with Retry-After) when the revision
+// is not reached in time.
+func (h *handler) awaitMinRevision(w http.ResponseWriter, r *http.Request) error {
 	vals := r.Header.Values(minRevisionHeader)
 	if len(vals) == 0 {
-		return true
+		return nil
 	}
 	if len(vals) > 1 {
-		writeError(w, http.StatusBadRequest, "header "+minRevisionHeader+": given more than once")
-		return false
+		return statusError(http.StatusBadRequest, "header %s: given more than once", minRevisionHeader)
 	}
 	n, err := strconv.ParseInt(strings.TrimSpace(vals[0]), 10, 64)
 	if err != nil || n < 0 {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("header %s: must be a revision (an integer, 0 or more), got %s",
-			minRevisionHeader, quoteShort(vals[0])))
-		return false
+		return statusError(http.StatusBadRequest, "header %s: must be a revision (an integer, 0 or more), got %s",
+			minRevisionHeader, quoteShort(vals[0]))
 	}
 	if h.e.Snapshot().Revision() >= n {
-		return true
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), MinRevisionWait)
 	defer cancel()
 	if _, err := h.e.WaitRevision(ctx, n); err != nil {
 		w.Header().Set("Retry-After", "1")
-		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("this instance is at revision %d and did not reach revision %d within %v",
-			h.e.Snapshot().Revision(), n, MinRevisionWait))
-		return false
+		return statusError(http.StatusServiceUnavailable, "this instance is at revision %d and did not reach revision %d within %v",
+			h.e.Snapshot().Revision(), n, MinRevisionWait)
 	}
-	return true
+	return nil
 }
 
 // quoteShort quotes at most 40 bytes of an input.

@@ -81,11 +81,11 @@ func TestMinRevisionRefusals(t *testing.T) {
 	t.Parallel()
 	ha, _, a, _, _ := replicas(t)
 	for _, bad := range []string{"x", "-1", "1.5", ""} {
-		r := sendTo(ha, http.MethodGet, "/healthz", "", "X-Tollgate-Min-Revision", bad)
+		r := sendTo(ha, http.MethodGet, "/tollgate/v1/export", "", "X-Tollgate-Min-Revision", bad)
 		assert.Equal(t, http.StatusBadRequest, r.Code, "%q: %s", bad, r.Body.String())
 		assert.Contains(t, r.Body.String(), "X-Tollgate-Min-Revision")
 	}
-	r := sendTo(ha, http.MethodGet, "/healthz", "", "X-Tollgate-Min-Revision", "1", "X-Tollgate-Min-Revision", "1")
+	r := sendTo(ha, http.MethodGet, "/tollgate/v1/export", "", "X-Tollgate-Min-Revision", "1", "X-Tollgate-Min-Revision", "1")
 	assert.Equal(t, http.StatusBadRequest, r.Code, r.Body.String())
 	// A revision no instance wrote: 503 after the wait, state unchanged.
 	before := a.Snapshot().Revision()
