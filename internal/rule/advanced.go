@@ -68,11 +68,11 @@ var celEnv = sync.OnceValues(func() (*cel.Env, error) {
 		cel.Function(celHasAttribute, noGuards, cel.Overload(ovHasAttribute,
 			[]*cel.Type{subjectType, str, str}, b, cel.FunctionBinding(bindHasAttribute))),
 		cel.Function(celHasAttributeExpanded, noGuards, cel.Overload(ovHasAttributeExpanded,
-			[]*cel.Type{subjectType, resourceType, str, str}, b, cel.FunctionBinding(bindHasAttributeExpanded))),
+			[]*cel.Type{subjectType, resourceType, str, str}, b, cel.FunctionBinding(bindSubjectResource2(celHasAttributeExpanded, hasAttributeExpanded)))),
 		cel.Function(celInGroup, noGuards, cel.Overload(ovInGroup,
 			[]*cel.Type{subjectType, str}, b, cel.BinaryBinding(bindInGroup))),
 		cel.Function(celHasTagAsAttribute, noGuards, cel.Overload(ovHasTagAsAttribute,
-			[]*cel.Type{subjectType, resourceType, str, str}, b, cel.FunctionBinding(bindHasTagAsAttribute))),
+			[]*cel.Type{subjectType, resourceType, str, str}, b, cel.FunctionBinding(bindSubjectResource2(celHasTagAsAttribute, hasTagAsAttribute)))),
 		cel.Function(celHasTagAsGroup, noGuards, cel.Overload(ovHasTagAsGroup,
 			[]*cel.Type{subjectType, resourceType, str}, b, cel.FunctionBinding(bindHasTagAsGroup))),
 	)
@@ -372,18 +372,22 @@ func bindHasAttribute(args ...ref.Val) ref.Val {
 	return types.Bool(s.HasAttribute(name, value))
 }
 
-func bindHasAttributeExpanded(args ...ref.Val) ref.Val {
-	if len(args) != 4 {
-		return badArgs(celHasAttributeExpanded)
+// bindSubjectResource2 binds f(subject, resource, string, string), the shape of
+// @hasAttribute with variables and @hasTagAsAttribute, as the CEL function fn.
+func bindSubjectResource2(fn string, f func(*Subject, *Resource, string, string) bool) func(args ...ref.Val) ref.Val {
+	return func(args ...ref.Val) ref.Val {
+		if len(args) != 4 {
+			return badArgs(fn)
+		}
+		s, ok1 := argSubject(args[0])
+		r, ok2 := argResource(args[1])
+		a, ok3 := argString(args[2])
+		b, ok4 := argString(args[3])
+		if !ok1 || !ok2 || !ok3 || !ok4 {
+			return badArgs(fn)
+		}
+		return types.Bool(f(s, r, a, b))
 	}
-	s, ok1 := argSubject(args[0])
-	r, ok2 := argResource(args[1])
-	name, ok3 := argString(args[2])
-	tmpl, ok4 := argString(args[3])
-	if !ok1 || !ok2 || !ok3 || !ok4 {
-		return badArgs(celHasAttributeExpanded)
-	}
-	return types.Bool(hasAttributeExpanded(s, r, name, tmpl))
 }
 
 func bindInGroup(lhs, rhs ref.Val) ref.Val {
@@ -393,20 +397,6 @@ func bindInGroup(lhs, rhs ref.Val) ref.Val {
 		return badArgs(celInGroup)
 	}
 	return types.Bool(s.InGroup(g))
-}
-
-func bindHasTagAsAttribute(args ...ref.Val) ref.Val {
-	if len(args) != 4 {
-		return badArgs(celHasTagAsAttribute)
-	}
-	s, ok1 := argSubject(args[0])
-	r, ok2 := argResource(args[1])
-	name, ok3 := argString(args[2])
-	scope, ok4 := argString(args[3])
-	if !ok1 || !ok2 || !ok3 || !ok4 {
-		return badArgs(celHasTagAsAttribute)
-	}
-	return types.Bool(hasTagAsAttribute(s, r, name, scope))
 }
 
 func bindHasTagAsGroup(args ...ref.Val) ref.Val {
