@@ -214,7 +214,7 @@ func (e *Engine) swap(n *Engine) (ch Change, p *pending, err error) {
 // fresh returns a new engine with e's configuration holding bundle b; its snapshot
 // has the revision of b's state section (0 without one).
 func (e *Engine) fresh(b *model.Bundle) (n *Engine, err error) {
-	n = &Engine{cfg: e.cfg}
+	n = &Engine{cfg: e.cfg, syms: e.syms} // one interner per engine: adopted rules and subjects share it
 	n.cfg.onChange = nil
 	n.resetIndexes()
 	n.head = &Snapshot{cfg: &e.cfg, nextPolicyID: 1, nextRecordID: 1}

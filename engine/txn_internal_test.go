@@ -112,3 +112,30 @@ func TestNilArgumentsNeverPanic(t *testing.T) {
 	_, err := e.Access(As(2), 10, AccessRequest{})
 	assert.NoError(t, err, "an empty request is a request")
 }
+
+// An imported (or opened) state's users are interned in the engine's own table, so
+// rules compiled later compare symbols with them instead of falling back to strings
+// (and the bulk queries can narrow by symbol).
+func TestImportInternsInTheEnginesTable(t *testing.T) {
+	b, err := model.DecodeBundle([]byte(`
+name: interned
+users:
+  - {id: 1, name: Ana, groups: [finance]}
+dataSources:
+  - {id: 10, name: payments, tags: [Finance]}
+policies:
+  - {name: f, policyKey: f, type: subscription, actions: {type: entitlements, automaticSubscription: true, entitlements: {operator: any, groups: [finance]}}}
+`), model.DefaultLimits())
+	require.NoError(t, err)
+	src := New()
+	require.NoError(t, src.ApplyBundle(b))
+	data, err := src.Export()
+	require.NoError(t, err)
+
+	e := New()
+	require.NoError(t, e.Import(data))
+	u, ok := e.Snapshot().users.Get(1)
+	require.True(t, ok)
+	assert.NotEmpty(t, u.subj.Symbols(), "the imported user's groups are interned in the engine's table")
+	assert.Equal(t, LevelRead, e.Decide(1, 10).Grant)
+}
