@@ -50,12 +50,10 @@ func (e *Engine) accessOnce(a Actor, dataSourceID int64, req AccessRequest) (_ *
 	s := t.base
 	ai, d, err := s.actorOn(a, dataSourceID)
 	if err != nil {
-		t.abort()
 		return nil, err
 	}
 	if req.State != "" {
 		if err := s.ownerOrGovernance(ai, d, "a manual grant"); err != nil {
-			t.abort()
 			return nil, err
 		}
 	}
@@ -64,7 +62,6 @@ func (e *Engine) accessOnce(a Actor, dataSourceID int64, req AccessRequest) (_ *
 		level = model.Read
 	}
 	if level != model.Read && level != model.Write {
-		t.abort()
 		return nil, model.ErrorList{model.NotSupported("accessGrant", string(level), []string{"READ", "WRITE"})}
 	}
 	var rec *model.AccessRecord
@@ -75,7 +72,6 @@ func (e *Engine) accessOnce(a Actor, dataSourceID int64, req AccessRequest) (_ *
 		rec, err = t.grant(ai, d, level, &req)
 	}
 	if err != nil || !created {
-		t.abort()
 		return rec, err
 	}
 	if err := t.commit(a, "access"); err != nil {
@@ -302,20 +298,16 @@ func (e *Engine) changeRecordOnce(a Actor, dataSourceID, recordID int64, ch *mod
 	s := t.base
 	ai, d, err := s.actorOn(a, dataSourceID)
 	if err != nil {
-		t.abort()
 		return nil, err
 	}
 	if err := s.ownerOrGovernance(ai, d, "changing an access record"); err != nil {
-		t.abort()
 		return nil, err
 	}
 	old, ok := s.records.Get(recordID)
 	if !ok || old.DataSourceID != dataSourceID {
-		t.abort()
 		return nil, fmt.Errorf("%w: no access record %d on data source %d", ErrNotFound, recordID, dataSourceID)
 	}
 	if old.State == model.RecordDenied {
-		t.abort()
 		return nil, model.ErrorList{model.Invalid("state", nil, fmt.Sprintf(
 			"access record %d is denied, which is final; a new grant or request makes a new record", recordID))}
 	}
@@ -323,12 +315,10 @@ func (e *Engine) changeRecordOnce(a Actor, dataSourceID, recordID int64, ch *mod
 		// Approving a request outright: GOVERNANCE only, never the requester (owners
 		// approve their slot with POST /subscription/approve).
 		if !ai.has(permGovernance) {
-			t.abort()
 			return nil, fmt.Errorf("%w: approving request %d outright needs the GOVERNANCE permission; "+
 				"approve a slot with POST /subscription/approve", ErrForbidden, recordID)
 		}
 		if !ai.system && old.Profile == ai.id {
-			t.abort()
 			return nil, fmt.Errorf("%w: a requester cannot approve their own request", ErrForbidden)
 		}
 	}
@@ -339,12 +329,10 @@ func (e *Engine) changeRecordOnce(a Actor, dataSourceID, recordID int64, ch *mod
 		r.State, r.Approved = model.RecordDenied, false
 	case model.RecordSubscribed, model.RecordExpert, model.RecordOwner:
 		if r.State == model.RecordPending && !live(r, t.now) {
-			t.abort()
 			return nil, model.ErrorList{model.Invalid("state", string(ch.State),
 				fmt.Sprintf("the request expired at %s: it is no longer pending and cannot be approved", model.FormatDate(r.Expiration)))}
 		}
 		if !r.IsSubscriptionOverride && ch.State != model.RecordSubscribed {
-			t.abort()
 			return nil, model.ErrorList{model.Invalid("state", string(ch.State), "is not a state of a request (subscribed or denied)")}
 		}
 		if r.State == model.RecordPending {
@@ -359,7 +347,6 @@ func (e *Engine) changeRecordOnce(a Actor, dataSourceID, recordID int64, ch *mod
 		}
 		r.State, r.Approved = ch.State, true
 	default:
-		t.abort()
 		return nil, model.ErrorList{model.NotSupported("state", string(ch.State), []string{"subscribed", "expert", "owner", "denied"})}
 	}
 	if ch.HasExpiration {

@@ -405,6 +405,15 @@ func (e *Engine) beginShadow() *txn {
 	return t
 }
 
+// beginPolicyWrite starts a policy write: a dry run on the published snapshot
+// outside the writer lock (beginShadow), else an ordinary write (begin).
+func (e *Engine) beginPolicyWrite(o WriteOptions) *txn {
+	if o.DryRun {
+		return e.beginShadow()
+	}
+	return e.begin()
+}
+
 // txnOn starts a write on b; the writer lock must be held.
 func (e *Engine) txnOn(b *Snapshot) *txn {
 	return &txn{e: e, base: b, now: e.cfg.now(),

@@ -90,21 +90,14 @@ func (e *Engine) CreatePolicy(a Actor, p *model.Policy, o WriteOptions) (np *mod
 
 // createPolicyOnce is one attempt of CreatePolicy (see retry).
 func (e *Engine) createPolicyOnce(a Actor, p *model.Policy, o WriteOptions) (_ *model.Policy, _ *Impact, err error) {
-	var t *txn
-	if o.DryRun {
-		t = e.beginShadow()
-	} else {
-		t = e.begin()
-	}
+	t := e.beginPolicyWrite(o)
 	defer t.end(&err)
 	ai, err := t.base.policyWriter(a)
 	if err != nil {
-		t.abort()
 		return nil, nil, err
 	}
 	np, imp, err := t.createPolicy(ai, p, 0, o.DryRun)
 	if err != nil {
-		t.abort()
 		return nil, nil, err
 	}
 	if o.DryRun {
@@ -178,26 +171,18 @@ func (e *Engine) UpdatePolicy(a Actor, id int64, p *model.Policy, o WriteOptions
 
 // updatePolicyOnce is one attempt of UpdatePolicy (see retry).
 func (e *Engine) updatePolicyOnce(a Actor, id int64, p *model.Policy, o WriteOptions) (_ *model.Policy, _ *Impact, err error) {
-	var t *txn
-	if o.DryRun {
-		t = e.beginShadow()
-	} else {
-		t = e.begin()
-	}
+	t := e.beginPolicyWrite(o)
 	defer t.end(&err)
 	_, err = t.base.policyWriter(a)
 	if err != nil {
-		t.abort()
 		return nil, nil, err
 	}
 	old, ok := t.policies.Get(id)
 	if !ok {
-		t.abort()
 		return nil, nil, fmt.Errorf("%w: no policy with id %d", ErrNotFound, id)
 	}
 	np := clonePolicy(p)
 	if err := t.resolveGroups(np); err != nil {
-		t.abort()
 		return nil, nil, err
 	}
 	if np.Key == "" || np.KeyDefaulted {
@@ -209,11 +194,9 @@ func (e *Engine) updatePolicyOnce(a Actor, id int64, p *model.Policy, o WriteOpt
 	np.UpdatedAt = t.now
 	ps, err := e.compile(np)
 	if err != nil {
-		t.abort()
 		return nil, nil, err
 	}
 	if other, taken := t.keys.Get(np.Key); taken && other != id {
-		t.abort()
 		return nil, nil, fmt.Errorf("%w: policyKey %q is already used by policy %d", ErrConflict, model.ClipInput(np.Key), other)
 	}
 	if np.Key != old.p.Key {
@@ -255,12 +238,10 @@ func (e *Engine) deletePolicyOnce(a Actor, id int64) (_ *model.Policy, err error
 	t := e.begin()
 	defer t.end(&err)
 	if _, err := t.base.policyWriter(a); err != nil {
-		t.abort()
 		return nil, err
 	}
 	old, ok := t.policies.Get(id)
 	if !ok {
-		t.abort()
 		return nil, fmt.Errorf("%w: no policy with id %d", ErrNotFound, id)
 	}
 	imp := t.rewire(id, old, nil)
