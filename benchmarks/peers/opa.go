@@ -7,6 +7,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 )
 
@@ -52,18 +53,7 @@ func newOPAIndexed(w *workload, n int) (decider, error) {
 		fmt.Fprintf(&sb, "\nallow if {\n\tinput.user.groups[_] == %q\n\tinput.resource.tagPrefixes[_] == %q\n}\n",
 			groupName(i), topicTag(i))
 	}
-	pq, err := rego.New(
-		rego.Query("data.tollgate.allow"),
-		rego.Module("indexed.rego", sb.String()),
-	).PrepareForEval(context.Background())
-	if err != nil {
-		return nil, err
-	}
-	inputs, err := opaInputs(w)
-	if err != nil {
-		return nil, err
-	}
-	return &opaDecider{pq: pq, inputs: inputs}, nil
+	return newOPADecider(w, "indexed.rego", sb.String(), nil)
 }
 
 // opaDataModule is the policies-as-data encoding: one generic rule over
@@ -86,19 +76,7 @@ func newOPAData(w *workload, n int) (decider, error) {
 	}
 	store := inmem.NewFromObjectWithOpts(map[string]any{"policies": policies},
 		inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
-	pq, err := rego.New(
-		rego.Query("data.tollgate.allow"),
-		rego.Module("data.rego", opaDataModule),
-		rego.Store(store),
-	).PrepareForEval(context.Background())
-	if err != nil {
-		return nil, err
-	}
-	inputs, err := opaInputs(w)
-	if err != nil {
-		return nil, err
-	}
-	return &opaDecider{pq: pq, inputs: inputs}, nil
+	return newOPADecider(w, "data.rego", opaDataModule, store)
 }
 
 // opaIndexModule is the index-as-data encoding: data.idx maps a group to the tags
@@ -129,11 +107,17 @@ func newOPAIndexData(w *workload, n int) (decider, error) {
 	}
 	store := inmem.NewFromObjectWithOpts(map[string]any{"idx": idx},
 		inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
-	pq, err := rego.New(
-		rego.Query("data.tollgate.allow"),
-		rego.Module("index.rego", opaIndexModule),
-		rego.Store(store),
-	).PrepareForEval(context.Background())
+	return newOPADecider(w, "index.rego", opaIndexModule, store)
+}
+
+// newOPADecider prepares the query data.tollgate.allow over one module (and, when
+// store is not nil, its data) and the workload's inputs.
+func newOPADecider(w *workload, name, module string, store storage.Store) (decider, error) {
+	opts := []func(*rego.Rego){rego.Query("data.tollgate.allow"), rego.Module(name, module)}
+	if store != nil {
+		opts = append(opts, rego.Store(store))
+	}
+	pq, err := rego.New(opts...).PrepareForEval(context.Background())
 	if err != nil {
 		return nil, err
 	}
