@@ -121,6 +121,22 @@ type pair[V any] struct {
 	hasB, hasA    bool
 }
 
+// addEncoded adds the mutations of ps, whose encoded values are listed in order in
+// before (one per pair with a before value) and after (one per pair with an after).
+func addEncoded[V any](add func(Kind, string, json.RawMessage, json.RawMessage), kind Kind, ps []pair[V], before, after []json.RawMessage) {
+	var bi, ai int
+	for _, p := range ps {
+		var b, a json.RawMessage
+		if p.hasB {
+			b, bi = before[bi], bi+1
+		}
+		if p.hasA {
+			a, ai = after[ai], ai+1
+		}
+		add(kind, idString(p.id), b, a)
+	}
+}
+
 // changedPairs returns the keys whose values differ by identity (same reports
 // whether two values are the very same stored value).
 func changedPairs[V any](b, a cowmap.Map[V], keys []int64, same func(x, y V) bool) []pair[V] {
@@ -201,29 +217,9 @@ func mutations(base, next *Snapshot, k touchedKeys) ([]Mutation, error) {
 	if err != nil {
 		return nil, err
 	}
+	addEncoded(add, KindGroup, gs, be.Groups, ae.Groups)
+	addEncoded(add, KindUser, us, be.Users, ae.Users)
 	var bi, ai int
-	for _, p := range gs {
-		var b, a json.RawMessage
-		if p.hasB {
-			b, bi = be.Groups[bi], bi+1
-		}
-		if p.hasA {
-			a, ai = ae.Groups[ai], ai+1
-		}
-		add(KindGroup, idString(p.id), b, a)
-	}
-	bi, ai = 0, 0
-	for _, p := range us {
-		var b, a json.RawMessage
-		if p.hasB {
-			b, bi = be.Users[bi], bi+1
-		}
-		if p.hasA {
-			a, ai = ae.Users[ai], ai+1
-		}
-		add(KindUser, idString(p.id), b, a)
-	}
-	bi, ai = 0, 0
 	var disables []Mutation
 	for _, p := range ds {
 		var b, a, bd, ad json.RawMessage

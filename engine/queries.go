@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -29,7 +30,7 @@ func (s *Snapshot) AccessRecords(a Actor, dataSourceID int64) ([]*model.AccessRe
 		}
 		return true
 	})
-	slices.SortFunc(out, func(x, y *model.AccessRecord) int { return cmpID(x.ID, y.ID) })
+	slices.SortFunc(out, func(x, y *model.AccessRecord) int { return cmp.Compare(x.ID, y.ID) })
 	return out, nil
 }
 
@@ -52,7 +53,7 @@ func (s *Snapshot) PendingFor(a Actor) ([]*model.AccessRecord, error) {
 		}
 		return true
 	})
-	slices.SortFunc(out, func(x, y *model.AccessRecord) int { return cmpID(x.ID, y.ID) })
+	slices.SortFunc(out, func(x, y *model.AccessRecord) int { return cmp.Compare(x.ID, y.ID) })
 	return out, nil
 }
 
@@ -99,14 +100,4 @@ func (e *Engine) Unsubscribe(a Actor, dataSourceID int64) (n int, err error) {
 		return 0, err
 	}
 	return n, nil
-}
-
-func cmpID(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
