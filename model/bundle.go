@@ -288,32 +288,16 @@ func decodeDataSource(o *object, ds *DataSource, now time.Time) {
 	if tags, ok := o.strings("tags"); ok && len(tags) > 0 {
 		ds.Tags = tags
 	}
-	if cols, ok := o.list("columns"); ok && len(cols) > 0 {
-		ds.Columns = make([]Column, len(cols))
-		for i, cv := range cols {
-			co, ok := o.w.asObject(o.at("columns").Index(i), cv)
-			if !ok {
-				continue
-			}
-			ds.Columns[i].Name, _ = co.str("name")
-			if tags, ok := co.strings("tags"); ok && len(tags) > 0 {
-				ds.Columns[i].Tags = tags
-			}
-			co.finish()
+	ds.Columns = objectList(o, "columns", func(co *object, c *Column) {
+		c.Name, _ = co.str("name")
+		if tags, ok := co.strings("tags"); ok && len(tags) > 0 {
+			c.Tags = tags
 		}
-	}
-	if doms, ok := o.list("domains"); ok && len(doms) > 0 {
-		ds.Domains = make([]Domain, len(doms))
-		for i, dv := range doms {
-			do, ok := o.w.asObject(o.at("domains").Index(i), dv)
-			if !ok {
-				continue
-			}
-			ds.Domains[i].ID, _ = idString(do, "id")
-			ds.Domains[i].Name, _ = do.str("name")
-			do.finish()
-		}
-	}
+	})
+	ds.Domains = objectList(o, "domains", func(do *object, d *Domain) {
+		d.ID, _ = idString(do, "id")
+		d.Name, _ = do.str("name")
+	})
 	ds.Server, _ = o.str("server")
 	ds.Database, _ = o.str("database")
 	ds.Schema, _ = o.str("schema")
@@ -325,18 +309,30 @@ func decodeDataSource(o *object, ds *DataSource, now time.Time) {
 	if sel, ok := o.strings("selectedPolicies"); ok && len(sel) > 0 {
 		ds.SelectedPolicies = sel
 	}
-	if dis, ok := o.list("disabledPolicies"); ok && len(dis) > 0 {
-		ds.DisabledPolicies = make([]DisabledPolicy, len(dis))
-		for i, dv := range dis {
-			do, ok := o.w.asObject(o.at("disabledPolicies").Index(i), dv)
-			if !ok {
-				continue
-			}
-			ds.DisabledPolicies[i].PolicyKey, _ = do.str("policyKey")
-			ds.DisabledPolicies[i].Reason, _ = do.str("reason")
-			do.finish()
-		}
+	ds.DisabledPolicies = objectList(o, "disabledPolicies", func(do *object, d *DisabledPolicy) {
+		d.PolicyKey, _ = do.str("policyKey")
+		d.Reason, _ = do.str("reason")
+	})
+}
+
+// objectList decodes the list at key, each element an object that f decodes into
+// its slot (then finished: its unknown fields reported); nil when the list is
+// absent or empty. An element that is not an object is reported and left zero.
+func objectList[T any](o *object, key string, f func(e *object, v *T)) []T {
+	l, ok := o.list(key)
+	if !ok || len(l) == 0 {
+		return nil
 	}
+	out := make([]T, len(l))
+	for i, v := range l {
+		e, ok := o.w.asObject(o.at(key).Index(i), v)
+		if !ok {
+			continue
+		}
+		f(e, &out[i])
+		e.finish()
+	}
+	return out
 }
 
 // validID reports an id that must be at least 1.
