@@ -120,6 +120,13 @@ func (h *handler) putUser(w http.ResponseWriter, r *http.Request, actor engine.A
 	if err != nil {
 		return nil, err
 	}
+	if u.APIKeyHash == "" {
+		// The key is write-only, so a read-modify-write cannot carry it: a body
+		// without apiKey or apiKeyHash keeps the user's key.
+		if old, ok := h.e.Snapshot().User(id); ok {
+			u.APIKeyHash = old.APIKeyHash
+		}
+	}
 	if err := h.e.PutUser(actor, u); err != nil {
 		return nil, err
 	}

@@ -30,6 +30,12 @@ func TestTollgateCatalogAndDirectory(t *testing.T) {
 	assert.Equal(t, 400, put(umaKey, "/tollgate/v1/users/9", `{"id": 10, "name": "x"}`).status, "the body's id must be the path's")
 	assert.Equal(t, 400, put(umaKey, "/tollgate/v1/users/9", `{"name": "x", "apiKey": ""}`).status)
 	assert.Equal(t, 404, put(umaKey, "/tollgate/v1/users/09", `{"name": "x"}`).status, "ids are canonical")
+	// A PUT without a key keeps the user's key (it is never answered, so a client
+	// cannot send it back).
+	require.Equal(t, 200, put(umaKey, "/tollgate/v1/users/8", `{"name": "Creator", "permissions": ["CREATE_DATA_SOURCE"], "groups": ["makers"]}`).status)
+	u, _ = e.Snapshot().User(8)
+	assert.Equal(t, model.HashAPIKey("creator-key"), u.APIKeyHash)
+	assert.Equal(t, []string{"makers"}, u.Groups)
 
 	// Data sources: CREATE_DATA_SOURCE creates, an owner replaces, GOVERNANCE does both.
 	a = put("creator-key", "/tollgate/v1/dataSources/20", `{"name": "new", "owners": [8], "tags": ["Sensitive"], "createdAt": "2026-01-01"}`)
