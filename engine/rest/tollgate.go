@@ -79,11 +79,8 @@ type deletedJSON struct {
 }
 
 func (h *handler) deleteDataSource(w http.ResponseWriter, r *http.Request, actor engine.Actor) (any, error) {
-	id, err := pathID(r, "data source")
+	id, err := idCall(r, "data source")
 	if err != nil {
-		return nil, err
-	}
-	if _, err := query(r); err != nil {
 		return nil, err
 	}
 	if err := h.e.DeleteDataSource(actor, id); err != nil {
@@ -92,24 +89,32 @@ func (h *handler) deleteDataSource(w http.ResponseWriter, r *http.Request, actor
 	return deletedJSON{ID: id, Deleted: true}, nil
 }
 
-// directoryAdmin refuses (403) a caller without USER_ADMIN or GOVERNANCE before
-// the id and the body are looked at.
-func (h *handler) directoryAdmin(a engine.Actor, what string) error {
+// directoryCall runs the checks of a user or group call in order: 403 for a caller
+// without USER_ADMIN or GOVERNANCE (before the id and the body are looked at), then
+// the path id (404), then the query. what names the kind ("user", "group").
+func (h *handler) directoryCall(r *http.Request, a engine.Actor, what string) (int64, error) {
 	if !has(h.e.Snapshot(), a, model.UserAdmin, model.Governance) {
-		return fmt.Errorf("%w: managing %s needs the USER_ADMIN or GOVERNANCE permission", engine.ErrForbidden, what)
+		return 0, fmt.Errorf("%w: managing %ss needs the USER_ADMIN or GOVERNANCE permission", engine.ErrForbidden, what)
 	}
-	return nil
+	return idCall(r, what)
+}
+
+// idCall reads the path id of a /tollgate/v1 call (404 when it names nothing) and
+// checks its query (no parameters known: unknown ones are ignored, see query).
+func idCall(r *http.Request, what string) (int64, error) {
+	id, err := pathID(r, what)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := query(r); err != nil {
+		return 0, err
+	}
+	return id, nil
 }
 
 func (h *handler) putUser(w http.ResponseWriter, r *http.Request, actor engine.Actor) (any, error) {
-	if err := h.directoryAdmin(actor, "users"); err != nil {
-		return nil, err
-	}
-	id, err := pathID(r, "user")
+	id, err := h.directoryCall(r, actor, "user")
 	if err != nil {
-		return nil, err
-	}
-	if _, err := query(r); err != nil {
 		return nil, err
 	}
 	body, err := h.readBody(w, r)
@@ -134,14 +139,8 @@ func (h *handler) putUser(w http.ResponseWriter, r *http.Request, actor engine.A
 }
 
 func (h *handler) deleteUser(w http.ResponseWriter, r *http.Request, actor engine.Actor) (any, error) {
-	if err := h.directoryAdmin(actor, "users"); err != nil {
-		return nil, err
-	}
-	id, err := pathID(r, "user")
+	id, err := h.directoryCall(r, actor, "user")
 	if err != nil {
-		return nil, err
-	}
-	if _, err := query(r); err != nil {
 		return nil, err
 	}
 	if err := h.e.DeleteUser(actor, id); err != nil {
@@ -151,14 +150,8 @@ func (h *handler) deleteUser(w http.ResponseWriter, r *http.Request, actor engin
 }
 
 func (h *handler) putGroup(w http.ResponseWriter, r *http.Request, actor engine.Actor) (any, error) {
-	if err := h.directoryAdmin(actor, "groups"); err != nil {
-		return nil, err
-	}
-	id, err := pathID(r, "group")
+	id, err := h.directoryCall(r, actor, "group")
 	if err != nil {
-		return nil, err
-	}
-	if _, err := query(r); err != nil {
 		return nil, err
 	}
 	body, err := h.readBody(w, r)
@@ -176,14 +169,8 @@ func (h *handler) putGroup(w http.ResponseWriter, r *http.Request, actor engine.
 }
 
 func (h *handler) deleteGroup(w http.ResponseWriter, r *http.Request, actor engine.Actor) (any, error) {
-	if err := h.directoryAdmin(actor, "groups"); err != nil {
-		return nil, err
-	}
-	id, err := pathID(r, "group")
+	id, err := h.directoryCall(r, actor, "group")
 	if err != nil {
-		return nil, err
-	}
-	if _, err := query(r); err != nil {
 		return nil, err
 	}
 	if err := h.e.DeleteGroup(actor, id); err != nil {
