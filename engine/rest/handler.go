@@ -241,11 +241,7 @@ func (h *handler) createPolicy(d model.Dialect, flags ...string) endpointFunc {
 		if err := q.err(); err != nil {
 			return nil, err
 		}
-		body, err := h.readBody(w, r)
-		if err != nil {
-			return nil, err
-		}
-		p, err := h.e.DecodePolicy(body, h.cfg.limits)
+		p, err := h.policyBody(w, r)
 		if err != nil {
 			return nil, err
 		}
@@ -259,6 +255,16 @@ func (h *handler) createPolicy(d model.Dialect, flags ...string) endpointFunc {
 		}
 		return policyResponse(out, d)
 	}
+}
+
+// policyBody reads the body of a policy write and decodes it (either dialect),
+// reporting its structural and compile problems in one list.
+func (h *handler) policyBody(w http.ResponseWriter, r *http.Request) (*model.Policy, error) {
+	body, err := h.readBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	return h.e.DecodePolicy(body, h.cfg.limits)
 }
 
 func (h *handler) getPolicy(w http.ResponseWriter, r *http.Request, actor engine.Actor) (any, error) {
@@ -292,11 +298,7 @@ func (h *handler) updatePolicy(w http.ResponseWriter, r *http.Request, actor eng
 	if err := q.err(); err != nil {
 		return nil, err
 	}
-	body, err := h.readBody(w, r)
-	if err != nil {
-		return nil, err
-	}
-	p, err := h.e.DecodePolicy(body, h.cfg.limits)
+	p, err := h.policyBody(w, r)
 	if err != nil {
 		return nil, err
 	}

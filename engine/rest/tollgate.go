@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/tollgate-dev/tollgate/engine"
 	"github.com/tollgate-dev/tollgate/model"
@@ -27,7 +26,7 @@ func pathID(r *http.Request, what string) (int64, error) {
 	raw := r.PathValue("id")
 	id, ok := parseID(raw)
 	if !ok || strconv.FormatInt(id, 10) != raw {
-		return 0, statusError(http.StatusNotFound, "no %s %s", what, clip(raw))
+		return 0, statusError(http.StatusNotFound, "no %s %s", what, model.ClipInput(raw))
 	}
 	return id, nil
 }
@@ -347,16 +346,3 @@ func (h *handler) export(w http.ResponseWriter, r *http.Request, actor engine.Ac
 	return rawJSON(data), nil
 }
 
-// clip quotes at most 64 bytes of an input in a message.
-func clip(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	for i := max; i > 0; i-- {
-		if utf8.RuneStart(s[i]) {
-			return s[:i] + "…"
-		}
-	}
-	return s[:max] + "…"
-}

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/dlclark/regexp2"
 	"github.com/tollgate-dev/tollgate/model"
@@ -357,7 +356,7 @@ func (c *cond) match(t *Target, ownerSelected bool, timeout time.Duration) (Resu
 				if firstErr == nil {
 					// regexp2's own error only repeats the input; ours names the place.
 					firstErr = fmt.Errorf("%w: circumstances[%d].regex %q on column %q (timeout %v)",
-						ErrRegexTimeout, c.pos, clip(c.re.src), clip(col), timeout)
+						ErrRegexTimeout, c.pos, model.ClipInput(c.re.src), model.ClipInput(col), timeout)
 				}
 				continue
 			}
@@ -373,19 +372,6 @@ func (c *cond) match(t *Target, ownerSelected bool, timeout time.Duration) (Resu
 	return NotApplies, nil
 }
 
-// clip shortens s for an error message.
-func clip(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	for i := max; i > 0; i-- {
-		if utf8.RuneStart(s[i]) {
-			return s[:i] + "…"
-		}
-	}
-	return s[:max] + "…"
-}
 
 // matchString runs one unanchored search of re on s under re.MatchTimeout.
 // regexp2 measures its deadline with a background clock goroutine; on a starved
