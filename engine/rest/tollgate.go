@@ -345,4 +345,3 @@ func (h *handler) export(w http.ResponseWriter, r *http.Request, actor engine.Ac
 	}
 	return rawJSON(data), nil
 }
-

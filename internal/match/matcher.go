@@ -372,7 +372,6 @@ func (c *cond) match(t *Target, ownerSelected bool, timeout time.Duration) (Resu
 	return NotApplies, nil
 }
 
-
 // matchString runs one unanchored search of re on s under re.MatchTimeout.
 // regexp2 measures its deadline with a background clock goroutine; on a starved
 // machine that clock can jump forward and report a timeout for a match that has
