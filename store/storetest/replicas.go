@@ -161,14 +161,21 @@ func Replicas(t *testing.T, open func() engine.Store, cfg ReplicaConfig) {
 			}
 		}
 	}
-	acked, total := 0, 0
+	acked, total, lost := 0, 0, 0
 	for g := range results {
 		for _, o := range results[g] {
 			total++
 			if o.err == nil {
 				acked++
 			}
-			require.False(t, errors.Is(o.err, engine.ErrStore), "writer %d: %+v: %v", g, o.cmd, o.err)
+			if errors.Is(o.err, engine.ErrRevisionConflict) {
+				// It lost the race engine.ConflictRetries times (every writer of
+				// every instance writes flat out here): a 503 that changed
+				// nothing, so it must be absent from the log like any refusal.
+				lost++
+			} else {
+				require.False(t, errors.Is(o.err, engine.ErrStore), "writer %d: %+v: %v", g, o.cmd, o.err)
+			}
 			if o.cmd.Op != "createPolicy" {
 				continue
 			}
@@ -182,8 +189,9 @@ func Replicas(t *testing.T, open func() engine.Store, cfg ReplicaConfig) {
 			}
 		}
 	}
-	t.Logf("%d engines, %d writers, %v: %d commands, %d acknowledged, %d revisions", cfg.Engines, cfg.Writers,
-		cfg.Duration, total, acked, len(log))
+	t.Logf("%d engines, %d writers, %v: %d commands, %d acknowledged, %d lost every race, %d revisions", cfg.Engines, cfg.Writers,
+		cfg.Duration, total, acked, lost, len(log))
+	require.LessOrEqual(t, lost*20, total, "at most one command in 20 loses every race (a livelock would lose them all)")
 	require.Greater(t, acked, cfg.Writers, "the run wrote something")
 	// Last: an engine opened on the store (closing it may close a shared store).
 	fresh := OpenEngine(t, open())
