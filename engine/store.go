@@ -73,7 +73,7 @@ func storeErr(err error) error {
 // write (its rows are loaded, not the log replayed). Every write of the engine is
 // acknowledged only after st committed it; a write st refuses fails with an error
 // wrapping ErrStore and changes nothing. An empty store gives an empty engine at
-// revision 0 (seed it with LoadBundle). The engine owns st: Close closes it.
+// revision 0 (seed it with ApplyBundle). The engine owns st: Close closes it.
 func Open(ctx context.Context, st Store, opts ...Option) (*Engine, error) {
 	e := New(opts...)
 	state, err := st.Load(ctx)
