@@ -677,39 +677,33 @@ func (w *Workload) Requests(n int, seed int64) []Request {
 }
 
 // loadBatch is how many groups, users or data sources Load puts in one write.
-const loadBatch = 1 << 14
-
-// Load puts the workload into e as engine.SystemActor(): groups, users, policies (one
-// CreatePolicy each, in order), then data sources, the catalog and directory in
-// batches through the engine's bulk calls. It stops at the first error.
-func (w *Workload) Load(e *engine.Engine) error {
-	if err := putBatches(w.Groups, func(list []*model.Group) error { return e.PutGroups(engine.SystemActor(), list) }); err != nil {
-		return fmt.Errorf("benchmarks: groups: %w", err)
-	}
-	if err := putBatches(w.Users, func(list []*model.User) error { return e.PutUsers(engine.SystemActor(), list) }); err != nil {
-		return fmt.Errorf("benchmarks: users: %w", err)
-	}
-	for _, p := range w.Policies {
-		if _, _, err := e.CreatePolicy(engine.SystemActor(), p, engine.WriteOptions{}); err != nil {
-			return fmt.Errorf("benchmarks: policy %q: %w", p.Key, err)
+// Bundle returns the workload as a bundle (without a state section): its groups,
+// users and data sources (shared with the workload, not copied) and its policies
+// encoded in the v2 dialect, in creation order.
+func (w *Workload) Bundle() (*model.Bundle, error) {
+	b := &model.Bundle{Name: "benchmarks-workload", Now: w.Config.Start,
+		Groups: w.Groups, Users: w.Users, DataSources: w.DataSources}
+	b.Policies = make([]json.RawMessage, len(w.Policies))
+	for i, p := range w.Policies {
+		raw, err := model.EncodePolicy(p, model.DialectV2)
+		if err != nil {
+			return nil, fmt.Errorf("benchmarks: policy %q: %w", p.Key, err)
 		}
+		b.Policies[i] = raw
 	}
-	if err := putBatches(w.DataSources, func(list []*model.DataSource) error { return e.PutDataSources(engine.SystemActor(), list) }); err != nil {
-		return fmt.Errorf("benchmarks: data sources: %w", err)
-	}
-	return nil
+	return b, nil
 }
 
-// putBatches calls put with pointers to the elements of all, loadBatch at a time.
-func putBatches[T any](all []T, put func([]*T) error) error {
-	for start := 0; start < len(all); start += loadBatch {
-		ptrs := make([]*T, 0, min(len(all)-start, loadBatch))
-		for i := start; i < min(start+loadBatch, len(all)); i++ {
-			ptrs = append(ptrs, &all[i])
-		}
-		if err := put(ptrs); err != nil {
-			return err
-		}
+// Load replaces e's state with the workload, as one engine.ApplyBundle of
+// Workload.Bundle: the groups, users and data sources, and the policies created in
+// order (ids 1..len(Policies)).
+func (w *Workload) Load(e *engine.Engine) error {
+	b, err := w.Bundle()
+	if err != nil {
+		return err
+	}
+	if err := e.ApplyBundle(b); err != nil {
+		return fmt.Errorf("benchmarks: %w", err)
 	}
 	return nil
 }

@@ -267,8 +267,15 @@ func (t *txn) load(b *model.Bundle) error {
 			dss[i] = &c
 		}
 	}
-	if err := t.putDataSources(sys, dss); err != nil {
-		return fmt.Errorf("dataSources: %w", err)
+	// The data sources are validated first (their errors come before the policies'),
+	// but stored after the policies: each then goes through the policy index once,
+	// instead of every policy revisiting the data sources it applies to.
+	var errs model.ErrorList
+	for i, ds := range dss {
+		errs = append(errs, model.ValidateDataSource(ds, model.NewPath("dataSources").Index(i))...)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("dataSources: %w", errs)
 	}
 	restore := len(b.State) > 0
 	for i, raw := range b.Policies {
@@ -291,6 +298,9 @@ func (t *txn) load(b *model.Bundle) error {
 		if _, _, err := t.createPolicy(sys, p, id, false); err != nil {
 			return fmt.Errorf("policies[%d]: %w", i, err)
 		}
+	}
+	for _, ds := range dss {
+		t.putDS(ds)
 	}
 	if restore {
 		if err := t.restoreState(b.State); err != nil {
