@@ -132,11 +132,7 @@ func (d *dsState) everyone() (read, write bool) {
 	}
 	wO, wAuto := worstLevel(d.write)
 	rO, rAuto := worstLevel(d.read)
-	if wO > rO {
-		rO, rAuto = wO, wAuto
-	} else if wO == rO {
-		rAuto = rAuto || wAuto
-	}
+	rO, rAuto = combineLevels(rO, rAuto, wO, wAuto)
 	write = wO == rule.Satisfied && wAuto
 	read = write || (rO == rule.Satisfied && rAuto)
 	return read, write

@@ -14,6 +14,9 @@ func (e *Engine) Decide(userID, dataSourceID int64) Decision {
 }
 
 func (d *Decision) add(r Reason) {
+	if d == nil {
+		return // a grant-only judgement keeps no reasons
+	}
 	if d.all != nil {
 		*d.all = append(*d.all, r)
 	}
@@ -72,16 +75,28 @@ func (s *Snapshot) decide(d *Decision, userID, dataSourceID int64) {
 }
 
 // grantOf is Decide(userID, dataSourceID).Grant for the user u and data source ds
-// of those ids.
+// of those ids, without the reasons.
 func (s *Snapshot) grantOf(u *userState, ds *dsState, userID, dataSourceID int64) Level {
-	var d Decision
-	s.decideOn(&d, u, ds, userID, dataSourceID)
-	return d.Grant
+	return s.judge(nil, u, ds, userID, dataSourceID).Grant
 }
 
 // decideOn fills d with what user u (of id userID) gets on data source ds (of id
 // dataSourceID).
 func (s *Snapshot) decideOn(d *Decision, u *userState, ds *dsState, userID, dataSourceID int64) {
+	j := s.judge(d, u, ds, userID, dataSourceID)
+	d.Grant, d.Read, d.Write, d.Discoverable = j.Grant, j.Read, j.Write, j.Discoverable
+}
+
+// judgement is a Decision without its reasons.
+type judgement struct {
+	Grant        Level
+	Read, Write  State
+	Discoverable bool
+}
+
+// judge decides what user u (of id userID) gets on data source ds (of id
+// dataSourceID), adding the reasons to d; a nil d keeps none.
+func (s *Snapshot) judge(d *Decision, u *userState, ds *dsState, userID, dataSourceID int64) (j judgement) {
 	var now time.Time
 	haveNow := false
 	clock := func() time.Time {
@@ -163,11 +178,7 @@ func (s *Snapshot) decideOn(d *Decision, u *userState, ds *dsState, userID, data
 	} else {
 		wO, wAuto = s.level(d, u, ds, ds.write, model.Write)
 		rO, rAuto = s.level(d, u, ds, ds.read, model.Read)
-		if wO > rO {
-			rO, rAuto = wO, wAuto
-		} else if wO == rO {
-			rAuto = rAuto || wAuto
-		}
+		rO, rAuto = combineLevels(rO, rAuto, wO, wAuto)
 	}
 
 	holdW := wf.grant ||
@@ -177,15 +188,29 @@ func (s *Snapshot) decideOn(d *Decision, u *userState, ds *dsState, userID, data
 		(rO == rule.Satisfied && (rAuto || rf.selfSub)) ||
 		(rf.approved && rO >= rule.NeedsApproval)
 
-	d.Read = levelState(owner, holdR, rf.pending, rO)
-	d.Write = levelState(owner && holdW, holdW, wf.pending, wO)
+	j.Read = levelState(owner, holdR, rf.pending, rO)
+	j.Write = levelState(owner && holdW, holdW, wf.pending, wO)
 	switch {
 	case holdW:
-		d.Grant = LevelWrite
+		j.Grant = LevelWrite
 	case holdR:
-		d.Grant = LevelRead
+		j.Grant = LevelRead
 	}
-	d.Discoverable = d.Read != StateNone || d.Write != StateNone || (ds.discovery && len(ds.indet) == 0)
+	j.Discoverable = j.Read != StateNone || j.Write != StateNone || (ds.discovery && len(ds.indet) == 0)
+	return j
+}
+
+// combineLevels folds WRITE's merged outcome into READ's: READ takes the higher of
+// the two, and is automatic when the one it takes is (either one, when they are
+// equal).
+func combineLevels(rO rule.Outcome, rAuto bool, wO rule.Outcome, wAuto bool) (rule.Outcome, bool) {
+	if wO > rO {
+		return wO, wAuto
+	}
+	if wO == rO {
+		return rO, rAuto || wAuto
+	}
+	return rO, rAuto
 }
 
 func levelState(owner, hold, pending bool, o rule.Outcome) State {

@@ -1,12 +1,15 @@
 package engine
 
 import (
+	"encoding/binary"
 	"fmt"
 	"reflect"
 	"slices"
 	"sort"
 
+	"github.com/tollgate-dev/tollgate/engine/internal/merge"
 	"github.com/tollgate-dev/tollgate/internal/match"
+	"github.com/tollgate-dev/tollgate/internal/rule"
 	"github.com/tollgate-dev/tollgate/model"
 )
 
@@ -443,27 +446,285 @@ func containsPolicy(list []*policyState, id int64) bool {
 // userImpact lists the users whose grant changes on the given data sources between
 // two snapshots, sorted by profile id then data source id: at most limit entries
 // (the first ones), and how many there are in all.
+//
+// Most data sources are judged per policy plan, not per user and data source: where
+// no record names anyone (a user or a group) and every applied rule judges a user
+// alone (not the data source), a user's grant is what the plan gives them, raised to
+// READ for an owner. So each rule is evaluated once per user, each distinct plan
+// merged once per user, and only the other data sources are judged one by one.
 func userImpact(before, after *Snapshot, dsIDs []int64, limit int) ([]UserImpact, int) {
 	out := []UserImpact{}
 	if len(dsIDs) == 0 {
 		return out, 0
 	}
-	total := 0
 	users := before.users.Keys()
-	sort.Slice(users, func(i, j int) bool { return users[i] < users[j] })
+	slices.Sort(users)
 	dsIDs = slices.Clone(dsIDs)
 	slices.Sort(dsIDs)
-	for _, u := range users {
-		for _, ds := range dsIDs {
-			b := before.Decide(u, ds).Grant
-			a := after.Decide(u, ds).Grant
+
+	var pl planner
+	type visit struct {
+		id     int64
+		b, a   *dsState // nil: absent from that snapshot
+		kb, ka int      // plan indexes; -1: judged one by one
+	}
+	visits := make([]visit, len(dsIDs))
+	owned := map[int64][]int{} // user id -> the visits of the data sources they own (before or after)
+	for i, id := range dsIDs {
+		v := visit{id: id, kb: -1, ka: -1}
+		v.b, _ = before.dataSources.Get(id)
+		v.a, _ = after.dataSources.Get(id)
+		if perPlan(v.b) && perPlan(v.a) {
+			v.kb, v.ka = pl.index(false, v.b), pl.index(true, v.a)
+			for _, o := range mergeSorted(v.b.ownerIDs(), v.a.ownerIDs()) {
+				owned[o] = append(owned[o], i)
+			}
+		}
+		visits[i] = v
+	}
+
+	// A user's plan grants are the grants of a user who satisfies nothing (the
+	// base), recomputed only for the plans holding a rule whose outcome for the user
+	// differs from its base outcome.
+	nr := len(pl.rules)
+	base := make([]rule.Outcome, nr)
+	plansOf := make([][]int, nr)
+	for r, k := range pl.rules {
+		base[k] = r.Evaluate(&rule.Subject{}, nil).Outcome.Clamp()
+	}
+	baseGrants := make([]Level, len(pl.plans))
+	for k := range pl.plans {
+		p := &pl.plans[k]
+		baseGrants[k] = p.grantOf(base)
+		for _, items := range [2][]planItem{p.read, p.write} {
+			for _, it := range items {
+				if l := plansOf[it.rule]; len(l) == 0 || l[len(l)-1] != k {
+					plansOf[it.rule] = append(l, k)
+				}
+			}
+		}
+	}
+	grants := make([]Level, len(pl.plans))   // per plan: its grant to one user
+	outcomes := make([]rule.Outcome, 2*nr)   // per rule: its outcome for one user, before then after
+	recomputed := make([]int, len(pl.plans)) // per plan: the last user (index + 1) it was recomputed for
+	ownerOf := make([]int, len(visits))      // per visit: the last user (index + 1) who owns it
+	total := 0
+	for ui, uid := range users {
+		ub, okb := before.users.Get(uid)
+		ua, oka := after.users.Get(uid)
+		copy(grants, baseGrants)
+		for r, k := range pl.rules {
+			outcomes[k], outcomes[nr+k] = rule.Unsatisfied, rule.Unsatisfied
+			if okb {
+				outcomes[k] = r.Evaluate(&ub.subj, nil).Outcome.Clamp()
+			}
+			if oka {
+				outcomes[nr+k] = r.Evaluate(&ua.subj, nil).Outcome.Clamp()
+			}
+		}
+		for k := range nr {
+			if outcomes[k] == base[k] && outcomes[nr+k] == base[k] {
+				continue
+			}
+			for _, pk := range plansOf[k] {
+				if recomputed[pk] == ui+1 {
+					continue
+				}
+				recomputed[pk] = ui + 1
+				if p := &pl.plans[pk]; p.after {
+					grants[pk] = p.grantOf(outcomes[nr:])
+				} else {
+					grants[pk] = p.grantOf(outcomes[:nr])
+				}
+			}
+		}
+		for _, i := range owned[uid] {
+			ownerOf[i] = ui + 1
+		}
+		for i := range visits {
+			v := &visits[i]
+			var b, a Level
+			if v.kb >= 0 {
+				b, a = grants[v.kb], grants[v.ka]
+				if ownerOf[i] == ui+1 {
+					if b < LevelRead && v.b.isOwner(uid) {
+						b = LevelRead
+					}
+					if a < LevelRead && v.a.isOwner(uid) {
+						a = LevelRead
+					}
+				}
+			} else {
+				if okb && v.b != nil {
+					b = before.grantOf(ub, v.b, uid, v.id)
+				}
+				if oka && v.a != nil {
+					a = after.grantOf(ua, v.a, uid, v.id)
+				}
+			}
 			if a != b {
 				total++
 				if len(out) < limit {
-					out = append(out, UserImpact{ProfileID: u, DataSourceID: ds, Before: b, After: a})
+					out = append(out, UserImpact{ProfileID: uid, DataSourceID: v.id, Before: b, After: a})
 				}
 			}
 		}
 	}
 	return out, total
+}
+
+// perPlan reports whether a user's grant on d is the grant d's policies give them
+// (raised to READ for an owner): no record names a user or a group there, and
+// every applied rule judges the user alone.
+func perPlan(d *dsState) bool {
+	if d == nil || d.userRecords > 0 || len(d.groupGrants) > 0 {
+		return false
+	}
+	for _, ps := range [2][]levelPolicy{d.read, d.write} {
+		for i := range ps {
+			if r := ps[i].r.Reach(); r.Varies && !r.PerSubject {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// planner numbers the distinct plans of the data sources of a dry run, before and
+// after the write, and the distinct rules in them: a plan is what the policies of a
+// data source give each user, so two data sources with the same applied rules at
+// each level (and the same determinacy) in the same snapshot share one.
+type planner struct {
+	keys  map[string]int
+	rules map[*rule.Rule]int
+	plans []plan
+	buf   []byte
+}
+
+// plan is the policies of a data source as a dry run merges them: each item names
+// a rule of the planner.
+type plan struct {
+	after       bool // a plan of the snapshot after the write
+	indet       bool // policy-derived access is NONE
+	read, write []planItem
+	table       []Level // grantOf's table (levelUnknown: not computed yet)
+}
+
+// maxTabled is the most items a plan may have to keep a table of its grants: 4 to
+// the power of the items entries.
+const maxTabled = 5
+
+// grantOf is grant, looked up in (and filling) the plan's table of the grants of
+// every combination of its items' outcomes.
+func (p *plan) grantOf(outcomes []rule.Outcome) Level {
+	n := len(p.read) + len(p.write)
+	if p.indet || n > maxTabled {
+		return p.grant(outcomes)
+	}
+	if p.table == nil {
+		p.table = make([]Level, 1<<(2*n))
+		for i := range p.table {
+			p.table[i] = levelUnknown
+		}
+	}
+	i := 0
+	for _, items := range [2][]planItem{p.read, p.write} {
+		for _, it := range items {
+			i = i<<2 | int(outcomes[it.rule])
+		}
+	}
+	g := p.table[i]
+	if g == levelUnknown {
+		g = p.grant(outcomes)
+		p.table[i] = g
+	}
+	return g
+}
+
+// levelUnknown marks a grant a plan's table has not computed yet.
+const levelUnknown Level = 0xff
+
+type planItem struct {
+	rule        int
+	share, auto bool
+}
+
+// grant merges the plan for a user whose rule outcomes are given (by planner rule
+// index), as Decide does for a user who owns nothing and has no record.
+func (p *plan) grant(outcomes []rule.Outcome) Level {
+	if p.indet {
+		return LevelNone
+	}
+	merge1 := func(items []planItem) (rule.Outcome, bool) {
+		if len(items) == 0 {
+			return rule.Unsatisfied, false
+		}
+		var m merge.Merger
+		for _, it := range items {
+			m.Add(outcomes[it.rule], it.share, it.auto)
+		}
+		return m.Result()
+	}
+	wO, wAuto := merge1(p.write)
+	rO, rAuto := merge1(p.read)
+	rO, rAuto = combineLevels(rO, rAuto, wO, wAuto)
+	switch {
+	case wO == rule.Satisfied && wAuto:
+		return LevelWrite
+	case rO == rule.Satisfied && rAuto:
+		return LevelRead
+	}
+	return LevelNone
+}
+
+func (pl *planner) index(after bool, d *dsState) int {
+	if pl.keys == nil {
+		pl.keys, pl.rules = map[string]int{}, map[*rule.Rule]int{}
+	}
+	side := byte('b')
+	if after {
+		side = 'a'
+	}
+	p := plan{after: after, indet: len(d.indet) > 0}
+	if !p.indet {
+		p.read, p.write = pl.items(d.read), pl.items(d.write)
+	}
+	buf := append(pl.buf[:0], side)
+	if p.indet {
+		buf = append(buf, 'i')
+	}
+	for _, items := range [2][]planItem{p.read, p.write} {
+		buf = append(buf, '|')
+		for _, it := range items {
+			flags := uint64(it.rule) << 2
+			if it.share {
+				flags |= 1
+			}
+			if it.auto {
+				flags |= 2
+			}
+			buf = binary.AppendUvarint(buf, flags)
+		}
+	}
+	pl.buf = buf
+	k, ok := pl.keys[string(buf)]
+	if !ok {
+		k = len(pl.plans)
+		pl.keys[string(buf)] = k
+		pl.plans = append(pl.plans, p)
+	}
+	return k
+}
+
+func (pl *planner) items(ps []levelPolicy) []planItem {
+	out := make([]planItem, len(ps))
+	for i := range ps {
+		n, ok := pl.rules[ps[i].r]
+		if !ok {
+			n = len(pl.rules)
+			pl.rules[ps[i].r] = n
+		}
+		out[i] = planItem{rule: n, share: ps[i].share, auto: ps[i].auto}
+	}
+	return out
 }
