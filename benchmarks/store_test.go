@@ -104,7 +104,7 @@ func BenchmarkOpenStore(b *testing.B) {
 		path := filepath.Join(b.TempDir(), "state.db")
 		w := benchmarks.Generate(benchmarks.Config{Seed: wlSeed, DataSources: s.dataSources, Policies: s.policies, Users: s.users})
 		e := openFileEngine(b, path)
-		if err := w.Load(e); err != nil {
+		if err := w.LoadInBatches(e); err != nil {
 			b.Fatal(err)
 		}
 		want := e.Snapshot().Revision()

@@ -677,6 +677,30 @@ func (w *Workload) Requests(n int, seed int64) []Request {
 }
 
 // loadBatch is how many groups, users or data sources Load puts in one write.
+const loadBatch = 1 << 14
+
+// LoadInBatches puts the workload into e as engine.SystemActor() through ordinary
+// writes, as a service feeding an engine would: the groups and users in batches,
+// each policy with CreatePolicy (in order), then the data sources in batches
+// (loadBatch per write). It stops at the first error.
+func (w *Workload) LoadInBatches(e *engine.Engine) error {
+	if err := putBatches(w.Groups, func(list []*model.Group) error { return e.PutGroups(engine.SystemActor(), list) }); err != nil {
+		return fmt.Errorf("benchmarks: groups: %w", err)
+	}
+	if err := putBatches(w.Users, func(list []*model.User) error { return e.PutUsers(engine.SystemActor(), list) }); err != nil {
+		return fmt.Errorf("benchmarks: users: %w", err)
+	}
+	for _, p := range w.Policies {
+		if _, _, err := e.CreatePolicy(engine.SystemActor(), p, engine.WriteOptions{}); err != nil {
+			return fmt.Errorf("benchmarks: policy %q: %w", p.Key, err)
+		}
+	}
+	if err := putBatches(w.DataSources, func(list []*model.DataSource) error { return e.PutDataSources(engine.SystemActor(), list) }); err != nil {
+		return fmt.Errorf("benchmarks: data sources: %w", err)
+	}
+	return nil
+}
+
 // Bundle returns the workload as a bundle (without a state section): its groups,
 // users and data sources (shared with the workload, not copied) and its policies
 // encoded in the v2 dialect, in creation order.
@@ -704,6 +728,20 @@ func (w *Workload) Load(e *engine.Engine) error {
 	}
 	if err := e.ApplyBundle(b); err != nil {
 		return fmt.Errorf("benchmarks: %w", err)
+	}
+	return nil
+}
+
+// putBatches calls put with pointers to the elements of all, loadBatch at a time.
+func putBatches[T any](all []T, put func([]*T) error) error {
+	for start := 0; start < len(all); start += loadBatch {
+		ptrs := make([]*T, 0, min(len(all)-start, loadBatch))
+		for i := start; i < min(start+loadBatch, len(all)); i++ {
+			ptrs = append(ptrs, &all[i])
+		}
+		if err := put(ptrs); err != nil {
+			return err
+		}
 	}
 	return nil
 }
