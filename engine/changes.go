@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -108,17 +109,212 @@ func allKeys(a, b *Snapshot) touchedKeys {
 }
 
 func unionKeys[V any](a, b cowmap.Map[V]) []int64 {
-	set := make(map[int64]struct{}, a.Len()+b.Len())
-	a.Each(func(k int64, _ V) bool { set[k] = struct{}{}; return true })
-	b.Each(func(k int64, _ V) bool { set[k] = struct{}{}; return true })
-	return sortedSet(set)
+	keys := append(a.Keys(), b.Keys()...)
+	slices.Sort(keys)
+	return slices.Compact(keys)
 }
 
-// pair is one key whose value may differ between two snapshots.
+// pair is one key whose stored value differs between two snapshots: before and
+// after are the values (hasB, hasA false where the key is absent).
 type pair[V any] struct {
 	id            int64
 	before, after V
 	hasB, hasA    bool
+}
+
+// delta is what one write changed, before encoding: the changed stored values
+// themselves, per kind in ascending ids. Stored values are immutable, so encoding
+// them later gives the very bytes encoding them at commit gives. Pairs whose two
+// values encode the same are left out (they are not changes), so an empty delta is
+// a write that changed nothing. The change log holds deltas and encodes them only
+// when read (encode): a write that creates or deletes many values encodes nothing
+// at commit unless a store or the change callback needs the encoding.
+type delta struct {
+	policies    []pair[*model.Policy]
+	groups      []pair[*model.Group]
+	users       []pair[*model.User]
+	dataSources []pair[*model.DataSource]
+	certs       []pair[map[int64]string]
+	records     []pair[*model.AccessRecord]
+	// The next policy and record ids; hasB and hasA set when changed.
+	policyIDs, recordIDs pair[int64]
+}
+
+// empty reports whether the write changed no stored value.
+func (d *delta) empty() bool {
+	return len(d.policies)+len(d.groups)+len(d.users)+len(d.dataSources)+len(d.certs)+len(d.records) == 0 &&
+		!d.policyIDs.hasA && !d.recordIDs.hasA
+}
+
+// changedValues returns the pairs of the keys whose values (val of the state) are
+// not the very same stored value in b and a.
+func changedValues[S any, V comparable](b, a cowmap.Map[S], keys []int64, val func(S) V) []pair[V] {
+	out := make([]pair[V], 0, len(keys))
+	for _, k := range keys {
+		sb, hasB := b.Get(k)
+		sa, hasA := a.Get(k)
+		p := pair[V]{id: k, hasB: hasB, hasA: hasA}
+		if hasB {
+			p.before = val(sb)
+		}
+		if hasA {
+			p.after = val(sa)
+		}
+		if hasB == hasA && (!hasB || p.before == p.after) {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// dropEqual leaves out of ps the pairs with both values that equal reports equal
+// by their JSON (equal gets those pairs in order and answers for each).
+func dropEqual[V any](ps []pair[V], equal func(both []pair[V]) ([]bool, error)) ([]pair[V], error) {
+	var both []pair[V]
+	for _, p := range ps {
+		if p.hasB && p.hasA {
+			both = append(both, p)
+		}
+	}
+	if len(both) > 0 {
+		eq, err := equal(both)
+		if err != nil {
+			return nil, err
+		}
+		out, i := ps[:0], 0
+		for _, p := range ps {
+			if p.hasB && p.hasA {
+				i++
+				if eq[i-1] {
+					continue
+				}
+			}
+			out = append(out, p)
+		}
+		ps = out
+	}
+	if cap(ps) > 2*len(ps)+8 {
+		ps = slices.Clone(ps) // the log keeps it: no room for the keys that did not change
+	}
+	return ps, nil
+}
+
+// equalRows compares, element by element, the rows (as rows picks them out of the
+// encoded parts) of bundles b and a, which list the same number of elements.
+func equalRows(b, a *model.Bundle, rows func(*bundleParts) ([]json.RawMessage, []json.RawMessage)) ([]bool, error) {
+	be, err := encodeParts(b)
+	if err != nil {
+		return nil, err
+	}
+	ae, err := encodeParts(a)
+	if err != nil {
+		return nil, err
+	}
+	br, bx := rows(be)
+	ar, ax := rows(ae)
+	eq := make([]bool, len(br))
+	for i := range eq {
+		eq[i] = bytes.Equal(br[i], ar[i]) && (bx == nil || bytes.Equal(bx[i], ax[i]))
+	}
+	return eq, nil
+}
+
+// equalEach compares each pair's two values encoded by enc.
+func equalEach[V any](both []pair[V], enc func(V) (json.RawMessage, error)) ([]bool, error) {
+	eq := make([]bool, len(both))
+	for i, p := range both {
+		b, err := enc(p.before)
+		if err != nil {
+			return nil, err
+		}
+		a, err := enc(p.after)
+		if err != nil {
+			return nil, err
+		}
+		eq[i] = bytes.Equal(b, a)
+	}
+	return eq, nil
+}
+
+func recordJSON(r *model.AccessRecord) (json.RawMessage, error) { return json.Marshal(recordRow(r)) }
+
+// diff computes what changed from base to next among the keys k names. Of the
+// changed values only those with both a before and an after value are encoded (to
+// leave out the pairs equal by their JSON); creations and deletions are not.
+func diff(base, next *Snapshot, k touchedKeys) (*delta, error) {
+	d := &delta{}
+	var err error
+	d.policies, err = dropEqual(changedValues(base.policies, next.policies, k.policies, func(s *policyState) *model.Policy { return s.p }),
+		func(both []pair[*model.Policy]) ([]bool, error) { return equalEach(both, policyRow) })
+	if err != nil {
+		return nil, err
+	}
+	d.groups, err = dropEqual(changedValues(base.groups, next.groups, k.groups, func(g *model.Group) *model.Group { return g }),
+		func(both []pair[*model.Group]) ([]bool, error) {
+			var b, a model.Bundle
+			for _, p := range both {
+				b.Groups, a.Groups = append(b.Groups, *p.before), append(a.Groups, *p.after)
+			}
+			return equalRows(&b, &a, func(e *bundleParts) ([]json.RawMessage, []json.RawMessage) { return e.Groups, nil })
+		})
+	if err != nil {
+		return nil, err
+	}
+	d.users, err = dropEqual(changedValues(base.users, next.users, k.users, func(s *userState) *model.User { return s.u }),
+		func(both []pair[*model.User]) ([]bool, error) {
+			var b, a model.Bundle
+			for _, p := range both {
+				b.Users, a.Users = append(b.Users, *p.before), append(a.Users, *p.after)
+			}
+			return equalRows(&b, &a, func(e *bundleParts) ([]json.RawMessage, []json.RawMessage) { return e.Users, nil })
+		})
+	if err != nil {
+		return nil, err
+	}
+	// A data source changes when its row or its disabled policies (a row of their
+	// own) do.
+	d.dataSources, err = dropEqual(changedValues(base.dataSources, next.dataSources, k.dataSources, func(s *dsState) *model.DataSource { return s.ds }),
+		func(both []pair[*model.DataSource]) ([]bool, error) {
+			var b, a model.Bundle
+			for _, p := range both {
+				b.DataSources, a.DataSources = append(b.DataSources, *p.before), append(a.DataSources, *p.after)
+			}
+			return equalRows(&b, &a, func(e *bundleParts) ([]json.RawMessage, []json.RawMessage) { return e.DataSources, e.disables })
+		})
+	if err != nil {
+		return nil, err
+	}
+	if k.certs {
+		// Certification maps are equal by their JSON exactly when they are equal.
+		ids := map[int64]struct{}{}
+		for id := range base.certs {
+			ids[id] = struct{}{}
+		}
+		for id := range next.certs {
+			ids[id] = struct{}{}
+		}
+		for _, id := range sortedSet(ids) {
+			bm, hasB := base.certs[id]
+			am, hasA := next.certs[id]
+			if hasB == hasA && maps.Equal(bm, am) {
+				continue
+			}
+			d.certs = append(d.certs, pair[map[int64]string]{id: id, before: bm, after: am, hasB: hasB, hasA: hasA})
+		}
+	}
+	d.records, err = dropEqual(changedValues(base.records, next.records, k.records, func(r *model.AccessRecord) *model.AccessRecord { return r }),
+		func(both []pair[*model.AccessRecord]) ([]bool, error) { return equalEach(both, recordJSON) })
+	if err != nil {
+		return nil, err
+	}
+	if base.nextPolicyID != next.nextPolicyID {
+		d.policyIDs = pair[int64]{before: base.nextPolicyID, after: next.nextPolicyID, hasB: true, hasA: true}
+	}
+	if base.nextRecordID != next.nextRecordID {
+		d.recordIDs = pair[int64]{before: base.nextRecordID, after: next.nextRecordID, hasB: true, hasA: true}
+	}
+	return d, nil
 }
 
 // addEncoded adds the mutations of ps, whose encoded values are listed in order in
@@ -137,55 +333,34 @@ func addEncoded[V any](add func(Kind, string, json.RawMessage, json.RawMessage),
 	}
 }
 
-// changedPairs returns the keys whose values differ by identity (same reports
-// whether two values are the very same stored value).
-func changedPairs[V any](b, a cowmap.Map[V], keys []int64, same func(x, y V) bool) []pair[V] {
-	var out []pair[V]
-	for _, k := range keys {
-		p := pair[V]{id: k}
-		p.before, p.hasB = b.Get(k)
-		p.after, p.hasA = a.Get(k)
-		if p.hasB == p.hasA && (!p.hasB || same(p.before, p.after)) {
-			continue
-		}
-		out = append(out, p)
-	}
-	return out
-}
-
-// mutations computes what changed from base to next among the keys k names, in
-// the order of the kinds' declaration and ascending ids. Values equal by their JSON
-// are not changes.
-func mutations(base, next *Snapshot, k touchedKeys) ([]Mutation, error) {
-	var out []Mutation
+// encode returns the mutations of d, in the order of the kinds policy, group,
+// user, data source, disable, certification, record, counter, and ascending ids.
+func (d *delta) encode() ([]Mutation, error) {
+	out := make([]Mutation, 0, len(d.policies)+len(d.groups)+len(d.users)+len(d.dataSources)+len(d.certs)+len(d.records)+2)
 	add := func(kind Kind, id string, b, a json.RawMessage) {
 		if b != nil && a != nil && bytes.Equal(b, a) {
-			return
+			return // a data source whose disabled policies alone changed
 		}
 		out = append(out, Mutation{Kind: kind, ID: id, Before: b, After: a})
 	}
-	// Policies.
-	for _, p := range changedPairs(base.policies, next.policies, k.policies, func(x, y *policyState) bool { return x.p == y.p }) {
+	for _, p := range d.policies {
 		var b, a json.RawMessage
 		var err error
 		if p.hasB {
-			if b, err = policyRow(p.before.p); err != nil {
+			if b, err = policyRow(p.before); err != nil {
 				return nil, err
 			}
 		}
 		if p.hasA {
-			if a, err = policyRow(p.after.p); err != nil {
+			if a, err = policyRow(p.after); err != nil {
 				return nil, err
 			}
 		}
 		add(KindPolicy, idString(p.id), b, a)
 	}
 	// Directory and catalog, encoded in the bundle's shapes.
-	gs := changedPairs(base.groups, next.groups, k.groups, func(x, y *model.Group) bool { return x == y })
-	us := changedPairs(base.users, next.users, k.users, func(x, y *userState) bool { return x.u == y.u })
-	ds := changedPairs(base.dataSources, next.dataSources, k.dataSources, func(x, y *dsState) bool { return x.ds == y.ds })
 	var bb, ab model.Bundle
-	for _, p := range gs {
+	for _, p := range d.groups {
 		if p.hasB {
 			bb.Groups = append(bb.Groups, *p.before)
 		}
@@ -193,20 +368,20 @@ func mutations(base, next *Snapshot, k touchedKeys) ([]Mutation, error) {
 			ab.Groups = append(ab.Groups, *p.after)
 		}
 	}
-	for _, p := range us {
+	for _, p := range d.users {
 		if p.hasB {
-			bb.Users = append(bb.Users, *p.before.u)
+			bb.Users = append(bb.Users, *p.before)
 		}
 		if p.hasA {
-			ab.Users = append(ab.Users, *p.after.u)
+			ab.Users = append(ab.Users, *p.after)
 		}
 	}
-	for _, p := range ds {
+	for _, p := range d.dataSources {
 		if p.hasB {
-			bb.DataSources = append(bb.DataSources, *p.before.ds)
+			bb.DataSources = append(bb.DataSources, *p.before)
 		}
 		if p.hasA {
-			ab.DataSources = append(ab.DataSources, *p.after.ds)
+			ab.DataSources = append(ab.DataSources, *p.after)
 		}
 	}
 	be, err := encodeParts(&bb)
@@ -217,11 +392,11 @@ func mutations(base, next *Snapshot, k touchedKeys) ([]Mutation, error) {
 	if err != nil {
 		return nil, err
 	}
-	addEncoded(add, KindGroup, gs, be.Groups, ae.Groups)
-	addEncoded(add, KindUser, us, be.Users, ae.Users)
+	addEncoded(add, KindGroup, d.groups, be.Groups, ae.Groups)
+	addEncoded(add, KindUser, d.users, be.Users, ae.Users)
 	var bi, ai int
 	var disables []Mutation
-	for _, p := range ds {
+	for _, p := range d.dataSources {
 		var b, a, bd, ad json.RawMessage
 		if p.hasB {
 			b, bd, bi = be.DataSources[bi], be.disables[bi], bi+1
@@ -235,54 +410,47 @@ func mutations(base, next *Snapshot, k touchedKeys) ([]Mutation, error) {
 		}
 	}
 	out = append(out, disables...)
-	// Certifications.
-	if k.certs {
-		ids := map[int64]struct{}{}
-		for id := range base.certs {
-			ids[id] = struct{}{}
-		}
-		for id := range next.certs {
-			ids[id] = struct{}{}
-		}
-		for _, id := range sortedSet(ids) {
-			bm, hasB := base.certs[id]
-			am, hasA := next.certs[id]
-			if hasB == hasA && maps.Equal(bm, am) {
-				continue
-			}
-			var b, a json.RawMessage
-			if hasB {
-				b = certRow(bm)
-			}
-			if hasA {
-				a = certRow(am)
-			}
-			add(KindCertification, idString(id), b, a)
-		}
-	}
-	// Records.
-	for _, p := range changedPairs(base.records, next.records, k.records, func(x, y *model.AccessRecord) bool { return x == y }) {
+	for _, p := range d.certs {
 		var b, a json.RawMessage
 		if p.hasB {
-			if b, err = json.Marshal(recordRow(p.before)); err != nil {
+			b = certRow(p.before)
+		}
+		if p.hasA {
+			a = certRow(p.after)
+		}
+		add(KindCertification, idString(p.id), b, a)
+	}
+	for _, p := range d.records {
+		var b, a json.RawMessage
+		if p.hasB {
+			if b, err = recordJSON(p.before); err != nil {
 				return nil, err
 			}
 		}
 		if p.hasA {
-			if a, err = json.Marshal(recordRow(p.after)); err != nil {
+			if a, err = recordJSON(p.after); err != nil {
 				return nil, err
 			}
 		}
 		add(KindRecord, idString(p.id), b, a)
 	}
-	// Counters.
-	if base.nextPolicyID != next.nextPolicyID {
-		add(KindCounter, counterPolicy, counterRow(base.nextPolicyID), counterRow(next.nextPolicyID))
+	if p := d.policyIDs; p.hasA {
+		add(KindCounter, counterPolicy, counterRow(p.before), counterRow(p.after))
 	}
-	if base.nextRecordID != next.nextRecordID {
-		add(KindCounter, counterRecord, counterRow(base.nextRecordID), counterRow(next.nextRecordID))
+	if p := d.recordIDs; p.hasA {
+		add(KindCounter, counterRecord, counterRow(p.before), counterRow(p.after))
 	}
 	return out, nil
+}
+
+// mutations computes what changed from base to next among the keys k names, in
+// the order of encode. Values equal by their JSON are not changes.
+func mutations(base, next *Snapshot, k touchedKeys) ([]Mutation, error) {
+	d, err := diff(base, next, k)
+	if err != nil {
+		return nil, err
+	}
+	return d.encode()
 }
 
 // The ids of the counter rows.

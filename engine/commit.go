@@ -7,7 +7,7 @@ import (
 
 // pending is a write waiting for the store.
 type pending struct {
-	ch       Change
+	ch       entry // encoded
 	next     *Snapshot
 	expected int64 // the revision it was made against
 	finished bool
@@ -17,8 +17,8 @@ type pending struct {
 // enqueue makes next (the state after change ch from base) the head and queues ch
 // for the store; without a store it publishes next at once. It returns nil when
 // there is nothing to wait for. The writer lock must be held.
-func (e *Engine) enqueue(base, next *Snapshot, ch Change) *pending {
-	if len(ch.Changes) == 0 {
+func (e *Engine) enqueue(base, next *Snapshot, ch entry) *pending {
+	if ch.empty() {
 		// Nothing stored changed: next is base again.
 		if e.store == nil {
 			next.revision = base.revision
@@ -82,7 +82,7 @@ func (e *Engine) await(p *pending) error {
 func (e *Engine) commitBatch(batch []*pending) error {
 	entries := make([]*Change, len(batch))
 	for i, q := range batch {
-		entries[i] = &q.ch
+		entries[i] = &q.ch.Change
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.storeTimeout)
 	err := e.store.Commit(ctx, batch[0].expected, entries)

@@ -449,12 +449,11 @@ func (t *txn) commit(a Actor, op string) error {
 	}
 	s := t.view()
 	s.bulk = t.syncBulk()
-	muts, err := mutations(t.base, s, t.touched())
+	ch, err := t.e.change(t.base, s, t.touched(), Change{Revision: t.base.revision + 1, Time: t.now.UTC(), Actor: a, Op: op})
 	if err != nil {
 		t.abort()
 		return fmt.Errorf("%w: encoding the change: %w", ErrStore, err)
 	}
-	ch := Change{Revision: t.base.revision + 1, Time: t.now.UTC(), Actor: a, Op: op, Changes: muts}
 	p := t.e.enqueue(t.base, s, ch)
 	t.done = true
 	t.e.mu.Unlock()
@@ -466,9 +465,9 @@ func (t *txn) commit(a Actor, op string) error {
 }
 
 // notify calls the change callback for a committed change.
-func (e *Engine) notify(ch Change) {
-	if e.cfg.onChange != nil && len(ch.Changes) > 0 {
-		e.cfg.onChange(ch)
+func (e *Engine) notify(ch entry) {
+	if e.cfg.onChange != nil && !ch.empty() {
+		e.cfg.onChange(ch.Change) // encoded: change encodes when a callback is set
 	}
 }
 

@@ -191,7 +191,7 @@ func (e *Engine) applyBundleOnce(b *model.Bundle) error {
 
 // swap makes n's state e's as one write (op "load") and takes over n's indexes; the
 // write is queued for the store (await p).
-func (e *Engine) swap(n *Engine) (ch Change, p *pending, err error) {
+func (e *Engine) swap(n *Engine) (ch entry, p *pending, err error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	defer func() {
@@ -201,11 +201,10 @@ func (e *Engine) swap(n *Engine) (ch Change, p *pending, err error) {
 	}()
 	base, next := e.head, n.cur.Load()
 	rev := max(base.revision+1, next.revision)
-	muts, err := mutations(base, next, allKeys(base, next))
+	ch, err = e.change(base, next, allKeys(base, next), Change{Revision: rev, Time: e.cfg.now().UTC(), Actor: SystemActor(), Op: "load"})
 	if err != nil {
 		return ch, nil, fmt.Errorf("%w: encoding the change: %w", ErrStore, err)
 	}
-	ch = Change{Revision: rev, Time: e.cfg.now().UTC(), Actor: SystemActor(), Op: "load", Changes: muts}
 	p = e.enqueue(base, next, ch)
 	e.takeIndexes(n)
 	return ch, p, nil

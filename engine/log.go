@@ -21,12 +21,62 @@ const MaxChanges = 1000
 // are read from the store.
 const memTail = 4096
 
+// entry is one entry of the change log as the engine holds it: a Change whose
+// mutations are either encoded (Changes) or, when d is set, the delta they are
+// encoded from when someone reads them.
+type entry struct {
+	Change
+	d *delta
+}
+
+// empty reports whether the write changed no stored value.
+func (en *entry) empty() bool {
+	if en.d != nil {
+		return en.d.empty()
+	}
+	return len(en.Changes) == 0
+}
+
+// full returns the entry with its mutations encoded.
+func (en *entry) full() (Change, error) {
+	if en.d == nil || en.Changes != nil {
+		return en.Change, nil
+	}
+	muts, err := en.d.encode()
+	if err != nil {
+		return Change{}, fmt.Errorf("%w: encoding the change of revision %d: %w", ErrInternal, en.Revision, err)
+	}
+	c := en.Change
+	c.Changes = muts
+	return c, nil
+}
+
+// change computes the entry of a write from base to next among the keys k names,
+// with header hdr (its Changes unset). Its mutations are encoded now only when a
+// store or the change callback needs them; otherwise the log encodes them when
+// read. The writer lock must be held.
+func (e *Engine) change(base, next *Snapshot, k touchedKeys, hdr Change) (entry, error) {
+	d, err := diff(base, next, k)
+	if err != nil {
+		return entry{}, err
+	}
+	en := entry{Change: hdr, d: d}
+	if (e.store != nil || e.cfg.onChange != nil) && !d.empty() {
+		if en.Changes, err = d.encode(); err != nil {
+			return entry{}, err
+		}
+	}
+	return en, nil
+}
+
 // changeLog is the engine's in-memory tail of the change log: it holds every entry
-// with a revision above floor, in revision order.
+// with a revision above floor, in revision order. Entries with a delta hold no
+// encoded mutations (they are encoded again when read): the log keeps the changed
+// values, which are smaller than their JSON and mostly shared with the state.
 type changeLog struct {
 	mu      sync.Mutex
 	floor   int64
-	entries []Change
+	entries []entry
 	max     int
 	wake    chan struct{} // closed and replaced on every append
 }
@@ -40,14 +90,17 @@ func (l *changeLog) reset(floor int64, max int) {
 	}
 }
 
-func (l *changeLog) append(c Change) {
+func (l *changeLog) append(en entry) {
+	if en.d != nil {
+		en.Changes = nil
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.entries = append(l.entries, c)
+	l.entries = append(l.entries, en)
 	if len(l.entries) > 2*l.max {
 		drop := len(l.entries) - l.max
 		l.floor = l.entries[drop-1].Revision
-		l.entries = append([]Change(nil), l.entries[drop:]...)
+		l.entries = append([]entry(nil), l.entries[drop:]...)
 	}
 	close(l.wake)
 	l.wake = make(chan struct{})
@@ -55,7 +108,7 @@ func (l *changeLog) append(c Change) {
 
 // since returns up to limit entries after revision since, and false when the tail
 // does not reach back that far.
-func (l *changeLog) since(since int64, limit int) ([]Change, bool) {
+func (l *changeLog) since(since int64, limit int) ([]entry, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if since < l.floor {
@@ -63,7 +116,7 @@ func (l *changeLog) since(since int64, limit int) ([]Change, bool) {
 	}
 	i := sort.Search(len(l.entries), func(i int) bool { return l.entries[i].Revision > since })
 	n := min(limit, len(l.entries)-i)
-	return append([]Change(nil), l.entries[i:i+n]...), true
+	return append([]entry(nil), l.entries[i:i+n]...), true
 }
 
 func (l *changeLog) waiter() <-chan struct{} {
@@ -85,7 +138,15 @@ func (e *Engine) Changes(since int64, limit int) ([]Change, error) {
 	if limit <= 0 || limit > MaxChanges {
 		limit = MaxChanges
 	}
-	if out, ok := e.log.since(since, limit); ok {
+	if list, ok := e.log.since(since, limit); ok {
+		out := make([]Change, len(list))
+		for i := range list {
+			c, err := list[i].full()
+			if err != nil {
+				return nil, err
+			}
+			out[i] = c
+		}
 		return out, nil
 	}
 	if e.store == nil {

@@ -144,7 +144,7 @@ func (e *Engine) syncLocked(ctx context.Context, st Store) error {
 			}
 		})
 		for _, c := range applied {
-			e.notify(c)
+			e.notify(entry{Change: c})
 		}
 		if !ok {
 			// An entry did not reproduce on this engine's state: take the
@@ -260,7 +260,7 @@ func (e *Engine) applyLocked(c Change) (ok bool) {
 	next.revision = c.Revision
 	e.publishRemote(next)
 	e.rep.applied.Add(1)
-	e.log.append(c)
+	e.log.append(entry{Change: c})
 	return true
 }
 
