@@ -176,7 +176,7 @@ func (t *txn) request(ai actorInfo, d *dsState, level model.AccessGrant, req *Ac
 			why = "the data source is indeterminate: " + d.indet[0].err.Error()
 		} else if res.Outcome == rule.NeedsManual {
 			why = "access needs a manual grant by an owner"
-		} else if len(d.read)+len(d.write) > 0 {
+		} else if d.nRead+d.nWrite > 0 {
 			why = "the user does not meet the policies of data source"
 		}
 		return nil, false, fmt.Errorf("%w: %s (level %s)", ErrForbidden, why, level)

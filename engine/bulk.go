@@ -83,12 +83,13 @@ func (d *dsState) policyIDs() []int64 {
 	if d == nil || len(d.indet) > 0 {
 		return nil
 	}
-	out := make([]int64, 0, len(d.read)+len(d.write))
-	for i := range d.read {
-		out = append(out, d.read[i].id)
+	read, write := d.levels()
+	out := make([]int64, 0, len(read)+len(write))
+	for i := range read {
+		out = append(out, read[i].p.p.ID)
 	}
-	for i := range d.write {
-		out = append(out, d.write[i].id)
+	for i := range write {
+		out = append(out, write[i].p.p.ID)
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
@@ -116,7 +117,7 @@ func worstLevel(ps []levelPolicy) (rule.Outcome, bool) {
 	for i := range ps {
 		p := &ps[i]
 		o := rule.Unsatisfied
-		if r := p.r.Reach(); !r.Varies {
+		if r := p.p.r.Reach(); !r.Varies {
 			o = r.Outcome
 		}
 		m.Add(o, p.share, p.auto)
@@ -130,8 +131,9 @@ func (d *dsState) everyone() (read, write bool) {
 	if d == nil || len(d.indet) > 0 {
 		return false, false
 	}
-	wO, wAuto := worstLevel(d.write)
-	rO, rAuto := worstLevel(d.read)
+	rs, ws := d.levels()
+	wO, wAuto := worstLevel(ws)
+	rO, rAuto := worstLevel(rs)
 	rO, rAuto = combineLevels(rO, rAuto, wO, wAuto)
 	write = wO == rule.Satisfied && wAuto
 	read = write || (rO == rule.Satisfied && rAuto)
@@ -355,9 +357,10 @@ func (s *Snapshot) UsersFor(dataSourceID int64, level Level) []int64 {
 	}
 	everybody := false
 	if len(d.indet) == 0 {
-		for _, ps := range [2][]levelPolicy{d.read, d.write} {
+		read, write := d.levels()
+		for _, ps := range [2][]levelPolicy{read, write} {
 			for i := range ps {
-				r := ps[i].r.Reach()
+				r := ps[i].p.r.Reach()
 				switch {
 				case !r.Varies:
 				case r.Everyone:

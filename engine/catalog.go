@@ -183,11 +183,7 @@ func (t *txn) userState(u *model.User) *userState {
 		}
 	}
 	sort.Slice(gids, func(i, j int) bool { return gids[i] < gids[j] })
-	us := &userState{u: u, subj: *t.e.syms.Subject(u, byName), groupIDs: gids}
-	for _, p := range u.Permissions {
-		us.perms |= permBit(p)
-	}
-	return us
+	return newUserState(u, t.e.syms.Subject(u, byName), gids)
 }
 
 // DeleteUser removes a user (GOVERNANCE or USER_ADMIN) and ends every access record

@@ -176,8 +176,9 @@ func (s *Snapshot) judge(d *Decision, u *userState, ds *dsState, userID, dataSou
 		d.add(Reason{Kind: ReasonIndeterminate, PolicyID: ds.indet[0].policyID, Err: ds.indet[0].err,
 			Detail: "a circumstance could not be evaluated: policy-derived access is NONE"})
 	} else {
-		wO, wAuto = s.level(d, u, ds, ds.write, model.Write)
-		rO, rAuto = s.level(d, u, ds, ds.read, model.Read)
+		read, write := ds.levels()
+		wO, wAuto = s.level(d, u, ds, write, model.Write)
+		rO, rAuto = s.level(d, u, ds, read, model.Read)
 		rO, rAuto = combineLevels(rO, rAuto, wO, wAuto)
 	}
 
@@ -242,9 +243,20 @@ func (s *Snapshot) level(d *Decision, u *userState, ds *dsState, ps []levelPolic
 	var m merge.Merger
 	for i := range ps {
 		p := &ps[i]
-		v := p.r.Evaluate(&u.subj, ds.res)
+		if p.compact {
+			// Judged from the user's symbols and the compact form: the rule itself is
+			// loaded only for the reason.
+			o, cond := p.c.Judge(u.symbols())
+			m.Add(o, p.share, p.auto)
+			if d != nil {
+				d.add(Reason{Kind: ReasonPolicy, Level: lv, PolicyID: p.p.p.ID, PolicyKey: p.p.p.Key,
+					Outcome: o.String(), Detail: p.p.r.VerdictOf(o, cond).Reason})
+			}
+			continue
+		}
+		v := p.p.r.Evaluate(&u.subj, ds.res)
 		m.Add(v.Outcome, p.share, p.auto)
-		d.add(Reason{Kind: ReasonPolicy, Level: lv, PolicyID: p.id, PolicyKey: p.key,
+		d.add(Reason{Kind: ReasonPolicy, Level: lv, PolicyID: p.p.p.ID, PolicyKey: p.p.p.Key,
 			Outcome: v.Outcome.String(), Detail: v.Reason, Err: v.Err})
 	}
 	return m.Result()
@@ -259,15 +271,16 @@ func (s *Snapshot) levelResult(u *userState, ds *dsState, lv model.AccessGrant) 
 	items := func(ps []levelPolicy) []merge.Item {
 		out := make([]merge.Item, 0, len(ps))
 		for _, p := range ps {
-			v := p.r.Evaluate(&u.subj, ds.res)
-			out = append(out, merge.Item{PolicyID: p.id, Outcome: v.Outcome,
-				ShareResponsibility: p.share, Automatic: p.auto, Approvals: p.r.Approvals()})
+			v := p.p.r.Evaluate(&u.subj, ds.res)
+			out = append(out, merge.Item{PolicyID: p.p.p.ID, Outcome: v.Outcome,
+				ShareResponsibility: p.share, Automatic: p.auto, Approvals: p.p.r.Approvals()})
 		}
 		return out
 	}
-	w := merge.MergeLevel(items(ds.write))
+	read, write := ds.levels()
+	w := merge.MergeLevel(items(write))
 	if lv == model.Write {
 		return w
 	}
-	return merge.CombineReadWrite(merge.MergeLevel(items(ds.read)), w)
+	return merge.CombineReadWrite(merge.MergeLevel(items(read)), w)
 }

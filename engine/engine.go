@@ -186,32 +186,49 @@ type policyState struct {
 
 func (p *policyState) active() bool { return !p.p.Staged }
 
-// dsState is a data source with everything derived from it. The fields Decide reads
-// come first and the per-level policies are held by value, so a decision touches as
-// few cache lines as possible.
+// dsState is a data source with everything derived from it. The fields Decide
+// reads come first, and up to inlinePolicies per-level policies are held inside
+// the state itself, so that a decision on a data source with few policies loads
+// one object (see docs/performance.md).
 type dsState struct {
-	owner0      int64   // the first listed owner (0: none)
-	owners      []int64 // every listed owner, sorted (only when more than one)
-	read        []levelPolicy
-	write       []levelPolicy
-	groupGrants []*model.AccessRecord // manual grants to groups on this data source
-	userRecords int                   // how many records for single users exist here
-	indet       []indet               // policies whose circumstances could not be evaluated here
-	discovery   bool
-	res         *rule.Resource
+	owner0        int64  // the first listed owner (0: none)
+	nRead, nWrite uint32 // the per-level policies: read ones, then write ones (levels)
+	inline        [inlinePolicies]levelPolicy
+	more          []levelPolicy         // every per-level policy, when there are more than inlinePolicies
+	owners        []int64               // every listed owner, sorted (only when more than one)
+	groupGrants   []*model.AccessRecord // manual grants to groups on this data source
+	userRecords   int                   // how many records for single users exist here
+	indet         []indet               // policies whose circumstances could not be evaluated here
+	discovery     bool
+	res           *rule.Resource
 
 	ds      *model.DataSource
 	target  *match.Target
 	applied []*policyState // active policies applied here, ascending id
 }
 
-// levelPolicy is what a decision needs of one subscription policy at one level.
+// inlinePolicies is how many per-level policies a dsState holds inline.
+const inlinePolicies = 2
+
+// levelPolicy is what a decision needs of one subscription policy at one level:
+// the rule's compact form when it has one (judged without loading the rule).
 type levelPolicy struct {
-	r     *rule.Rule
-	key   string
-	id    int64
-	share bool
-	auto  bool
+	p       *policyState
+	c       rule.Compact
+	compact bool
+	share   bool
+	auto    bool
+}
+
+// levels returns the subscription policies applied at READ and at WRITE, each in
+// ascending id order. The slices must not be modified or kept beyond d.
+func (d *dsState) levels() (read, write []levelPolicy) {
+	all := d.more
+	if all == nil {
+		all = d.inline[:]
+	}
+	r, w := int(d.nRead), int(d.nRead+d.nWrite)
+	return all[:r:r], all[r:w:w]
 }
 
 type indet struct {
@@ -240,21 +257,39 @@ func (d *dsState) setOwners(owners []int64) {
 	}
 }
 
-// derive recomputes the per-level lists from applied.
+// derive recomputes the per-level policies from applied.
 func (d *dsState) derive() {
-	d.read, d.write, d.discovery = nil, nil, false
+	d.nRead, d.nWrite, d.more, d.inline, d.discovery = 0, 0, nil, [inlinePolicies]levelPolicy{}, false
+	for _, p := range d.applied {
+		if p.sub {
+			if p.write {
+				d.nWrite++
+			} else {
+				d.nRead++
+			}
+			if p.discovery {
+				d.discovery = true
+			}
+		}
+	}
+	all := d.inline[:]
+	if n := int(d.nRead + d.nWrite); n > inlinePolicies {
+		d.more = make([]levelPolicy, n)
+		all = d.more
+	}
+	r, w := 0, int(d.nRead)
 	for _, p := range d.applied {
 		if !p.sub {
 			continue
 		}
-		lp := levelPolicy{r: p.r, key: p.p.Key, id: p.p.ID, share: p.share, auto: p.auto}
+		lp := levelPolicy{p: p, share: p.share, auto: p.auto}
+		lp.c, lp.compact = p.r.Compact()
 		if p.write {
-			d.write = append(d.write, lp)
+			all[w] = lp
+			w++
 		} else {
-			d.read = append(d.read, lp)
-		}
-		if p.discovery {
-			d.discovery = true
+			all[r] = lp
+			r++
 		}
 	}
 }
@@ -264,12 +299,40 @@ func (d *dsState) clone() *dsState {
 	return &c
 }
 
-// userState is a user with the forms rules evaluate.
+// userState is a user with the forms rules evaluate. The subject's symbols come
+// first, inline when there are at most userInlineSyms of them, so that judging
+// compact rules loads one object.
 type userState struct {
-	subj     rule.Subject // held by value: one cache line less per decision
-	groupIDs []int64      // ids of declared groups the user is in, sorted
+	nsyms    int32 // how many of syms are the subject's symbols; -1: more than fit (subj has them)
+	syms     [userInlineSyms]uint32
+	groupIDs []int64 // ids of declared groups the user is in, sorted
 	perms    uint8
+	subj     rule.Subject
 	u        *model.User
+}
+
+// userInlineSyms is how many subject symbols a userState holds inline.
+const userInlineSyms = 8
+
+// newUserState returns the state of u with the subject subj and the declared
+// groups gids.
+func newUserState(u *model.User, subj *rule.Subject, gids []int64) *userState {
+	us := &userState{u: u, subj: *subj, groupIDs: gids, nsyms: -1}
+	if syms := subj.Symbols(); len(syms) <= userInlineSyms {
+		us.nsyms = int32(copy(us.syms[:], syms))
+	}
+	for _, p := range u.Permissions {
+		us.perms |= permBit(p)
+	}
+	return us
+}
+
+// symbols returns the subject's symbols, ascending.
+func (u *userState) symbols() []uint32 {
+	if u.nsyms >= 0 {
+		return u.syms[:u.nsyms:u.nsyms]
+	}
+	return u.subj.Symbols()
 }
 
 const (

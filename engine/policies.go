@@ -580,9 +580,10 @@ func perPlan(d *dsState) bool {
 	if d == nil || d.userRecords > 0 || len(d.groupGrants) > 0 {
 		return false
 	}
-	for _, ps := range [2][]levelPolicy{d.read, d.write} {
+	read, write := d.levels()
+	for _, ps := range [2][]levelPolicy{read, write} {
 		for i := range ps {
-			if r := ps[i].r.Reach(); r.Varies && !r.PerSubject {
+			if r := ps[i].p.r.Reach(); r.Varies && !r.PerSubject {
 				return false
 			}
 		}
@@ -687,7 +688,8 @@ func (pl *planner) index(after bool, d *dsState) int {
 	}
 	p := plan{after: after, indet: len(d.indet) > 0}
 	if !p.indet {
-		p.read, p.write = pl.items(d.read), pl.items(d.write)
+		read, write := d.levels()
+		p.read, p.write = pl.items(read), pl.items(write)
 	}
 	buf := append(pl.buf[:0], side)
 	if p.indet {
@@ -719,10 +721,10 @@ func (pl *planner) index(after bool, d *dsState) int {
 func (pl *planner) items(ps []levelPolicy) []planItem {
 	out := make([]planItem, len(ps))
 	for i := range ps {
-		n, ok := pl.rules[ps[i].r]
+		n, ok := pl.rules[ps[i].p.r]
 		if !ok {
 			n = len(pl.rules)
-			pl.rules[ps[i].r] = n
+			pl.rules[ps[i].p.r] = n
 		}
 		out[i] = planItem{rule: n, share: ps[i].share, auto: ps[i].auto}
 	}
