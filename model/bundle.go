@@ -61,8 +61,22 @@ var bundleKeys = []string{"name", "description", "now", "groups", "users", "data
 // problem is returned, with its path, as an ErrorList. Large bundles need larger
 // limits than DefaultLimits. A YAML bundle may expand (through aliases) to at most
 // BundleBudget(len(data)) bytes, and never more than lim.MaxPayloadBytes.
+//
+// A JSON bundle is read by a fast decoder straight into the model; whatever that
+// decoder does not handle exactly (a problem of any kind included) is read again by
+// the generic decoder, which reports every problem.
 func DecodeBundle(data []byte, lim Limits) (*Bundle, error) {
 	lim = lim.withDefaults()
+	if len(data) <= lim.MaxPayloadBytes {
+		if b, ok := decodeBundleFast(data, lim); ok {
+			return b, nil
+		}
+	}
+	return decodeBundleGeneric(data, lim)
+}
+
+// decodeBundleGeneric is DecodeBundle through generic values (lim defaulted).
+func decodeBundleGeneric(data []byte, lim Limits) (*Bundle, error) {
 	doc, errs := parseDocumentBudget(data, lim, false, min(lim.MaxPayloadBytes, BundleBudget(len(data))))
 	if errs != nil {
 		return nil, errs
@@ -350,7 +364,26 @@ func appendIf(l ErrorList, e *FieldError) ErrorList {
 	return l
 }
 
+// textOK reports whether s is a non-empty name holding no unsafe character
+// (requiredText and validateStrings find nothing in it).
+func textOK(s string) bool { return s != "" && unsafeText("", s) == nil }
+
+// stringsOK reports whether validateStrings finds nothing in values.
+func stringsOK(values []string) bool {
+	for _, s := range values {
+		if !textOK(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// validateStrings adds to l the empty or unsafe strings of values (paths below p
+// are built only for a problem).
 func validateStrings(l ErrorList, p Path, values []string) ErrorList {
+	if stringsOK(values) {
+		return l
+	}
 	for i, s := range values {
 		if s == "" {
 			l = append(l, Required(p.Index(i), "must not be empty"))
@@ -361,6 +394,13 @@ func validateStrings(l ErrorList, p Path, values []string) ErrorList {
 }
 
 func validateAttributes(l ErrorList, p Path, attrs map[string][]string) ErrorList {
+	ok := true
+	for k, vals := range attrs {
+		ok = ok && textOK(k) && stringsOK(vals)
+	}
+	if ok {
+		return l
+	}
 	keys := make([]string, 0, len(attrs))
 	for k := range attrs {
 		keys = append(keys, k)
@@ -402,6 +442,9 @@ func ValidateDataSource(ds *DataSource, p Path) ErrorList {
 	}
 	l = validateStrings(l, p.Child("tags"), ds.Tags)
 	for i, c := range ds.Columns {
+		if textOK(c.Name) && stringsOK(c.Tags) {
+			continue
+		}
 		cp := p.Child("columns").Index(i)
 		l = requiredText(l, cp.Child("name"), c.Name)
 		l = validateStrings(l, cp.Child("tags"), c.Tags)
@@ -413,6 +456,9 @@ func ValidateDataSource(ds *DataSource, p Path) ErrorList {
 	}
 	l = validateStrings(l, p.Child("selectedPolicies"), ds.SelectedPolicies)
 	for i, d := range ds.DisabledPolicies {
+		if textOK(d.PolicyKey) {
+			continue
+		}
 		l = requiredText(l, p.Child("disabledPolicies").Index(i).Child("policyKey"), d.PolicyKey)
 	}
 	return l

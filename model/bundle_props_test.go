@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand"
+	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/leanovate/gopter"
@@ -258,5 +260,199 @@ func TestEncodeBundleInvalidRaw(t *testing.T) {
 	}
 	if _, err := model.EncodeBundle(nil); err == nil {
 		t.Error("EncodeBundle(nil): no error")
+	}
+}
+
+// validBundle is randBundle made valid: unique positive ids, names and keys
+// without unsafe characters, known permissions and grant states.
+func validBundle(r *rand.Rand) *model.Bundle {
+	b := randBundle(r)
+	safe := func(s string) string {
+		if s == "" || model.ValidateGroup(&model.Group{ID: 1, Name: s}, "") != nil {
+			return "s" + fmt.Sprint(r.Intn(100))
+		}
+		return s
+	}
+	safeList := func(l []string) []string {
+		for i := range l {
+			l[i] = safe(l[i])
+		}
+		return l
+	}
+	safeAttrs := func(m map[string][]string) map[string][]string {
+		if m == nil {
+			return nil
+		}
+		out := map[string][]string{}
+		for k, v := range m {
+			if v == nil {
+				v = []string{}
+			}
+			out[safe(k)] = safeList(v)
+		}
+		return out
+	}
+	b.Name = safe(b.Name)
+	for i := range b.Groups {
+		g := &b.Groups[i]
+		g.ID, g.Name, g.Attributes = int64(i+1), fmt.Sprintf("g%d%s", i, g.Name), safeAttrs(g.Attributes)
+		g.Name = safe(g.Name)
+	}
+	for i := range b.Users {
+		u := &b.Users[i]
+		u.ID, u.Name, u.Groups, u.Attributes = int64(i+1), safe(u.Name), safeList(u.Groups), safeAttrs(u.Attributes)
+		u.Permissions = u.Permissions[:0]
+		if r.Intn(2) == 0 {
+			u.Permissions = []model.Permission{model.Governance, model.Audit}
+		}
+		u.APIKeyHash = pick(r, "", model.HashAPIKey(fmt.Sprint(i)))
+	}
+	for i := range b.DataSources {
+		ds := &b.DataSources[i]
+		ds.ID, ds.Name = int64(3*i+1+r.Intn(3)), safe(ds.Name)
+		for j := range ds.Owners {
+			ds.Owners[j] = 1 + r.Int63n(1<<40)
+		}
+		ds.Tags, ds.SelectedPolicies = safeList(ds.Tags), safeList(ds.SelectedPolicies)
+		for j := range ds.Columns {
+			ds.Columns[j].Name, ds.Columns[j].Tags = safe(ds.Columns[j].Name), safeList(ds.Columns[j].Tags)
+		}
+		for j := range ds.Domains {
+			if ds.Domains[j].ID == "" && ds.Domains[j].Name == "" {
+				ds.Domains[j].Name = "d"
+			}
+		}
+		for j := range ds.DisabledPolicies {
+			ds.DisabledPolicies[j].PolicyKey = safe(ds.DisabledPolicies[j].PolicyKey)
+		}
+		if ds.CreatedAt.IsZero() && r.Intn(2) == 0 {
+			ds.CreatedAt = model.DefaultBundleNow()
+		}
+	}
+	if len(b.DataSources) > 1 && r.Intn(3) == 0 { // ids not ascending
+		b.DataSources[0], b.DataSources[1] = b.DataSources[1], b.DataSources[0]
+	}
+	for i := range b.Grants {
+		g := &b.Grants[i]
+		g.DataSourceID = 1 + r.Int63n(1000)
+		g.ProfileID, g.GroupID = 0, 1+r.Int63n(9)
+		g.State, g.AccessGrant = model.RecordSubscribed, pick(r, model.Read, model.Write)
+	}
+	return b
+}
+
+// damage damages a JSON payload in one of several ways that the fast decoder
+// must leave to the generic one (or decode as the generic one does).
+func damage(r *rand.Rand, data []byte) []byte {
+	out := bytes.Clone(data)
+	if len(out) == 0 {
+		return out
+	}
+	i := r.Intn(len(out))
+	switch r.Intn(7) {
+	case 6: // a member, often a duplicate key, at the start of an object
+		if k := bytes.IndexByte(out[i:], '{'); k >= 0 {
+			ins := pick(r, `"name":"x",`, `"id":7,`, `"tags":null,`, `"attributes":{},`, `"state":null,`, `"policyKey":"k",`,
+				`"columns":[],`, `"apiKey":"k",`, `"apiKey":null,`, `"createdAt":null,`, `"owners":[1],`, `"domains":null,`)
+			out = slices.Concat(out[:i+k+1], []byte(ins), out[i+k+1:])
+		}
+	case 0: // replace a byte
+		out[i] = pick(r, byte('"'), '\\', '{', '}', '[', ']', ',', ':', '0', '-', 'n', ' ', 0, 0xff, 'e', '.')
+	case 1: // delete a range
+		j := min(len(out), i+1+r.Intn(8))
+		out = append(out[:i], out[j:]...)
+	case 2: // duplicate a range
+		j := min(len(out), i+1+r.Intn(40))
+		out = slices.Concat(out[:j], out[i:j], out[j:])
+	case 3: // a null, a number, an escape, an unknown key or a deep value in place of a token
+		ins := pick(r, "null", "-1", "1.0", "19223372036854775807", `"\u0041"`, `"x\"y"`, `"unknown":1,`,
+			`[[[[[[[[[[]]]]]]]]]]`, `{"a":1,"a":2}`, `"é\ud800"`, `""`, `"\u2028"`)
+		out = slices.Concat(out[:i], []byte(ins), out[i:])
+	case 4: // rename a key
+		if k := bytes.Index(out[i:], []byte(`":`)); k > 0 {
+			out[i+k-1] ^= 0x20
+		}
+	default: // compact it
+		var c bytes.Buffer
+		if json.Compact(&c, out) == nil {
+			out = c.Bytes()
+		}
+	}
+	return out
+}
+
+// sameDecoding checks that DecodeBundle, the generic decoder and (when it takes
+// the payload) the fast decoder agree.
+func sameDecoding(t *testing.T, data []byte, lim model.Limits) bool {
+	want, werr := model.DecodeBundleGeneric(data, lim)
+	got, err := model.DecodeBundle(data, lim)
+	if !reflect.DeepEqual(want, got) || !reflect.DeepEqual(werr, err) {
+		t.Logf("DecodeBundle differs from the generic decoder on\n%s\ngot  %+v, %v\nwant %+v, %v", data, got, err, want, werr)
+		return false
+	}
+	if fast, ok := model.DecodeBundleFast(data, lim); ok && (werr != nil || !reflect.DeepEqual(fast, want)) {
+		t.Logf("the fast decoder differs from the generic decoder on\n%s\nfast %+v\nwant %+v, %v", data, fast, want, werr)
+		return false
+	}
+	return true
+}
+
+func TestPropertyFastDecoderIsGeneric(t *testing.T) {
+	t.Parallel()
+	props := properties(t)
+	props.Property("the fast decoder takes a valid bundle and decodes it as the generic one", prop.ForAll(
+		func(b *model.Bundle, seed int64) bool {
+			r := rand.New(rand.NewSource(seed))
+			data, err := model.EncodeBundle(b)
+			if err != nil {
+				t.Log(err)
+				return false
+			}
+			if r.Intn(2) == 0 {
+				var c bytes.Buffer
+				if err := json.Compact(&c, data); err != nil {
+					t.Log(err)
+					return false
+				}
+				data = c.Bytes()
+			}
+			if _, ok := model.DecodeBundleFast(data, model.Limits{}); !ok {
+				_, err := model.DecodeBundleGeneric(data, model.Limits{})
+				t.Logf("the fast decoder refused\n%s\n(generic: %v)", data, err)
+				return false
+			}
+			return sameDecoding(t, data, model.Limits{})
+		}, func(gp *gopter.GenParameters) *gopter.GenResult {
+			return gopter.NewGenResult(validBundle(gp.Rng), gopter.NoShrinker)
+		}, genSeed()))
+	props.Property("on arbitrary and damaged bundles the fast decoder agrees with the generic one", prop.ForAll(
+		func(b *model.Bundle, seed int64) bool {
+			r := rand.New(rand.NewSource(seed))
+			data, err := model.EncodeBundle(b)
+			if err != nil {
+				t.Log(err)
+				return false
+			}
+			for range 1 + r.Intn(3) {
+				data = damage(r, data)
+			}
+			lim := model.Limits{}
+			if r.Intn(4) == 0 {
+				lim = model.Limits{MaxListLen: 1 + r.Intn(4), MaxStringLen: 1 + r.Intn(20), MaxDepth: 1 + r.Intn(6),
+					MaxPayloadBytes: len(data) - 5 + r.Intn(10)}
+			}
+			return sameDecoding(t, data, lim)
+		}, func(gp *gopter.GenParameters) *gopter.GenResult {
+			if gp.Rng.Intn(2) == 0 {
+				return gopter.NewGenResult(validBundle(gp.Rng), gopter.NoShrinker)
+			}
+			return gopter.NewGenResult(randBundle(gp.Rng), gopter.NoShrinker)
+		}, genSeed()))
+	props.TestingRun(t)
+}
+
+func genSeed() gopter.Gen {
+	return func(gp *gopter.GenParameters) *gopter.GenResult {
+		return gopter.NewGenResult(gp.Rng.Int63(), gopter.NoShrinker)
 	}
 }

@@ -118,3 +118,14 @@ func referenceEncodeBundle(b *Bundle) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// DecodeBundleGeneric is DecodeBundle through the generic decoder only.
+func DecodeBundleGeneric(data []byte, lim Limits) (*Bundle, error) {
+	return decodeBundleGeneric(data, lim.withDefaults())
+}
+
+// DecodeBundleFast is DecodeBundle through the fast decoder only: ok false when it
+// leaves the payload to the generic decoder.
+func DecodeBundleFast(data []byte, lim Limits) (b *Bundle, ok bool) {
+	return decodeBundleFast(data, lim.withDefaults())
+}

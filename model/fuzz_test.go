@@ -79,7 +79,18 @@ func FuzzDecodePolicy(f *testing.F) {
 func FuzzDecodeBundle(f *testing.F) {
 	addSeeds(f)
 	f.Add([]byte("name: x\nusers: [{id: 1, name: a}]\ndataSources: [{id: 2, name: d, domains: [{id: 7}]}]\n"))
+	f.Add([]byte(`{"name":"x","now":"2024-01-01","groups":[{"id":1,"name":"g","attributes":{"k":["v"],"e":[]}}],` +
+		`"users":[{"id":1,"name":"u","apiKey":"k","groups":["g"],"permissions":["AUDIT"]}],` +
+		`"dataSources":[{"id":2,"name":"d","owners":[1],"tags":["t"],"columns":[{"name":"c","tags":["x"]}],` +
+		`"domains":[{"id":7},{"name":"n"}],"server":"s","createdAt":null,"disabledPolicies":[{"policyKey":"p"}]}],` +
+		`"policies":[{"a": [1, "\u00e9"]}],"grants":[{"dataSourceId":2,"groupId":1,"state":"subscribed"}],"state":{"v":1}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// the fast decoder, when it takes the payload, decodes it as the generic one
+		for _, lim := range []model.Limits{{MaxPayloadBytes: 64 << 10}, {MaxListLen: 2, MaxStringLen: 8, MaxDepth: 4}} {
+			if !sameDecoding(t, data, lim) {
+				t.FailNow()
+			}
+		}
 		b, err := model.DecodeBundle(data, model.Limits{MaxPayloadBytes: 64 << 10})
 		if (b == nil) == (err == nil) {
 			t.Fatalf("bundle %v and error %v: want exactly one", b, err)
