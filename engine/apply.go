@@ -126,9 +126,12 @@ func (t *txn) newDSState(ds *model.DataSource, prev *dsState) *dsState {
 // applicability recomputes d.applied and d.indet through the policy index.
 func (t *txn) applicability(d *dsState) {
 	d.applied, d.indet = nil, nil
-	selected := func(id int64) bool {
-		p, ok := t.policies.Get(id)
-		return ok && selectedHere(d.ds, p.p.Key)
+	var selected func(int64) bool // nil: the data source selected no policy
+	if len(d.ds.SelectedPolicies) > 0 {
+		selected = func(id int64) bool {
+			p, ok := t.policies.Get(id)
+			return ok && selectedHere(d.ds, p.p.Key)
+		}
 	}
 	t.e.pix.Applicable(d.target, selected, func(id int64, r match.Result, err error) {
 		p, ok := t.policies.Get(id)

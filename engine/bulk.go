@@ -77,22 +77,44 @@ func diffSorted(a, b []int64, gone, came func(int64)) {
 	}
 }
 
-// policyIDs lists the subscription policies applied on a determinate data source,
-// ascending (none on an indeterminate one, or a nil d).
-func (d *dsState) policyIDs() []int64 {
+// subApplied returns the policies applied on a determinate data source, ascending
+// (none on an indeterminate one, or a nil d); the subscription policies among them
+// are the ones the bulk queries index.
+func (d *dsState) subApplied() []*policyState {
 	if d == nil || len(d.indet) > 0 {
 		return nil
 	}
-	read, write := d.levels()
-	out := make([]int64, 0, len(read)+len(write))
-	for i := range read {
-		out = append(out, read[i].p.p.ID)
+	return d.applied
+}
+
+// diffPolicies calls gone for each subscription policy indexed for data source a
+// and not for b, and came for each one indexed for b and not for a, by id
+// (without allocating).
+func diffPolicies(a, b *dsState, gone, came func(int64)) {
+	x, y := a.subApplied(), b.subApplied()
+	i, j := 0, 0
+	for i < len(x) || j < len(y) {
+		switch {
+		case i < len(x) && !x[i].sub:
+			i++
+		case j < len(y) && !y[j].sub:
+			j++
+		case j == len(y) || (i < len(x) && x[i].p.ID < y[j].p.ID):
+			gone(x[i].p.ID)
+			i++
+		case i == len(x) || y[j].p.ID < x[i].p.ID:
+			came(y[j].p.ID)
+			j++
+		default:
+			i++
+			j++
+		}
 	}
-	for i := range write {
-		out = append(out, write[i].p.p.ID)
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
+}
+
+// sameOwners reports whether two states of a data source list the same owners.
+func sameOwners(a, b *dsState) bool {
+	return a != nil && b != nil && a.owner0 == b.owner0 && slices.Equal(a.owners, b.owners)
 }
 
 func (d *dsState) ownerIDs() []int64 {
@@ -173,10 +195,11 @@ func (t *txn) syncBulk() bulkIndex {
 		if old == cur {
 			continue
 		}
-		diffSorted(old.policyIDs(), cur.policyIDs(),
-			func(p int64) { ed.dsByPolicy.Remove(p, id) }, func(p int64) { ed.dsByPolicy.Add(p, id) })
-		diffSorted(old.ownerIDs(), cur.ownerIDs(),
-			func(u int64) { ed.dsByOwner.Remove(u, id) }, func(u int64) { ed.dsByOwner.Add(u, id) })
+		diffPolicies(old, cur, func(p int64) { ed.dsByPolicy.Remove(p, id) }, func(p int64) { ed.dsByPolicy.Add(p, id) })
+		if !sameOwners(old, cur) {
+			diffSorted(old.ownerIDs(), cur.ownerIDs(),
+				func(u int64) { ed.dsByOwner.Remove(u, id) }, func(u int64) { ed.dsByOwner.Add(u, id) })
+		}
 		r0, w0 := old.everyone()
 		r1, w1 := cur.everyone()
 		flag := func(was, is bool, key int64) {

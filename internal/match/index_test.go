@@ -443,6 +443,48 @@ func TestPolicyIndexOwnerSelected(t *testing.T) {
 	assert.Equal(t, []int64{2}, got)
 }
 
+// TestPolicyIndexSkipsSelectionOnlyPolicies: without a selection (a nil selected),
+// the policies that cannot apply unless an owner selected them (all of an
+// owner-selected circumstance and another, any of owner-selected circumstances
+// only) are neither evaluated nor counted, and the answer is the one a selection
+// of nothing gives; a policy an owner selection may satisfy only in part (any of
+// owner-selected or a column regex) is still evaluated.
+func TestPolicyIndexSkipsSelectionOnlyPolicies(t *testing.T) {
+	t.Parallel()
+	ix := match.NewPolicyIndex()
+	for id, p := range map[int64]*model.Policy{
+		1: policy(model.Any, ownerSelected()),
+		2: policy(model.All, ownerSelected(), columnRegex("^email$", false)),
+		3: policy(model.Any, ownerSelected(), columnRegex("^email$", false)),
+		4: policy(model.Any, columnRegex("^email$", false)),
+	} {
+		m, err := match.Compile(p)
+		require.NoError(t, err)
+		ix.Add(id, m)
+	}
+	target := match.NewTarget(&model.DataSource{ID: 9, Columns: []model.Column{{Name: "email"}}})
+	collect := func(selected func(int64) bool) ([]int64, int) {
+		var got []int64
+		n := ix.Applicable(target, selected, func(id int64, _ match.Result, _ error) { got = append(got, id) })
+		return got, n
+	}
+	none, nNone := collect(func(int64) bool { return false })
+	skipped, nSkipped := collect(nil)
+	assert.Equal(t, []int64{3, 4}, none)
+	assert.Equal(t, none, skipped)
+	assert.Equal(t, 4, nNone)
+	assert.Equal(t, 2, nSkipped, "the two selection-only policies are not evaluated")
+	all, _ := collect(func(int64) bool { return true })
+	assert.Equal(t, []int64{1, 2, 3, 4}, all)
+	ix.Remove(2)
+	skipped, nSkipped = collect(nil)
+	assert.Equal(t, []int64{3, 4}, skipped)
+	assert.Equal(t, 2, nSkipped)
+	ix.Remove(3)
+	_, nSkipped = collect(nil)
+	assert.Equal(t, 1, nSkipped, "a removed policy leaves the unselected set too")
+}
+
 // TestPolicyIndexKeyPathDoesNotAllocate proves the hot path claim of the tag,
 // domain and server keys. Not parallel: allocation counts are process-wide.
 func TestPolicyIndexKeyPathDoesNotAllocate(t *testing.T) {

@@ -272,6 +272,24 @@ func (m *Matcher) OwnerSelected() bool { return m.ownerSelected }
 // emptyTarget stands in for a nil *Target.
 var emptyTarget = NewTarget(nil)
 
+// needsSelection reports whether the circumstances cannot apply unless an owner
+// selected the policy: all of them must hold and one is owner-selected, or any may
+// hold and every one is owner-selected.
+func (m *Matcher) needsSelection() bool {
+	if !m.ownerSelected {
+		return false
+	}
+	if m.all {
+		return true
+	}
+	for i := range m.conds {
+		if m.conds[i].kind != kindOwnerSelected {
+			return false
+		}
+	}
+	return true
+}
+
 // Match evaluates the circumstances on t. ownerSelected tells whether an owner of
 // t's data source applied this policy there (it matters only to an owner-selected
 // circumstance). No circumstances: Applies. With the operator any: Applies if any

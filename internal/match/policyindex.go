@@ -34,7 +34,10 @@ type PolicyIndex struct {
 	entries  map[int64]*pentry
 	postings map[key][]*pentry // each sorted by id
 	residual []*pentry         // sorted by id
-	scratch  []*pentry
+	// unselected is residual without the policies that need an owner's selection
+	// to apply (sorted by id): the residual set of a data source that selected none.
+	unselected []*pentry
+	scratch    []*pentry
 }
 
 // NewPolicyIndex returns an empty index.
@@ -57,6 +60,9 @@ func (ix *PolicyIndex) Add(policyID int64, m *Matcher) {
 	ix.entries[policyID] = e
 	if e.residual {
 		ix.residual = insertEntry(ix.residual, e)
+		if !m.needsSelection() {
+			ix.unselected = insertEntry(ix.unselected, e)
+		}
 		return
 	}
 	for _, k := range e.keys {
@@ -113,6 +119,7 @@ func (ix *PolicyIndex) Remove(policyID int64) {
 	delete(ix.entries, policyID)
 	if e.residual {
 		ix.residual = removeEntry(ix.residual, e)
+		ix.unselected = removeEntry(ix.unselected, e)
 		return
 	}
 	for _, k := range e.keys {
@@ -143,7 +150,8 @@ func removeEntry(s []*pentry, e *pentry) []*pentry {
 // domains and servers — is decided by being found, without Match).
 // selected(policyID) tells whether an owner applied that policy on t's data
 // source; it is asked only about owner-selected policies, and a nil selected means
-// none. Apart from what Match and visit do (column regexes allocate), Applicable
+// none (the policies that cannot apply without a selection are then not
+// evaluated, nor counted). Apart from what Match and visit do (column regexes allocate), Applicable
 // does not allocate once its scratch has grown. visit must not call back into the
 // index.
 func (ix *PolicyIndex) Applicable(t *Target, selected func(policyID int64) bool, visit func(policyID int64, r Result, err error)) (evaluated int) {
@@ -161,6 +169,9 @@ func (ix *PolicyIndex) Applicable(t *Target, selected func(policyID int64) bool,
 		s = slices.Compact(s)
 	}
 	res := ix.residual
+	if selected == nil {
+		res = ix.unselected // the others cannot apply without a selection
+	}
 	i, j := 0, 0
 	for i < len(s) || j < len(res) {
 		var e *pentry
