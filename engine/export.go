@@ -71,15 +71,21 @@ func (s *Snapshot) Export() ([]byte, error) {
 	b := &model.Bundle{Name: "tollgate-export"}
 	gids := s.groups.Keys()
 	sort.Slice(gids, func(i, j int) bool { return gids[i] < gids[j] })
+	// the sections are sized at once: growing them copies every element again
+	b.Groups = make([]model.Group, 0, len(gids))
 	for _, id := range gids {
 		g, _ := s.groups.Get(id)
 		b.Groups = append(b.Groups, *g)
 	}
-	for _, id := range s.UserIDs() {
+	uids := s.UserIDs()
+	b.Users = make([]model.User, 0, len(uids))
+	for _, id := range uids {
 		u, _ := s.users.Get(id)
 		b.Users = append(b.Users, *u.u)
 	}
-	for _, id := range s.DataSourceIDs() {
+	dsids := s.DataSourceIDs()
+	b.DataSources = make([]model.DataSource, 0, len(dsids))
+	for _, id := range dsids {
 		d, _ := s.dataSources.Get(id)
 		b.DataSources = append(b.DataSources, *d.ds)
 	}

@@ -58,13 +58,17 @@ func DecodePolicy(data []byte, lim Limits) (*Policy, error) {
 // policy is nil only when the payload is not a readable object. A policy returned
 // with problems must not be stored.
 func DecodePolicyDraft(data []byte, lim Limits) (*Policy, ErrorList) {
-	doc, errs := parseDocumentOrder(data, lim, true)
+	doc, errs := parseDocumentOrder(data, lim, false)
 	if errs != nil {
 		return nil, errs
 	}
 	p, errs := decodePolicyValue(doc.value)
 	if len(errs) > 0 {
-		sortByDocument(errs, doc.order)
+		// the positions of the values are needed only to order problems: the
+		// payload is parsed again, tracking them
+		if tracked, perrs := parseDocumentOrder(data, lim, true); perrs == nil {
+			sortByDocument(errs, tracked.order)
+		}
 		return p, errs
 	}
 	if p.DataActions != nil {
