@@ -346,11 +346,12 @@ func (s *Snapshot) DataSourcesFor(userID int64, level Level) []int64 {
 	every := b.misc.Get(everyoneKey(level))
 	cands = sortedUnique(cands)
 	kept := cands[:0]
+	var memo verdicts
 	for _, id := range cands {
 		if every.Contains(id) {
 			continue
 		}
-		if d, ok := s.dataSources.Get(id); ok && s.grantOf(u, d, userID, id) >= level {
+		if d, ok := s.dataSources.Get(id); ok && s.grantOf(&memo, u, d, userID, id) >= level {
 			kept = append(kept, id)
 		}
 	}
@@ -411,7 +412,7 @@ func (s *Snapshot) UsersFor(dataSourceID int64, level Level) []int64 {
 	}
 	out := cands[:0]
 	for _, id := range cands {
-		if u, ok := s.users.Get(id); ok && s.grantOf(u, d, id, dataSourceID) >= level {
+		if u, ok := s.users.Get(id); ok && s.grantOf(nil, u, d, id, dataSourceID) >= level {
 			out = append(out, id)
 		}
 	}

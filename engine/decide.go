@@ -75,15 +75,37 @@ func (s *Snapshot) decide(d *Decision, userID, dataSourceID int64) {
 }
 
 // grantOf is Decide(userID, dataSourceID).Grant for the user u and data source ds
-// of those ids, without the reasons.
-func (s *Snapshot) grantOf(u *userState, ds *dsState, userID, dataSourceID int64) Level {
-	return s.judge(nil, u, ds, userID, dataSourceID).Grant
+// of those ids, without the reasons. memo (nil: none) keeps the verdicts of u's
+// rules that do not read the data source, across the calls for one user.
+func (s *Snapshot) grantOf(memo *verdicts, u *userState, ds *dsState, userID, dataSourceID int64) Level {
+	return s.judge(nil, memo, u, ds, userID, dataSourceID).Grant
+}
+
+// verdicts memoises, for one user, the verdicts of rules that judge the user
+// alone (not the data source: Reach().PerSubject), such as advanced expressions
+// that read no tag or variable.
+type verdicts struct {
+	u *userState
+	m map[*rule.Rule]rule.Verdict
+}
+
+// of returns r's verdict for u, evaluating it once per memo.
+func (v *verdicts) of(r *rule.Rule, u *userState) rule.Verdict {
+	if v.u != u || v.m == nil {
+		v.u, v.m = u, map[*rule.Rule]rule.Verdict{}
+	}
+	x, ok := v.m[r]
+	if !ok {
+		x = r.Evaluate(&u.subj, nil)
+		v.m[r] = x
+	}
+	return x
 }
 
 // decideOn fills d with what user u (of id userID) gets on data source ds (of id
 // dataSourceID).
 func (s *Snapshot) decideOn(d *Decision, u *userState, ds *dsState, userID, dataSourceID int64) {
-	j := s.judge(d, u, ds, userID, dataSourceID)
+	j := s.judge(d, nil, u, ds, userID, dataSourceID)
 	d.Grant, d.Read, d.Write, d.Discoverable = j.Grant, j.Read, j.Write, j.Discoverable
 }
 
@@ -95,8 +117,8 @@ type judgement struct {
 }
 
 // judge decides what user u (of id userID) gets on data source ds (of id
-// dataSourceID), adding the reasons to d; a nil d keeps none.
-func (s *Snapshot) judge(d *Decision, u *userState, ds *dsState, userID, dataSourceID int64) (j judgement) {
+// dataSourceID), adding the reasons to d; a nil d keeps none. memo is as grantOf's.
+func (s *Snapshot) judge(d *Decision, memo *verdicts, u *userState, ds *dsState, userID, dataSourceID int64) (j judgement) {
 	var now time.Time
 	haveNow := false
 	clock := func() time.Time {
@@ -177,8 +199,8 @@ func (s *Snapshot) judge(d *Decision, u *userState, ds *dsState, userID, dataSou
 			Detail: "a circumstance could not be evaluated: policy-derived access is NONE"})
 	} else {
 		read, write := ds.levels()
-		wO, wAuto = s.level(d, u, ds, write, model.Write)
-		rO, rAuto = s.level(d, u, ds, read, model.Read)
+		wO, wAuto = s.level(d, memo, u, ds, write, model.Write)
+		rO, rAuto = s.level(d, memo, u, ds, read, model.Read)
 		rO, rAuto = combineLevels(rO, rAuto, wO, wAuto)
 	}
 
@@ -231,7 +253,7 @@ func levelState(owner, hold, pending bool, o rule.Outcome) State {
 }
 
 // level merges the policies of one level for one user.
-func (s *Snapshot) level(d *Decision, u *userState, ds *dsState, ps []levelPolicy, lv model.AccessGrant) (rule.Outcome, bool) {
+func (s *Snapshot) level(d *Decision, memo *verdicts, u *userState, ds *dsState, ps []levelPolicy, lv model.AccessGrant) (rule.Outcome, bool) {
 	if len(ps) == 0 {
 		detail := "no subscription policy applies at READ"
 		if lv == model.Write {
@@ -254,7 +276,12 @@ func (s *Snapshot) level(d *Decision, u *userState, ds *dsState, ps []levelPolic
 			}
 			continue
 		}
-		v := p.p.r.Evaluate(&u.subj, ds.res)
+		var v rule.Verdict
+		if r := p.p.r; memo != nil && r.Reach().PerSubject {
+			v = memo.of(r, u)
+		} else {
+			v = r.Evaluate(&u.subj, ds.res)
+		}
 		m.Add(v.Outcome, p.share, p.auto)
 		d.add(Reason{Kind: ReasonPolicy, Level: lv, PolicyID: p.p.p.ID, PolicyKey: p.p.p.Key,
 			Outcome: v.Outcome.String(), Detail: v.Reason, Err: v.Err})

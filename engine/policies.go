@@ -509,6 +509,7 @@ func userImpact(before, after *Snapshot, dsIDs []int64, limit int) ([]UserImpact
 	recomputed := make([]int, len(pl.plans)) // per plan: the last user (index + 1) it was recomputed for
 	ownerOf := make([]int, len(visits))      // per visit: the last user (index + 1) who owns it
 	total := 0
+	var memo [2]verdicts // before and after, for the user of the iteration
 	for ui, uid := range users {
 		ub, okb := before.users.Get(uid)
 		ua, oka := after.users.Get(uid)
@@ -556,10 +557,10 @@ func userImpact(before, after *Snapshot, dsIDs []int64, limit int) ([]UserImpact
 				}
 			} else {
 				if okb && v.b != nil {
-					b = before.grantOf(ub, v.b, uid, v.id)
+					b = before.grantOf(&memo[0], ub, v.b, uid, v.id)
 				}
 				if oka && v.a != nil {
-					a = after.grantOf(ua, v.a, uid, v.id)
+					a = after.grantOf(&memo[1], ua, v.a, uid, v.id)
 				}
 			}
 			if a != b {
