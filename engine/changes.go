@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 	"time"
@@ -168,25 +169,38 @@ func changedValues[S any, V comparable](b, a cowmap.Map[S], keys []int64, val fu
 	return out
 }
 
-// dropEqual leaves out of ps the pairs with both values that equal reports equal
-// by their JSON (equal gets those pairs in order and answers for each).
+// dropEqual leaves out of ps the pairs with both values that are equal by their
+// JSON: those deeply equal (reflect.DeepEqual: the same contents encode the same),
+// and those equal reports equal (it gets the other pairs with both values in order
+// and answers for each, by encoding them).
 func dropEqual[V any](ps []pair[V], equal func(both []pair[V]) ([]bool, error)) ([]pair[V], error) {
-	var both []pair[V]
+	var same []bool // per pair with both values
+	var rest []pair[V]
+	var at []int // the index in same of each of rest
 	for _, p := range ps {
 		if p.hasB && p.hasA {
-			both = append(both, p)
+			deep := reflect.DeepEqual(p.before, p.after)
+			if !deep {
+				rest, at = append(rest, p), append(at, len(same))
+			}
+			same = append(same, deep)
 		}
 	}
-	if len(both) > 0 {
-		eq, err := equal(both)
+	if len(rest) > 0 {
+		eq, err := equal(rest)
 		if err != nil {
 			return nil, err
 		}
+		for i, j := range at {
+			same[j] = eq[i]
+		}
+	}
+	if len(same) > 0 {
 		out, i := ps[:0], 0
 		for _, p := range ps {
 			if p.hasB && p.hasA {
 				i++
-				if eq[i-1] {
+				if same[i-1] {
 					continue
 				}
 			}
@@ -252,7 +266,8 @@ func diff(base, next *Snapshot, k touchedKeys) (*delta, error) {
 	}
 	d.groups, err = dropEqual(changedValues(base.groups, next.groups, k.groups, func(g *model.Group) *model.Group { return g }),
 		func(both []pair[*model.Group]) ([]bool, error) {
-			var b, a model.Bundle
+			b := model.Bundle{Groups: make([]model.Group, 0, len(both))}
+			a := model.Bundle{Groups: make([]model.Group, 0, len(both))}
 			for _, p := range both {
 				b.Groups, a.Groups = append(b.Groups, *p.before), append(a.Groups, *p.after)
 			}
@@ -263,7 +278,8 @@ func diff(base, next *Snapshot, k touchedKeys) (*delta, error) {
 	}
 	d.users, err = dropEqual(changedValues(base.users, next.users, k.users, func(s *userState) *model.User { return s.u }),
 		func(both []pair[*model.User]) ([]bool, error) {
-			var b, a model.Bundle
+			b := model.Bundle{Users: make([]model.User, 0, len(both))}
+			a := model.Bundle{Users: make([]model.User, 0, len(both))}
 			for _, p := range both {
 				b.Users, a.Users = append(b.Users, *p.before), append(a.Users, *p.after)
 			}
@@ -276,7 +292,8 @@ func diff(base, next *Snapshot, k touchedKeys) (*delta, error) {
 	// own) do.
 	d.dataSources, err = dropEqual(changedValues(base.dataSources, next.dataSources, k.dataSources, func(s *dsState) *model.DataSource { return s.ds }),
 		func(both []pair[*model.DataSource]) ([]bool, error) {
-			var b, a model.Bundle
+			b := model.Bundle{DataSources: make([]model.DataSource, 0, len(both))}
+			a := model.Bundle{DataSources: make([]model.DataSource, 0, len(both))}
 			for _, p := range both {
 				b.DataSources, a.DataSources = append(b.DataSources, *p.before), append(a.DataSources, *p.after)
 			}
@@ -359,7 +376,9 @@ func (d *delta) encode() ([]Mutation, error) {
 		add(KindPolicy, idString(p.id), b, a)
 	}
 	// Directory and catalog, encoded in the bundle's shapes.
-	var bb, ab model.Bundle
+	bb, ab := model.Bundle{Groups: make([]model.Group, 0, len(d.groups)), Users: make([]model.User, 0, len(d.users)),
+		DataSources: make([]model.DataSource, 0, len(d.dataSources))}, model.Bundle{Groups: make([]model.Group, 0, len(d.groups)),
+		Users: make([]model.User, 0, len(d.users)), DataSources: make([]model.DataSource, 0, len(d.dataSources))}
 	for _, p := range d.groups {
 		if p.hasB {
 			bb.Groups = append(bb.Groups, *p.before)
