@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/tollgate-dev/tollgate/internal/match"
 	"github.com/tollgate-dev/tollgate/internal/rule"
@@ -124,7 +126,12 @@ func (t *txn) newDSState(ds *model.DataSource, prev *dsState) *dsState {
 }
 
 // applicability recomputes d.applied and d.indet through the policy index.
-func (t *txn) applicability(d *dsState) {
+func (t *txn) applicability(d *dsState) { t.applicabilityWith(nil, d) }
+
+// applicabilityWith is applicability with the caller's scratch memory for the
+// policy index (nil: the index's own): calls with distinct scratches may run
+// concurrently while nothing writes the policies or the index.
+func (t *txn) applicabilityWith(sc *match.Scratch, d *dsState) {
 	d.applied, d.indet = nil, nil
 	var selected func(int64) bool // nil: the data source selected no policy
 	if len(d.ds.SelectedPolicies) > 0 {
@@ -133,7 +140,7 @@ func (t *txn) applicability(d *dsState) {
 			return ok && selectedHere(d.ds, p.p.Key)
 		}
 	}
-	t.e.pix.Applicable(d.target, selected, func(id int64, r match.Result, err error) {
+	visit := func(id int64, r match.Result, err error) {
 		p, ok := t.policies.Get(id)
 		if !ok || disabledHere(d.ds, p.p.Key) {
 			return
@@ -147,8 +154,54 @@ func (t *txn) applicability(d *dsState) {
 			return
 		}
 		d.applied = append(d.applied, p)
-	})
+	}
+	if sc == nil {
+		t.e.pix.Applicable(d.target, selected, visit)
+	} else {
+		t.e.pix.ApplicableWith(sc, d.target, selected, visit)
+	}
 	d.derive()
+}
+
+// putLoaded stores many new, validated data sources at once, as putDS would one
+// by one: their states are built on every core (the policies and the policy index
+// are only read meanwhile), then stored in order. The values are stored as given
+// (the engine never modifies stored values; the caller must not either), but for
+// a zero CreatedAt, which a copy gets.
+func (t *txn) putLoaded(list []*model.DataSource) {
+	states := make([]*dsState, len(list))
+	workers := min(runtime.GOMAXPROCS(0), 1+len(list)/1024)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var sc match.Scratch
+			for i := w; i < len(list); i += workers {
+				ds := list[i]
+				if ds.CreatedAt.IsZero() {
+					c := *ds
+					c.CreatedAt = t.now
+					ds = &c
+				}
+				d := &dsState{ds: ds, target: match.NewTarget(ds), res: rule.NewResource(ds)}
+				d.setOwners(ds.Owners)
+				t.applicabilityWith(&sc, d)
+				states[i] = d
+			}
+		}()
+	}
+	wg.Wait()
+	t.dirty = true
+	for _, d := range states {
+		if old, ok := t.dataSources.Get(d.ds.ID); ok {
+			t.e.unindexKeys(old.ds)
+			d.groupGrants, d.userRecords = old.groupGrants, old.userRecords
+		}
+		t.e.indexKeys(d.ds)
+		t.e.cix.Put(d.target)
+		t.storeDS(d)
+	}
 }
 
 // storeDS records d in the txn and keeps the writer-owned indexes in step.

@@ -304,9 +304,7 @@ func (t *txn) load(b *model.Bundle) error {
 			return fmt.Errorf("policies[%d]: %w", i, err)
 		}
 	}
-	for _, ds := range dss {
-		t.putDS(ds)
-	}
+	t.putLoaded(dss)
 	if restore {
 		if err := t.restoreState(b.State); err != nil {
 			return fmt.Errorf("state: %w", err)

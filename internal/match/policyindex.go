@@ -37,7 +37,7 @@ type PolicyIndex struct {
 	// unselected is residual without the policies that need an owner's selection
 	// to apply (sorted by id): the residual set of a data source that selected none.
 	unselected []*pentry
-	scratch    []*pentry
+	scratch    Scratch
 }
 
 // NewPolicyIndex returns an empty index.
@@ -155,10 +155,20 @@ func removeEntry(s []*pentry, e *pentry) []*pentry {
 // does not allocate once its scratch has grown. visit must not call back into the
 // index.
 func (ix *PolicyIndex) Applicable(t *Target, selected func(policyID int64) bool, visit func(policyID int64, r Result, err error)) (evaluated int) {
+	return ix.ApplicableWith(&ix.scratch, t, selected, visit)
+}
+
+// Scratch is the reusable memory of one ApplicableWith caller.
+type Scratch struct{ s []*pentry }
+
+// ApplicableWith is Applicable with the caller's scratch memory: calls with
+// distinct scratches may run concurrently with each other (not with Add or
+// Remove), so that loading many data sources can use every core.
+func (ix *PolicyIndex) ApplicableWith(sc *Scratch, t *Target, selected func(policyID int64) bool, visit func(policyID int64, r Result, err error)) (evaluated int) {
 	if t == nil {
 		t = emptyTarget
 	}
-	s := ix.scratch[:0]
+	s := sc.s[:0]
 	s = ix.collect(s, keyTag, t.tags())
 	s = ix.collect(s, keyColumnTag, t.columnTags())
 	s = ix.collect(s, keyDomainID, t.domainIDs())
@@ -193,7 +203,7 @@ func (ix *PolicyIndex) Applicable(t *Target, selected func(policyID int64) bool,
 		}
 	}
 	clear(s) // drop references to matchers that may be removed later
-	ix.scratch = s[:0]
+	sc.s = s[:0]
 	return evaluated
 }
 

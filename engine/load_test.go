@@ -1,0 +1,51 @@
+package engine_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tollgate-dev/tollgate/benchmarks"
+	"github.com/tollgate-dev/tollgate/engine"
+)
+
+// TestBundleLoadEqualsWrites: loading a bundle (its data sources prepared on every
+// core, after the policies) gives the state the same catalog, directory and
+// policies give through ordinary writes (policies first, then the data sources one
+// write at a time): the same policies applied on every data source, the same
+// decisions, and the same bulk answers. The catalog is large enough that the load
+// splits it between several workers.
+func TestBundleLoadEqualsWrites(t *testing.T) {
+	t.Parallel()
+	w := benchmarks.Generate(benchmarks.Config{Seed: 7, DataSources: 4000, Policies: 120, Users: 300})
+	loaded := engine.New()
+	require.NoError(t, w.Load(loaded))
+	written := engine.New()
+	require.NoError(t, w.LoadInBatches(written))
+	a, b := loaded.Snapshot(), written.Snapshot()
+	require.Equal(t, b.DataSourceIDs(), a.DataSourceIDs())
+	for _, id := range a.DataSourceIDs() {
+		pa, err := a.AppliedPolicies(id)
+		require.NoError(t, err)
+		pb, err := b.AppliedPolicies(id)
+		require.NoError(t, err)
+		ida := make([]int64, len(pa))
+		for i, p := range pa {
+			ida[i] = p.ID
+		}
+		idb := make([]int64, len(pb))
+		for i, p := range pb {
+			idb[i] = p.ID
+		}
+		require.Equal(t, idb, ida, "data source %d", id)
+		require.Equal(t, b.Indeterminate(id) == nil, a.Indeterminate(id) == nil, "data source %d", id)
+	}
+	for _, r := range w.Requests(2000, 3) {
+		require.Equal(t, b.Decide(r.UserID, r.DataSourceID).Grant, a.Decide(r.UserID, r.DataSourceID).Grant,
+			"user %d, data source %d", r.UserID, r.DataSourceID)
+	}
+	for u := int64(1); u <= 300; u += 37 {
+		require.True(t, slices.Equal(b.DataSourcesFor(u, engine.LevelRead), a.DataSourcesFor(u, engine.LevelRead)), "user %d", u)
+	}
+}
