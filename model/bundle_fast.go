@@ -3,8 +3,10 @@ package model
 import (
 	"bytes"
 	"encoding/json"
+	"runtime"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -31,6 +33,30 @@ type fastScanner struct {
 	// keys is a stack of the keys of the open objects (duplicate detection while
 	// skipping generic values).
 	keys [][]byte
+	// The lists of the elements are cut from larger chunks (fewer allocations).
+	strs []string
+	ints []int64
+	cols []Column
+	doms []Domain
+}
+
+// slabChunk is the number of values of one chunk that lists are cut from.
+const slabChunk = 1024
+
+// take returns a copy of l cut from the chunk at *slab (a full slice: appending to
+// it never writes into the chunk).
+func take[T any](slab *[]T, l []T) []T {
+	n := len(l)
+	if n > len(*slab) {
+		if n > slabChunk/4 {
+			return slices.Clone(l)
+		}
+		*slab = make([]T, slabChunk)
+	}
+	out := (*slab)[:n:n]
+	*slab = (*slab)[n:]
+	copy(out, l)
+	return out
 }
 
 // maxInterned bounds the strings one decode shares.
@@ -296,7 +322,7 @@ func (s *fastScanner) strList(shared bool) []string {
 	if len(out) == 0 {
 		return nil
 	}
-	return append([]string(nil), out...)
+	return take(&s.strs, out)
 }
 
 // count counts an element of a list against MaxListLen.
@@ -543,6 +569,9 @@ func (s *fastScanner) dataSource(ds *DataSource) {
 		case "table":
 			s.seen(&mask, fTable)
 			ds.Table = s.str()
+			if ds.Table == ds.Name {
+				ds.Table = ds.Name // one string for both
+			}
 		case "createdAt":
 			s.seen(&mask, fCreatedAt)
 			ds.CreatedAt = s.date()
@@ -569,7 +598,7 @@ func (s *fastScanner) owners() []int64 {
 	if len(out) == 0 {
 		return nil
 	}
-	return append([]int64(nil), out...)
+	return take(&s.ints, out)
 }
 
 func (s *fastScanner) columns() []Column {
@@ -606,7 +635,7 @@ func (s *fastScanner) columns() []Column {
 	if len(out) == 0 {
 		return nil
 	}
-	return slices.Clone(out)
+	return take(&s.cols, out)
 }
 
 func (s *fastScanner) domains() []Domain {
@@ -643,7 +672,7 @@ func (s *fastScanner) domains() []Domain {
 	if len(out) == 0 {
 		return nil
 	}
-	return slices.Clone(out)
+	return take(&s.doms, out)
 }
 
 // idString reads an id given as a string or an integer (kept as written).
@@ -750,13 +779,7 @@ func section[T any](s *fastScanner, read func(*T)) []T {
 	n := 0
 	for more := s.open('['); more; more = s.next(']') {
 		s.count(&n)
-		if n == sizingSample+1 && s.i > start {
-			avg := (s.i - start) / sizingSample
-			est := min(n+(len(s.d)-s.i)/max(avg, 1)+1, s.lim.MaxListLen)
-			if est > cap(out) {
-				out = append(make([]T, 0, est), out...)
-			}
-		}
+		sizeSection(s, &out, n, start)
 		out = append(out, *new(T))
 		read(&out[len(out)-1])
 	}
@@ -764,6 +787,106 @@ func section[T any](s *fastScanner, read func(*T)) []T {
 		return nil
 	}
 	return out
+}
+
+// sizeSection gives *out, once n-1 elements read from start are in it, the
+// capacity for as many more as the rest of the payload holds at their average size.
+func sizeSection[T any](s *fastScanner, out *[]T, n, start int) {
+	if n != sizingSample+1 || s.i <= start {
+		return
+	}
+	avg := (s.i - start) / sizingSample
+	est := min(n+(len(s.d)-s.i)/max(avg, 1)+1, s.lim.MaxListLen)
+	if est > cap(*out) {
+		*out = append(make([]T, 0, est), *out...)
+	}
+}
+
+// parallelMin is the size of the rest of the payload from which the dataSources
+// section is read by two goroutines.
+const parallelMin = 1 << 20
+
+// dataSources reads the dataSources section. A large one is read by two
+// goroutines: a helper reads from an element start guessed in the middle (where the
+// text looks like the start of the first element after a "},"), while this one
+// reads from the beginning. When this one arrives exactly at the guessed start
+// (so it is an element start of this list), the helper's elements are the rest of
+// the list; otherwise the helper's work is dropped and this one reads on.
+func (s *fastScanner) dataSources() []DataSource {
+	split := s.splitPoint()
+	if split < 0 {
+		return section(s, s.dataSource)
+	}
+	var stop atomic.Bool
+	done := make(chan bool, 1)
+	var rest []DataSource
+	t := &fastScanner{d: s.d, i: split, lim: s.lim, depth: s.depth + 1, intern: map[string]string{}}
+	go func() {
+		start, n := t.i, 0
+		for more := true; more && !t.bad; more = t.next(']') {
+			if stop.Load() {
+				t.fail()
+				break
+			}
+			t.count(&n)
+			sizeSection(t, &rest, n, start)
+			rest = append(rest, DataSource{})
+			t.dataSource(&rest[len(rest)-1])
+		}
+		done <- true
+	}()
+	defer stop.Store(true)
+	var out []DataSource
+	start := s.i
+	n := 0
+	for more := s.open('['); more; more = s.next(']') {
+		if s.ws(); s.i == split {
+			<-done
+			if t.bad {
+				s.fail()
+				return nil
+			}
+			s.i, s.depth = t.i, t.depth
+			if n += len(rest); n > s.lim.MaxListLen {
+				s.fail()
+				return nil
+			}
+			return append(out, rest...)
+		}
+		s.count(&n)
+		sizeSection(s, &out, n, start)
+		out = append(out, DataSource{})
+		s.dataSource(&out[len(out)-1])
+	}
+	if n == 0 || s.bad {
+		return nil
+	}
+	return out
+}
+
+// splitPoint guesses the start of an element of the list that starts next, in the
+// middle of the rest of the payload; -1 for none (a small rest, or one core).
+func (s *fastScanner) splitPoint() int {
+	if runtime.GOMAXPROCS(0) < 2 || len(s.d)-s.i < parallelMin || s.peek() != '[' {
+		return -1
+	}
+	// the text of the first element up to its first key's colon, preceded by
+	// "}," and the space written before the first element
+	j := s.i + 1
+	for j < len(s.d) && j-s.i < 64 && (s.d[j] == ' ' || s.d[j] == '\n' || s.d[j] == '\t' || s.d[j] == '\r') {
+		j++
+	}
+	colon := bytes.IndexByte(s.d[j:min(len(s.d), j+64)], ':')
+	if j >= len(s.d) || s.d[j] != '{' || colon < 0 {
+		return -1
+	}
+	pattern := slices.Concat([]byte("},"), s.d[s.i+1:j], s.d[j:j+colon+1])
+	mid := s.i + (len(s.d)-s.i)/2
+	k := bytes.Index(s.d[mid:], pattern)
+	if k < 0 {
+		return -1
+	}
+	return mid + k + 2 + (j - s.i - 1)
 }
 
 // sizingSample is the number of elements of a section read before the section is sized.
@@ -982,7 +1105,7 @@ func decodeBundleFast(data []byte, lim Limits) (*Bundle, bool) {
 		case bUsers:
 			b.Users = section(s, s.user)
 		case bDataSources:
-			b.DataSources = section(s, s.dataSource)
+			b.DataSources = s.dataSources()
 		case bPolicies:
 			n := 0
 			for more := s.open('['); more; more = s.next(']') {

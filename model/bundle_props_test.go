@@ -456,3 +456,48 @@ func genSeed() gopter.Gen {
 		return gopter.NewGenResult(gp.Rng.Int63(), gopter.NoShrinker)
 	}
 }
+
+// TestFastDecoderLargeBundle decodes bundles large enough to be read by two
+// goroutines, indented and compact, sound and with a problem near the end.
+func TestFastDecoderLargeBundle(t *testing.T) {
+	r := rand.New(rand.NewSource(7))
+	b := &model.Bundle{Name: "large"}
+	for i := range 6000 {
+		ds := randDataSource(r)
+		ds.ID, ds.Name, ds.Tags = int64(i+1), fmt.Sprintf("ds-%d", i+1), []string{"a.b", "c"}
+		ds.Owners, ds.SelectedPolicies, ds.DisabledPolicies = []int64{int64(i%7 + 1)}, nil, nil
+		ds.Columns = []model.Column{{Name: "x", Tags: []string{"t"}}, {Name: "y"}}
+		ds.Domains = []model.Domain{{ID: "d1"}}
+		b.DataSources = append(b.DataSources, ds)
+	}
+	indented, err := model.EncodeBundle(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, indented); err != nil {
+		t.Fatal(err)
+	}
+	lim := model.Limits{MaxPayloadBytes: 64 << 20, MaxListLen: 6000}
+	for _, data := range [][]byte{indented, compact.Bytes()} {
+		if len(data) < 1<<20 {
+			t.Fatalf("the bundle is %d bytes, too small to be split", len(data))
+		}
+		fast, ok := model.DecodeBundleFast(data, lim)
+		want, err := model.DecodeBundleGeneric(data, lim)
+		if !ok || err != nil || !reflect.DeepEqual(fast, want) {
+			t.Fatalf("fast (ok %v) and generic (error %v) differ", ok, err)
+		}
+		// a duplicate id near the end, a list too long, a problem at the split
+		last := bytes.LastIndex(data, []byte(`"id":`))
+		dup := slices.Concat(data[:last], []byte(`"id":1, "x`), data[last+len(`"id":`)+1:])
+		for _, bad := range [][]byte{dup, bytes.Replace(data, []byte(`"ds-3000"`), []byte(`7`), 1)} {
+			if _, ok := model.DecodeBundleFast(bad, lim); ok {
+				t.Error("the fast decoder took a bundle with a problem")
+			}
+		}
+		if _, ok := model.DecodeBundleFast(data, model.Limits{MaxPayloadBytes: 64 << 20, MaxListLen: 5999}); ok {
+			t.Error("the fast decoder took a list longer than MaxListLen")
+		}
+	}
+}
