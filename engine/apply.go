@@ -116,7 +116,7 @@ func selectedHere(ds *model.DataSource, key string) bool {
 // newDSState builds the state of a data source from scratch, running it through the
 // policy index. The record bookkeeping carries over from the previous state, if any.
 func (t *txn) newDSState(ds *model.DataSource, prev *dsState) *dsState {
-	d := &dsState{ds: ds, target: match.NewTarget(ds), res: rule.NewResource(ds)}
+	d := &dsState{ds: ds, target: match.NewTarget(ds)}
 	if prev != nil {
 		d.groupGrants, d.userRecords = prev.groupGrants, prev.userRecords
 	}
@@ -184,7 +184,7 @@ func (t *txn) putLoaded(list []*model.DataSource) {
 					c.CreatedAt = t.now
 					ds = &c
 				}
-				d := &dsState{ds: ds, target: match.NewTarget(ds), res: rule.NewResource(ds)}
+				d := &dsState{ds: ds, target: match.NewTarget(ds)}
 				d.setOwners(ds.Owners)
 				t.applicabilityWith(&sc, d)
 				states[i] = d

@@ -278,9 +278,13 @@ func (d *dsState) derive() {
 		all = d.more
 	}
 	r, w := 0, int(d.nRead)
+	needRes := false
 	for _, p := range d.applied {
 		if !p.sub {
 			continue
+		}
+		if reach := p.r.Reach(); reach.Varies && !reach.PerSubject {
+			needRes = true
 		}
 		lp := levelPolicy{p: p, share: p.share, auto: p.auto}
 		lp.c, lp.compact = p.r.Compact()
@@ -291,6 +295,13 @@ func (d *dsState) derive() {
 			all[r] = lp
 			r++
 		}
+	}
+	// The advanced DSL's view of the data source, only where a rule reads it.
+	switch {
+	case !needRes:
+		d.res = nil
+	case d.res == nil || d.res.ID != d.ds.ID:
+		d.res = rule.NewResource(d.ds)
 	}
 }
 
