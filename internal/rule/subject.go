@@ -115,12 +115,19 @@ func newSubject(in *Interner, u *model.User, groupsByName map[string]*model.Grou
 		Attributes:  map[string]map[string]struct{}{},
 		Permissions: map[model.Permission]struct{}{},
 		values:      map[string][]string{},
-		pairs:       map[string]struct{}{},
+	}
+	if in == nil {
+		// With an Interner, attribute conditions compare symbols; the pairs are only
+		// the name-keyed fallback (a subject of another Interner reads Attributes).
+		s.pairs = map[string]struct{}{}
 	}
 	if u == nil {
 		return s
 	}
 	s.ID = u.ID
+	if len(u.Permissions) == 0 {
+		s.Permissions = nil // reads of a nil set find nothing
+	}
 	for _, p := range u.Permissions {
 		s.Permissions[p] = struct{}{}
 	}
@@ -155,7 +162,9 @@ func newSubject(in *Interner, u *model.User, groupsByName map[string]*model.Grou
 		s.values[name] = vals
 		for _, v := range vals {
 			k := pairKey(name, v)
-			s.pairs[k] = struct{}{}
+			if s.pairs != nil {
+				s.pairs[k] = struct{}{}
+			}
 			if in != nil {
 				s.syms = append(s.syms, in.pairSymbol(k))
 			}
