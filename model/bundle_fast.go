@@ -835,13 +835,20 @@ func (s *fastScanner) dataSources() []DataSource {
 		}
 		done <- true
 	}()
-	defer stop.Store(true)
+	joined := false
+	defer func() {
+		if !joined { // the helper stops at its next element; it must not outlive the call (data is the caller's)
+			stop.Store(true)
+			<-done
+		}
+	}()
 	var out []DataSource
 	start := s.i
 	n := 0
 	for more := s.open('['); more; more = s.next(']') {
 		if s.ws(); s.i == split {
 			<-done
+			joined = true
 			if t.bad {
 				s.fail()
 				return nil

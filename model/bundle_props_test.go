@@ -467,7 +467,7 @@ func TestFastDecoderLargeBundle(t *testing.T) {
 		ds.ID, ds.Name, ds.Tags = int64(i+1), fmt.Sprintf("ds-%d", i+1), []string{"a.b", "c"}
 		ds.Owners, ds.SelectedPolicies, ds.DisabledPolicies = []int64{int64(i%7 + 1)}, nil, nil
 		ds.Columns = []model.Column{{Name: "x", Tags: []string{"t"}}, {Name: "y"}}
-		ds.Domains = []model.Domain{{ID: "d1"}}
+		ds.Domains = []model.Domain{{ID: "d1"}, {ID: "d2"}} // in compact JSON, "},{\"id\":" also starts a domain
 		b.DataSources = append(b.DataSources, ds)
 	}
 	indented, err := model.EncodeBundle(b)
