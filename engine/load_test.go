@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"slices"
 	"testing"
 
@@ -8,6 +9,7 @@ import (
 
 	"github.com/tollgate-dev/tollgate/benchmarks"
 	"github.com/tollgate-dev/tollgate/engine"
+	"github.com/tollgate-dev/tollgate/store/memory"
 )
 
 // TestBundleLoadEqualsWrites: loading a bundle (its data sources prepared on every
@@ -48,4 +50,24 @@ func TestBundleLoadEqualsWrites(t *testing.T) {
 	for u := int64(1); u <= 300; u += 37 {
 		require.True(t, slices.Equal(b.DataSourcesFor(u, engine.LevelRead), a.DataSourcesFor(u, engine.LevelRead)), "user %d", u)
 	}
+}
+
+// TestReopenLargeStore: an engine opened on a store holding a catalog large enough
+// to be decoded by several workers exports exactly what the engine that wrote it
+// exported.
+func TestReopenLargeStore(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := memory.New()
+	e, err := engine.Open(ctx, st)
+	require.NoError(t, err)
+	w := benchmarks.Generate(benchmarks.Config{Seed: 11, DataSources: 9000, Policies: 60, Users: 200})
+	require.NoError(t, w.Load(e))
+	want, err := e.Export()
+	require.NoError(t, err)
+	reopened, err := engine.Open(ctx, st)
+	require.NoError(t, err)
+	got, err := reopened.Export()
+	require.NoError(t, err)
+	require.Equal(t, string(want), string(got))
 }

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strconv"
+	"sync"
 
 	"github.com/tollgate-dev/tollgate/model"
 )
@@ -204,29 +206,27 @@ func bundleOfRows(st *StoredState) (*model.Bundle, error) {
 			disables[r.ID] = append(disables[r.ID], model.DisabledPolicy(d))
 		}
 	}
-	b.DataSources = make([]model.DataSource, len(byKind[KindDataSource]))
-	for i, r := range byKind[KindDataSource] {
-		var d dsRow
-		if err := json.Unmarshal(r.Value, &d); err != nil {
-			return nil, fmt.Errorf("dataSource row %s: %w", r.ID, err)
-		}
-		ds := &b.DataSources[i]
-		*ds = model.DataSource{ID: d.ID, Name: d.Name, Owners: d.Owners, Tags: d.Tags, Server: d.Server,
-			Database: d.Database, Schema: d.Schema, Table: d.Table, SelectedPolicies: d.SelectedPolicies,
-			DisabledPolicies: disables[r.ID]}
-		for _, c := range d.Columns {
-			ds.Columns = append(ds.Columns, model.Column{Name: c.Name, Tags: c.Tags})
-		}
-		for _, x := range d.Domains {
-			ds.Domains = append(ds.Domains, model.Domain{ID: x.ID, Name: x.Name})
-		}
-		if d.CreatedAt != "" {
-			t, err := model.ParseDate(d.CreatedAt)
-			if err != nil {
-				return nil, fmt.Errorf("dataSource row %s: createdAt: %w", r.ID, err)
+	rows := byKind[KindDataSource]
+	b.DataSources = make([]model.DataSource, len(rows))
+	// The rows are decoded on every core: a large catalog is most of a store.
+	workers := min(runtime.GOMAXPROCS(0), 1+len(rows)/4096)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(rows); i += workers {
+				if err := decodeDSRow(rows[i], &b.DataSources[i], disables[rows[i].ID]); err != nil {
+					errs[w] = err
+					return
+				}
 			}
-			ds.CreatedAt = t
-		}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	for _, r := range byKind[KindPolicy] {
 		b.Policies = append(b.Policies, r.Value)
@@ -269,4 +269,35 @@ func bundleOfRows(st *StoredState) (*model.Bundle, error) {
 	}
 	b.State = raw
 	return b, nil
+}
+
+// decodeDSRow decodes one stored data source row into ds, with its disables.
+func decodeDSRow(r Row, ds *model.DataSource, disabled []model.DisabledPolicy) error {
+	var d dsRow
+	if err := json.Unmarshal(r.Value, &d); err != nil {
+		return fmt.Errorf("dataSource row %s: %w", r.ID, err)
+	}
+	*ds = model.DataSource{ID: d.ID, Name: d.Name, Owners: d.Owners, Tags: d.Tags, Server: d.Server,
+		Database: d.Database, Schema: d.Schema, Table: d.Table, SelectedPolicies: d.SelectedPolicies,
+		DisabledPolicies: disabled}
+	if len(d.Columns) > 0 {
+		ds.Columns = make([]model.Column, len(d.Columns))
+		for i, c := range d.Columns {
+			ds.Columns[i] = model.Column{Name: c.Name, Tags: c.Tags}
+		}
+	}
+	if len(d.Domains) > 0 {
+		ds.Domains = make([]model.Domain, len(d.Domains))
+		for i, x := range d.Domains {
+			ds.Domains[i] = model.Domain{ID: x.ID, Name: x.Name}
+		}
+	}
+	if d.CreatedAt != "" {
+		t, err := model.ParseDate(d.CreatedAt)
+		if err != nil {
+			return fmt.Errorf("dataSource row %s: createdAt: %w", r.ID, err)
+		}
+		ds.CreatedAt = t
+	}
+	return nil
 }
