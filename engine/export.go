@@ -139,16 +139,16 @@ func recordRow(r *model.AccessRecord) exportRecord {
 // Import replaces the whole state with a bundle (an export, or any bundle), all or
 // nothing: on error the engine is unchanged.
 func (e *Engine) Import(data []byte) error {
-	// An export is JSON. A document that starts like JSON but is not valid JSON is
-	// refused rather than read as YAML, where a corrupted byte could turn the rest
-	// of a line into a comment and silently drop a field.
-	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && (t[0] == '{' || t[0] == '[') && !json.Valid(t) {
-		var v any
-		err := json.Unmarshal(t, &v)
-		return model.ErrorList{model.Invalid("", nil, "is not valid JSON: "+err.Error())}
-	}
 	b, err := model.DecodeBundle(data, BundleLimits(e.cfg.limits))
 	if err != nil {
+		// An export is JSON. A document that starts like JSON but is not valid JSON is
+		// refused as such (the decoder never reads it as YAML, where a corrupted byte
+		// could turn the rest of a line into a comment and silently drop a field).
+		if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && (t[0] == '{' || t[0] == '[') && !json.Valid(t) {
+			var v any
+			err := json.Unmarshal(t, &v)
+			return model.ErrorList{model.Invalid("", nil, "is not valid JSON: "+err.Error())}
+		}
 		return err
 	}
 	return e.ApplyBundle(b)
