@@ -2,10 +2,10 @@ package engine
 
 import (
 	"errors"
-	"slices"
 	"strconv"
 	"time"
 
+	"github.com/tollgate-dev/tollgate/internal/rule"
 	"github.com/tollgate-dev/tollgate/model"
 )
 
@@ -140,7 +140,7 @@ type Decision struct {
 	Write State
 	// Discoverable is true when the user may see that the data source exists.
 	Discoverable bool
-	reasons      [MaxReasons]Reason
+	reasons      [MaxReasons]reasonRef
 	nReasons     int
 	all          *[]Reason // Explain's list of every reason; nil in Decide
 }
@@ -153,7 +153,54 @@ func (d Decision) Reasons() []Reason {
 	if d.nReasons == 0 {
 		return nil
 	}
-	return slices.Clone(d.reasons[:d.nReasons])
+	out := make([]Reason, d.nReasons)
+	for i := range out {
+		out[i] = d.reasons[i].reason()
+	}
+	return out
+}
+
+// Equal reports whether two decisions say the same: the same grant, states and
+// discoverability, and the same reasons (errors compared by their messages).
+// Decisions of different engines or snapshots compare with Equal, not ==: a
+// Decision refers to the policies it names rather than holding copies.
+func (d Decision) Equal(o Decision) bool {
+	if d.Grant != o.Grant || d.Read != o.Read || d.Write != o.Write || d.Discoverable != o.Discoverable ||
+		d.nReasons != o.nReasons {
+		return false
+	}
+	for i := range d.nReasons {
+		a, b := d.reasons[i].reason(), o.reasons[i].reason()
+		ea, eb := a.Err, b.Err
+		a.Err, b.Err = nil, nil
+		if a != b || (ea == nil) != (eb == nil) || (ea != nil && ea.Error() != eb.Error()) {
+			return false
+		}
+	}
+	return true
+}
+
+// reasonRef is a Reason as a Decision keeps it: a policy's verdict names the
+// policy state and, for a compact rule, the condition that decided it, so that
+// deciding does not load the policy or its rule; Reasons writes them out.
+type reasonRef struct {
+	Reason
+	p       *policyState // a policy verdict's policy (PolicyID, PolicyKey and, when compact, Detail come from it)
+	cond    int16        // the deciding condition of a compact rule's verdict (rule.Compact.Judge)
+	compact bool
+	outcome rule.Outcome
+}
+
+func (r *reasonRef) reason() Reason {
+	out := r.Reason
+	if r.p != nil {
+		out.PolicyID, out.PolicyKey = r.p.p.ID, r.p.p.Key
+		out.Outcome = r.outcome.String()
+		if r.compact {
+			out.Detail = r.p.r.VerdictOf(r.outcome, int(r.cond)).Reason
+		}
+	}
+	return out
 }
 
 // AccessRequest is what Access does on one data source: without a State, a request

@@ -151,3 +151,26 @@ func TestCheckPolicy(t *testing.T) {
 	assert.Equal(t, before, after, "checking stores nothing")
 	assert.Empty(t, e.Snapshot().Policies())
 }
+
+// TestDecisionEqual: decisions compare by what they say (grant, states,
+// discoverability, reasons), across engines holding the same state; a different
+// reason or grant makes them differ.
+func TestDecisionEqual(t *testing.T) {
+	t.Parallel()
+	build := func() *engine.Engine {
+		e, _ := world(t)
+		create(t, e, v2("p", model.Action{Type: model.ActionAnyone, AutomaticSubscription: true}, tag("Finance")))
+		create(t, e, v2("q", model.Action{Type: model.ActionEntitlements, AutomaticSubscription: true,
+			Entitlements: &model.Entitlements{Operator: model.Any, Groups: []string{"finance"}}}, tag("Finance")))
+		return e
+	}
+	e1, e2 := build(), build()
+	d := e1.Decide(alice, 10)
+	assert.True(t, d.Equal(d))
+	assert.True(t, d.Equal(e2.Decide(alice, 10)), "another engine with the same state")
+	explained, _ := e1.Explain(alice, 10)
+	assert.True(t, d.Equal(explained), "Explain's decision")
+	assert.False(t, d.Equal(e1.Decide(outsider, 10)), "another user: other reasons")
+	assert.False(t, d.Equal(e1.Decide(alice, 12)), "another data source")
+	assert.Equal(t, d.Reasons(), e2.Decide(alice, 10).Reasons())
+}

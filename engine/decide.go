@@ -17,8 +17,23 @@ func (d *Decision) add(r Reason) {
 	if d == nil {
 		return // a grant-only judgement keeps no reasons
 	}
+	d.addRef(reasonRef{Reason: r})
+}
+
+// addPolicy adds the verdict of policy p at level lv: outcome o, decided by
+// condition cond of its compact rule when compact, else with the verdict's detail
+// and error.
+func (d *Decision) addPolicy(lv model.AccessGrant, p *policyState, o rule.Outcome, compact bool, cond int, detail string, err error) {
+	if d == nil {
+		return
+	}
+	d.addRef(reasonRef{Reason: Reason{Kind: ReasonPolicy, Level: lv, Detail: detail, Err: err},
+		p: p, cond: int16(cond), compact: compact, outcome: o})
+}
+
+func (d *Decision) addRef(r reasonRef) {
 	if d.all != nil {
-		*d.all = append(*d.all, r)
+		*d.all = append(*d.all, r.reason())
 	}
 	if d.nReasons < MaxReasons {
 		d.reasons[d.nReasons] = r
@@ -270,10 +285,7 @@ func (s *Snapshot) level(d *Decision, memo *verdicts, u *userState, ds *dsState,
 			// loaded only for the reason.
 			o, cond := p.c.Judge(u.symbols())
 			m.Add(o, p.share, p.auto)
-			if d != nil {
-				d.add(Reason{Kind: ReasonPolicy, Level: lv, PolicyID: p.p.p.ID, PolicyKey: p.p.p.Key,
-					Outcome: o.String(), Detail: p.p.r.VerdictOf(o, cond).Reason})
-			}
+			d.addPolicy(lv, p.p, o, true, cond, "", nil)
 			continue
 		}
 		var v rule.Verdict
@@ -283,8 +295,7 @@ func (s *Snapshot) level(d *Decision, memo *verdicts, u *userState, ds *dsState,
 			v = r.Evaluate(&u.subj, ds.res)
 		}
 		m.Add(v.Outcome, p.share, p.auto)
-		d.add(Reason{Kind: ReasonPolicy, Level: lv, PolicyID: p.p.p.ID, PolicyKey: p.p.p.Key,
-			Outcome: v.Outcome.String(), Detail: v.Reason, Err: v.Err})
+		d.addPolicy(lv, p.p, v.Outcome, false, -1, v.Reason, v.Err)
 	}
 	return m.Result()
 }

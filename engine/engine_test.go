@@ -442,7 +442,8 @@ func TestExportImportRoundTrip(t *testing.T) {
 	assert.Equal(t, string(out), string(out2))
 	for _, u := range []int64{gov, alice, bob, carol, outsider} {
 		for _, ds := range []int64{10, 11, 12} {
-			assert.Equal(t, e.Decide(u, ds), e2.Decide(u, ds), "user %d ds %d", u, ds)
+			a, b := e.Decide(u, ds), e2.Decide(u, ds)
+			assert.True(t, a.Equal(b), "user %d ds %d: %+v %v, imported %+v %v", u, ds, a, a.Reasons(), b, b.Reasons())
 		}
 	}
 	// Ids continue where they were.
