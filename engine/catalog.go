@@ -243,16 +243,25 @@ func (t *txn) putGroups(ai actorInfo, list []*model.Group) error {
 	}
 	var errs model.ErrorList
 	names := map[string]int64{}
+	renames := map[int64]string{} // group id -> its name after this write
+	for _, g := range list {
+		if g != nil {
+			renames[g.ID] = g.Name
+		}
+	}
 	for i, g := range list {
 		p := model.NewPath("groups").Index(i)
 		errs = append(errs, model.ValidateGroup(g, p)...)
+		if g == nil {
+			continue
+		}
 		if other, ok := names[g.Name]; ok && other != g.ID {
 			errs = append(errs, model.Duplicate(p.Child("name"), g.Name))
 		}
 		names[g.Name] = g.ID
+		// The name of another stored group is free only when this write renames it.
 		if other, ok := t.groupByName.Get(g.Name); ok && other != g.ID {
-			og, _ := t.groups.Get(other)
-			if _, renamed := names[og.Name]; !renamed {
+			if to, renamed := renames[other]; !renamed || to == g.Name {
 				errs = append(errs, model.Invalid(p.Child("name"), g.Name, fmt.Sprintf("is already the name of group %d", other)))
 			}
 		}

@@ -70,3 +70,32 @@ func TestDeletedPrincipalsEndTheirRecords(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, fs, 1, "the ended request cannot be approved")
 }
+
+// TestGroupNamesStayUnique: a group cannot take the name another stored group
+// has, unless the same write renames that group; a swap of two names in one write
+// is fine. The refused write changes nothing, and every export stays importable.
+func TestGroupNamesStayUnique(t *testing.T) {
+	t.Parallel()
+	sys := engine.SystemActor()
+	e := engine.New()
+	require.NoError(t, e.PutGroups(sys, []*model.Group{{ID: 1, Name: "g1"}, {ID: 2, Name: "g2"}}))
+
+	err := e.PutGroup(sys, &model.Group{ID: 3, Name: "g1"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "is already the name of group 1")
+	err = e.PutGroup(sys, &model.Group{ID: 2, Name: "g1"})
+	require.Error(t, err, "renaming onto a taken name")
+	_, ok := e.Snapshot().GroupByName("g1")
+	require.True(t, ok)
+	assert.Len(t, e.Snapshot().Groups(), 2, "refused writes change nothing")
+
+	require.NoError(t, e.PutGroups(sys, []*model.Group{{ID: 1, Name: "g2"}, {ID: 2, Name: "g1"}}), "a swap in one write")
+	g, ok := e.Snapshot().GroupByName("g1")
+	require.True(t, ok)
+	assert.Equal(t, int64(2), g.ID)
+	require.NoError(t, e.PutGroups(sys, []*model.Group{{ID: 1, Name: "g3"}, {ID: 3, Name: "g2"}}), "a name freed in the same write")
+
+	out, err := e.Export()
+	require.NoError(t, err)
+	require.NoError(t, engine.New().Import(out), "the export reads back")
+}
