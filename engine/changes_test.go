@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -166,7 +167,7 @@ func TestWatchDeliversInOrderAndCallbackSeesChanges(t *testing.T) {
 		}
 	}()
 	for i := int64(1); i <= 20; i++ {
-		require.NoError(t, e.PutGroup(engine.SystemActor(), &model.Group{ID: i, Name: "g"}))
+		require.NoError(t, e.PutGroup(engine.SystemActor(), &model.Group{ID: i, Name: fmt.Sprint("g", i)}))
 	}
 	for i := int64(1); i <= 20; i++ {
 		assert.Equal(t, i, <-got)
@@ -180,7 +181,7 @@ func TestChangesFellBehindRetention(t *testing.T) {
 	t.Parallel()
 	e := engine.New(engine.WithRetention(5))
 	for i := int64(1); i <= 30; i++ {
-		require.NoError(t, e.PutGroup(engine.SystemActor(), &model.Group{ID: i, Name: "g"}))
+		require.NoError(t, e.PutGroup(engine.SystemActor(), &model.Group{ID: i, Name: fmt.Sprint("g", i)}))
 	}
 	_, err := e.Changes(0, 0)
 	require.True(t, errors.Is(err, engine.ErrFellBehind), "%v", err)

@@ -3,6 +3,7 @@ package rest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -99,7 +100,7 @@ func TestChangesFellBehindIsGone(t *testing.T) {
 	e := engine.New(engine.WithRetention(2))
 	require.NoError(t, e.PutUser(engine.SystemActor(), &model.User{ID: 1, Name: "a", APIKeyHash: model.HashAPIKey("k"), Permissions: []model.Permission{model.Audit}}))
 	for i := int64(1); i <= 5; i++ {
-		require.NoError(t, e.PutGroup(engine.SystemActor(), &model.Group{ID: i, Name: "g"}))
+		require.NoError(t, e.PutGroup(engine.SystemActor(), &model.Group{ID: i, Name: fmt.Sprint("g", i)}))
 	}
 	h := rest.NewHandler(e, rest.EngineKeys(e))
 	a := do(t, h, call{method: "GET", path: "/tollgate/v1/changes?since=0", key: "k"})
