@@ -189,23 +189,26 @@ func (t *txn) syncBulk() bulkIndex {
 		return b
 	}
 	ed := b.edit()
+	// Additions are buffered per key and added at once: the ids come in ascending
+	// order, so a new or growing set is appended in whole chunks.
+	byPolicy, byOwner, misc := newAdds(ed.dsByPolicy), newAdds(ed.dsByOwner), newAdds(ed.misc)
 	for _, id := range dsKeys {
 		old, _ := t.base.dataSources.Get(id)
 		cur, _ := t.dataSources.Get(id)
 		if old == cur {
 			continue
 		}
-		diffPolicies(old, cur, func(p int64) { ed.dsByPolicy.Remove(p, id) }, func(p int64) { ed.dsByPolicy.Add(p, id) })
+		diffPolicies(old, cur, func(p int64) { ed.dsByPolicy.Remove(p, id) }, func(p int64) { byPolicy.add(p, id) })
 		if !sameOwners(old, cur) {
 			diffSorted(old.ownerIDs(), cur.ownerIDs(),
-				func(u int64) { ed.dsByOwner.Remove(u, id) }, func(u int64) { ed.dsByOwner.Add(u, id) })
+				func(u int64) { ed.dsByOwner.Remove(u, id) }, func(u int64) { byOwner.add(u, id) })
 		}
 		r0, w0 := old.everyone()
 		r1, w1 := cur.everyone()
 		flag := func(was, is bool, key int64) {
 			switch {
 			case is && !was:
-				ed.misc.Add(key, id)
+				misc.add(key, id)
 			case was && !is:
 				ed.misc.Remove(key, id)
 			}
@@ -213,6 +216,7 @@ func (t *txn) syncBulk() bulkIndex {
 		flag(r0, r1, keyEveryoneRead)
 		flag(w0, w1, keyEveryoneWrite)
 	}
+	bySym, byGroup := newAdds(ed.usersBySym), newAdds(ed.usersByGroup)
 	for _, id := range userKeys {
 		old, _ := t.base.users.Get(id)
 		cur, _ := t.users.Get(id)
@@ -220,15 +224,18 @@ func (t *txn) syncBulk() bulkIndex {
 			continue
 		}
 		diffSorted(symIDs(old), symIDs(cur),
-			func(s int64) { ed.usersBySym.Remove(s, id) }, func(s int64) { ed.usersBySym.Add(s, id) })
+			func(s int64) { ed.usersBySym.Remove(s, id) }, func(s int64) { bySym.add(s, id) })
 		diffSorted(groupIDsOf(old), groupIDsOf(cur),
-			func(g int64) { ed.usersByGroup.Remove(g, id) }, func(g int64) { ed.usersByGroup.Add(g, id) })
+			func(g int64) { ed.usersByGroup.Remove(g, id) }, func(g int64) { byGroup.add(g, id) })
 		switch {
 		case cur == nil:
 			ed.misc.Remove(keyUsers, id)
 		case old == nil:
-			ed.misc.Add(keyUsers, id)
+			misc.add(keyUsers, id)
 		}
+	}
+	for _, a := range []*adds{byPolicy, byOwner, misc, bySym, byGroup} {
+		a.flush()
 	}
 	for _, id := range recKeys {
 		cur, ok := t.records.Get(id)
@@ -262,6 +269,34 @@ func (t *txn) syncBulk() bulkIndex {
 		}
 	}
 	return ed.done()
+}
+
+// adds buffers the additions to one idset.Edit per key, to add each key's ids at
+// once (idset.Edit.AddSorted).
+type adds struct {
+	ed   *idset.Edit
+	m    map[int64][]int64
+	keys []int64 // in first-seen order
+}
+
+func newAdds(ed *idset.Edit) *adds { return &adds{ed: ed, m: map[int64][]int64{}} }
+
+func (a *adds) add(key, id int64) {
+	l, ok := a.m[key]
+	if !ok {
+		a.keys = append(a.keys, key)
+	}
+	a.m[key] = append(l, id)
+}
+
+func (a *adds) flush() {
+	for _, k := range a.keys {
+		ids := a.m[k]
+		if !slices.IsSorted(ids) {
+			slices.Sort(ids)
+		}
+		a.ed.AddSorted(k, slices.Compact(ids))
+	}
 }
 
 // satisfiable reports whether u may satisfy a varying rule of reach r.

@@ -146,6 +146,33 @@ func (e editor) add(s *Set, id int64) *Set {
 	return s
 }
 
+// addSorted returns s with ids (ascending, without duplicates) added: appended in
+// whole chunks when they all come after s's last id, else one by one.
+func (e editor) addSorted(s *Set, ids []int64) *Set {
+	if s.Len() > 0 {
+		last := s.chunks[len(s.chunks)-1].ids
+		if ids[0] <= last[len(last)-1] {
+			for _, id := range ids {
+				s = e.add(s, id)
+			}
+			return s
+		}
+	}
+	s = e.own(s)
+	if i := len(s.chunks) - 1; i >= 0 && len(s.chunks[i].ids) < chunkMax {
+		c := e.ownChunk(s, i)
+		k := min(chunkMax-len(c.ids), len(ids))
+		c.ids = append(c.ids, ids[:k]...)
+		ids, s.n = ids[k:], s.n+k
+	}
+	for len(ids) > 0 {
+		k := min(chunkMax, len(ids))
+		s.chunks = append(s.chunks, &chunk{ids: slices.Clone(ids[:k]), owner: e.epoch})
+		ids, s.n = ids[k:], s.n+k
+	}
+	return s
+}
+
 // remove returns s without id (s itself when id was not in it; nil when empty).
 func (e editor) remove(s *Set, id int64) *Set {
 	if !s.Contains(id) {
@@ -199,6 +226,18 @@ func (e *Edit) Get(key int64) *Set {
 func (e *Edit) Add(key, id int64) {
 	s := e.Get(key)
 	if n := e.ed.add(s, id); n != s {
+		e.m.Set(key, n)
+	}
+}
+
+// AddSorted adds ids, ascending and without duplicates, to the set of key: at
+// once, in whole chunks, when they all come after the set's last id.
+func (e *Edit) AddSorted(key int64, ids []int64) {
+	if len(ids) == 0 {
+		return
+	}
+	s := e.Get(key)
+	if n := e.ed.addSorted(s, ids); n != s {
 		e.m.Set(key, n)
 	}
 }

@@ -125,3 +125,58 @@ func TestSetLargeAscendingAndSplit(t *testing.T) {
 	assert.Equal(t, 0, empty.Len())
 	assert.False(t, empty.Contains(1))
 }
+
+// TestPropertyAddSortedEqualsAdds: adding an ascending list at once gives the set
+// adding its ids one by one gives, whether the list comes after the set's ids
+// (whole chunks) or among them, on a set the edit owns or a published one.
+func TestPropertyAddSortedEqualsAdds(t *testing.T) {
+	params := gopter.DefaultTestParameters()
+	params.MinSuccessfulTests = 300
+	props := gopter.NewProperties(params)
+	props.Property("AddSorted = Add each", prop.ForAll(func(before, more []int64, publish bool) string {
+		var m Map
+		ed := m.Edit()
+		for _, id := range before {
+			ed.Add(1, id)
+		}
+		if publish {
+			m = ed.Done()
+			ed = m.Edit()
+		}
+		published := slices.Clone(m.Get(1).AppendTo(nil))
+		list := slices.Compact(slices.Sorted(slices.Values(more)))
+		one := m.Edit()
+		if !publish {
+			one = ed
+			ed = nil
+		}
+		want := map[int64]bool{}
+		for _, id := range before {
+			want[id] = true
+		}
+		for _, id := range list {
+			want[id] = true
+		}
+		one.AddSorted(1, list)
+		got := one.Get(1)
+		if got.Len() != len(want) {
+			return "wrong length"
+		}
+		if !slices.Equal(got.AppendTo(nil), sorted(want)) {
+			return "wrong ids"
+		}
+		if got == nil {
+			return ""
+		}
+		for _, c := range got.chunks {
+			if len(c.ids) == 0 || len(c.ids) > chunkMax {
+				return "a chunk is empty or too long"
+			}
+		}
+		if publish && !slices.Equal(m.Get(1).AppendTo(nil), published) {
+			return "the published set changed"
+		}
+		return ""
+	}, gen.SliceOf(gen.Int64Range(0, 400)), gen.SliceOf(gen.Int64Range(0, 800)), gen.Bool()))
+	props.TestingRun(t)
+}
