@@ -79,13 +79,19 @@ func (e *Engine) compileProblems(p *model.Policy, known model.ErrorList) model.E
 }
 
 func newPolicyState(p *model.Policy, m *match.Matcher, r *rule.Rule) *policyState {
-	return &policyState{p: p, m: m, r: r,
+	ps := &policyState{p: p, m: m, r: r,
 		sub:       p.Type == model.PolicySubscription,
 		write:     p.Action.AccessGrant == model.Write,
 		share:     p.Action.ShareResponsibility,
 		auto:      p.Action.AutomaticSubscription,
 		discovery: p.Action.AllowDiscovery,
 	}
+	if r != nil {
+		ps.c, ps.compact = r.Compact()
+		reach := r.Reach()
+		ps.varies, ps.fixed, ps.readsDS = reach.Varies, reach.Outcome, reach.Varies && !reach.PerSubject
+	}
+	return ps
 }
 
 func asList(err error) model.ErrorList {

@@ -139,8 +139,8 @@ func worstLevel(ps []levelPolicy) (rule.Outcome, bool) {
 	for i := range ps {
 		p := &ps[i]
 		o := rule.Unsatisfied
-		if r := p.p.r.Reach(); !r.Varies {
-			o = r.Outcome
+		if !p.p.varies {
+			o = p.p.fixed
 		}
 		m.Add(o, p.share, p.auto)
 	}

@@ -289,7 +289,7 @@ func (s *Snapshot) level(d *Decision, memo *verdicts, u *userState, ds *dsState,
 			continue
 		}
 		var v rule.Verdict
-		if r := p.p.r; memo != nil && r.Reach().PerSubject {
+		if r := p.p.r; memo != nil && !p.p.readsDS {
 			v = memo.of(r, u)
 		} else {
 			v = r.Evaluate(&u.subj, ds.res)

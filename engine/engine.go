@@ -182,6 +182,12 @@ type policyState struct {
 	share     bool
 	auto      bool
 	discovery bool
+	// What data source states copy or consult of the rule, computed once.
+	c       rule.Compact // the rule's compact form, when compact
+	compact bool
+	varies  bool         // the rule's outcome varies by user (Reach().Varies)
+	fixed   rule.Outcome // every user's outcome when it does not vary
+	readsDS bool         // the rule reads the data source (varies, not Reach().PerSubject)
 }
 
 func (p *policyState) active() bool { return !p.p.Staged }
@@ -283,11 +289,10 @@ func (d *dsState) derive() {
 		if !p.sub {
 			continue
 		}
-		if reach := p.r.Reach(); reach.Varies && !reach.PerSubject {
+		if p.readsDS {
 			needRes = true
 		}
-		lp := levelPolicy{p: p, share: p.share, auto: p.auto}
-		lp.c, lp.compact = p.r.Compact()
+		lp := levelPolicy{p: p, c: p.c, compact: p.compact, share: p.share, auto: p.auto}
 		if p.write {
 			all[w] = lp
 			w++

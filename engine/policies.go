@@ -584,7 +584,7 @@ func perPlan(d *dsState) bool {
 	read, write := d.levels()
 	for _, ps := range [2][]levelPolicy{read, write} {
 		for i := range ps {
-			if r := ps[i].p.r.Reach(); r.Varies && !r.PerSubject {
+			if ps[i].p.readsDS {
 				return false
 			}
 		}
