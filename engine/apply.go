@@ -176,38 +176,35 @@ func (t *txn) applicabilityWith(sc *match.Scratch, d *dsState) {
 // a zero CreatedAt, which a copy gets.
 func (t *txn) putLoaded(list []*model.DataSource) {
 	states := make([]*dsState, len(list))
-	workers := min(runtime.GOMAXPROCS(0), 1+len(list)/1024)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var sc match.Scratch
-			for i := w; i < len(list); i += workers {
-				ds := list[i]
-				if ds.CreatedAt.IsZero() {
-					c := *ds
-					c.CreatedAt = t.now
-					ds = &c
-				}
-				d := &dsState{ds: ds, target: match.NewTarget(ds)}
-				d.setOwners(ds.Owners)
-				t.applicabilityWith(&sc, d)
-				states[i] = d
-			}
-		}()
-	}
-	wg.Wait()
-	t.dirty = true
-	for _, d := range states {
-		if old, ok := t.dataSources.Get(d.ds.ID); ok {
-			t.e.unindexKeys(old.ds)
-			d.groupGrants, d.userRecords = old.groupGrants, old.userRecords
+	scratches := make([]match.Scratch, runtime.GOMAXPROCS(0))
+	parallelWorkers(len(list), 1024, func(w, i int) {
+		ds := list[i]
+		if ds.CreatedAt.IsZero() {
+			c := *ds
+			c.CreatedAt = t.now
+			ds = &c
 		}
-		t.e.indexKeys(d.ds)
-		t.e.cix.Put(d.target)
-		t.storeDS(d)
-	}
+		d := &dsState{ds: ds, target: match.NewTarget(ds)}
+		d.setOwners(ds.Owners)
+		t.applicabilityWith(&scratches[w], d)
+		states[i] = d
+	})
+	t.dirty = true
+	// The catalog index is built beside the rest: they share nothing.
+	parallelTasks(func() {
+		for _, d := range states {
+			t.e.cix.Put(d.target)
+		}
+	}, func() {
+		for _, d := range states {
+			if old, ok := t.dataSources.Get(d.ds.ID); ok {
+				t.e.unindexKeys(old.ds)
+				d.groupGrants, d.userRecords = old.groupGrants, old.userRecords
+			}
+			t.e.indexKeys(d.ds)
+			t.storeDS(d)
+		}
+	})
 }
 
 // storeDS records d in the txn and keeps the writer-owned indexes in step.
@@ -283,4 +280,47 @@ func (e *Engine) CheckPolicy(p *model.Policy) error {
 	}
 	_, err := e.compile(clonePolicy(p)) // with the defaults CreatePolicy applies
 	return err
+}
+
+// parallel calls f(i) for every i in [0, n), on up to GOMAXPROCS goroutines, one
+// more for every perWorker items; it returns when every call has.
+func parallel(n, perWorker int, f func(i int)) {
+	parallelWorkers(n, perWorker, func(_, i int) { f(i) })
+}
+
+// parallelTasks runs the tasks at once, each on its own goroutine, and returns
+// when all have; a panic is raised again as parallelWorkers does.
+func parallelTasks(tasks ...func()) {
+	parallelWorkers(len(tasks), 0, func(_, i int) { tasks[i]() })
+}
+
+// parallelWorkers is parallel, telling f which worker (0 to GOMAXPROCS-1) calls it.
+// A panic in f is raised again in the caller's goroutine once every worker has
+// stopped, so that a write recovers it as it would its own (see txn.end).
+func parallelWorkers(n, perWorker int, f func(w, i int)) {
+	workers := n // perWorker 0: one goroutine per item
+	if perWorker > 0 {
+		workers = min(runtime.GOMAXPROCS(0), 1+n/perWorker)
+	}
+	var wg sync.WaitGroup
+	var once sync.Once
+	var panicked any
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if p := recover(); p != nil {
+					once.Do(func() { panicked = p })
+				}
+			}()
+			for i := w; i < n; i += workers {
+				f(w, i)
+			}
+		}()
+	}
+	wg.Wait()
+	if panicked != nil {
+		panic(panicked)
+	}
 }

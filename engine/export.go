@@ -275,32 +275,56 @@ func (t *txn) load(b *model.Bundle) error {
 	// The data sources are validated first (their errors come before the policies'),
 	// but stored after the policies: each then goes through the policy index once,
 	// instead of every policy revisiting the data sources it applies to.
+	found := make([]model.ErrorList, len(dss))
+	parallel(len(dss), 4096, func(i int) {
+		found[i] = model.ValidateDataSource(dss[i], model.NewPath("dataSources").Index(i))
+	})
 	var errs model.ErrorList
-	for i, ds := range dss {
-		errs = append(errs, model.ValidateDataSource(ds, model.NewPath("dataSources").Index(i))...)
+	for _, l := range found {
+		errs = append(errs, l...)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("dataSources: %w", errs)
 	}
 	restore := len(b.State) > 0
-	for i, raw := range b.Policies {
+	// The policies are decoded and compiled on every core (nothing writes the state
+	// meanwhile), then stored in order; errors are reported in order.
+	type prepared struct {
+		np  *model.Policy
+		ps  *policyState
+		id  int64
+		err error
+	}
+	preps := make([]prepared, len(b.Policies))
+	parallel(len(b.Policies), 16, func(i int) {
+		raw := b.Policies[i]
+		pr := &preps[i]
 		p, err := t.e.DecodePolicy(raw, t.e.cfg.limits)
 		if err != nil {
-			return fmt.Errorf("policies[%d]: %w", i, err)
+			pr.err = fmt.Errorf("policies[%d]: %w", i, err)
+			return
 		}
-		var id int64
 		if restore {
 			var m policyMeta
 			if err := json.Unmarshal(raw, &m); err != nil || m.ID == nil || *m.ID < 1 {
-				return fmt.Errorf("policies[%d]: an exported policy needs its integer id", i)
+				pr.err = fmt.Errorf("policies[%d]: an exported policy needs its integer id", i)
+				return
 			}
-			id = *m.ID
+			pr.id = *m.ID
 			p.CreatedBy, p.CreatedByName, p.CreatedAt, p.UpdatedAt = m.CreatedBy, m.CreatedByName, m.CreatedAt, m.UpdatedAt
-			if _, dup := t.policies.Get(id); dup {
-				return fmt.Errorf("policies[%d]: duplicate policy id %d", i, id)
-			}
 		}
-		if _, _, err := t.createPolicy(sys, p, id, false); err != nil {
+		if pr.np, pr.ps, err = t.preparePolicy(sys, p, pr.id); err != nil {
+			pr.err = fmt.Errorf("policies[%d]: %w", i, err)
+		}
+	})
+	for i, pr := range preps {
+		if pr.err != nil {
+			return pr.err
+		}
+		if _, dup := t.policies.Get(pr.id); restore && dup {
+			return fmt.Errorf("policies[%d]: duplicate policy id %d", i, pr.id)
+		}
+		if _, _, err := t.storeNewPolicy(pr.np, pr.ps, pr.id, false); err != nil {
 			return fmt.Errorf("policies[%d]: %w", i, err)
 		}
 	}

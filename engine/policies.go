@@ -129,6 +129,17 @@ func (t *txn) dryRunImpact(w *impactWork) *Impact {
 
 // createPolicy stores a new policy with the next id (or with id, on import).
 func (t *txn) createPolicy(ai actorInfo, p *model.Policy, id int64, dry bool) (*model.Policy, *impactWork, error) {
+	np, ps, err := t.preparePolicy(ai, p, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t.storeNewPolicy(np, ps, id, dry)
+}
+
+// preparePolicy is the part of createPolicy that only reads the state: the copy of
+// p with its groups resolved and its metadata set, compiled. Calls may run
+// concurrently while nothing writes the groups.
+func (t *txn) preparePolicy(ai actorInfo, p *model.Policy, id int64) (*model.Policy, *policyState, error) {
 	np := clonePolicy(p)
 	if err := t.resolveGroups(np); err != nil {
 		return nil, nil, err
@@ -142,6 +153,11 @@ func (t *txn) createPolicy(ai actorInfo, p *model.Policy, id int64, dry bool) (*
 	if err != nil {
 		return nil, nil, err
 	}
+	return np, ps, nil
+}
+
+// storeNewPolicy stores a prepared policy (see createPolicy).
+func (t *txn) storeNewPolicy(np *model.Policy, ps *policyState, id int64, dry bool) (*model.Policy, *impactWork, error) {
 	if other, taken := t.keys.Get(np.Key); taken {
 		return nil, nil, fmt.Errorf("%w: policyKey %q is already used by policy %d", ErrConflict, model.ClipInput(np.Key), other)
 	}

@@ -139,3 +139,17 @@ policies:
 	assert.NotEmpty(t, u.subj.Symbols(), "the imported user's groups are interned in the engine's table")
 	assert.Equal(t, LevelRead, e.Decide(1, 10).Grant)
 }
+
+// TestParallelRaisesPanicsInTheCaller: a panic in a worker of parallel reaches the
+// caller's goroutine (where a write recovers it) instead of ending the process.
+func TestParallelRaisesPanicsInTheCaller(t *testing.T) {
+	defer func() {
+		assert.Equal(t, "boom", recover())
+	}()
+	parallel(5000, 100, func(i int) {
+		if i == 1234 {
+			panic("boom")
+		}
+	})
+	t.Fatal("parallel returned after a panic")
+}
