@@ -173,7 +173,9 @@ func BundleLimits(l model.Limits) model.Limits {
 // the system actor (record ids 1, 2, ...). With a state section (an export) the policies keep
 // their ids and the records, certifications and id counters are restored. It is one
 // write (op "load"): its revision is the next one, or the export's revision when
-// that is higher.
+// that is higher. The bundle's data sources are stored as given, not copied (the
+// engine never modifies stored values): the caller must not modify b afterwards.
+// The work is spread over every core (see docs/performance.md, Loading).
 func (e *Engine) ApplyBundle(b *model.Bundle) error {
 	return e.retry(func() error { return e.applyBundleOnce(b) })
 }
