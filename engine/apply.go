@@ -282,6 +282,38 @@ func (e *Engine) CheckPolicy(p *model.Policy) error {
 	return err
 }
 
+// putLoadedUsers validates and stores many users at once, as putUsers would for
+// the system actor: validated and their states built on every core (the groups are
+// only read meanwhile), then stored in order. The values are stored as given, like
+// putLoaded's.
+func (t *txn) putLoadedUsers(list []*model.User) error {
+	found := make([]model.ErrorList, len(list))
+	states := make([]*userState, len(list))
+	parallel(len(list), 1024, func(i int) {
+		if found[i] = model.ValidateUser(list[i], model.NewPath("users").Index(i)); found[i] == nil {
+			states[i] = t.userState(list[i])
+		}
+	})
+	var errs model.ErrorList
+	for _, l := range found {
+		errs = append(errs, l...)
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	t.dirty = true
+	for _, us := range states {
+		if old, ok := t.users.Get(us.u.ID); ok {
+			t.unindexUser(old)
+		}
+		for _, g := range us.u.Groups {
+			addSet(t.e.members, g, us.u.ID)
+		}
+		t.users.Set(us.u.ID, us)
+	}
+	return nil
+}
+
 // parallel calls f(i) for every i in [0, n), on up to GOMAXPROCS goroutines, one
 // more for every perWorker items; it returns when every call has.
 func parallel(n, perWorker int, f func(i int)) {

@@ -262,7 +262,7 @@ func (t *txn) load(b *model.Bundle) error {
 	for i := range b.Users {
 		users[i] = &b.Users[i]
 	}
-	if err := t.putUsers(sys, users); err != nil {
+	if err := t.putLoadedUsers(users); err != nil {
 		return fmt.Errorf("users: %w", err)
 	}
 	dss := make([]*model.DataSource, len(b.DataSources))

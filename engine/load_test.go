@@ -20,13 +20,14 @@ import (
 // splits it between several workers.
 func TestBundleLoadEqualsWrites(t *testing.T) {
 	t.Parallel()
-	w := benchmarks.Generate(benchmarks.Config{Seed: 7, DataSources: 4000, Policies: 120, Users: 300})
+	w := benchmarks.Generate(benchmarks.Config{Seed: 7, DataSources: 4000, Policies: 120, Users: 2500})
 	loaded := engine.New()
 	require.NoError(t, w.Load(loaded))
 	written := engine.New()
 	require.NoError(t, w.LoadInBatches(written))
 	a, b := loaded.Snapshot(), written.Snapshot()
 	require.Equal(t, b.DataSourceIDs(), a.DataSourceIDs())
+	require.Equal(t, b.Users(), a.Users())
 	for _, id := range a.DataSourceIDs() {
 		pa, err := a.AppliedPolicies(id)
 		require.NoError(t, err)
@@ -47,7 +48,7 @@ func TestBundleLoadEqualsWrites(t *testing.T) {
 		require.Equal(t, b.Decide(r.UserID, r.DataSourceID).Grant, a.Decide(r.UserID, r.DataSourceID).Grant,
 			"user %d, data source %d", r.UserID, r.DataSourceID)
 	}
-	for u := int64(1); u <= 300; u += 37 {
+	for u := int64(1); u <= 2500; u += 97 {
 		require.True(t, slices.Equal(b.DataSourcesFor(u, engine.LevelRead), a.DataSourcesFor(u, engine.LevelRead)), "user %d", u)
 	}
 }
