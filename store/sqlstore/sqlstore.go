@@ -109,7 +109,9 @@ func (s *Store) Load(ctx context.Context) (*engine.StoredState, error) {
 	if err := tx.QueryRowContext(ctx, `SELECT revision FROM tollgate_meta WHERE id = 1`).Scan(&st.Revision); err != nil {
 		return nil, s.fail("load", err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT kind, id, value FROM tollgate_rows ORDER BY kind, id`)
+	// In storage order: a scan, not an index walk with a lookup per row (the engine
+	// sorts the rows it reads).
+	rows, err := tx.QueryContext(ctx, `SELECT kind, id, value FROM tollgate_rows`)
 	if err != nil {
 		return nil, s.fail("load", err)
 	}
