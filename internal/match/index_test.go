@@ -136,7 +136,9 @@ func newWorld(dss []dsSpec, ps []policySpec) (*world, error) {
 	}
 	for i, s := range ps {
 		p := s.build(int64(2*i + 5))
-		m, err := match.Compile(p)
+		// A generous regex timeout: the property is about the indexes, and on a
+		// loaded machine a descheduled match could otherwise time out (Indeterminate).
+		m, err := match.Compile(p, match.WithRegexTimeout(time.Minute))
 		if err != nil {
 			return nil, err
 		}
