@@ -378,19 +378,23 @@ func (s *Snapshot) DataSourcesFor(userID int64, level Level) []int64 {
 		}
 		return true
 	})
-	every := b.misc.Get(everyoneKey(level))
+	every := b.misc.Get(everyoneKey(level)).AppendTo(nil)
 	cands = sortedUnique(cands)
 	kept := cands[:0]
 	var memo verdicts
+	j := 0 // every[j] is the first id of every not below the candidate (both ascending)
 	for _, id := range cands {
-		if every.Contains(id) {
+		for j < len(every) && every[j] < id {
+			j++
+		}
+		if j < len(every) && every[j] == id {
 			continue
 		}
 		if d, ok := s.dataSources.Get(id); ok && s.grantOf(&memo, u, d, userID, id) >= level {
 			kept = append(kept, id)
 		}
 	}
-	return mergeSorted(every.AppendTo(nil), kept) // never nil
+	return mergeSorted(every, kept) // never nil
 }
 
 // UsersFor lists, ascending, the users holding at least level on a data source
