@@ -28,6 +28,8 @@ type fastScanner struct {
 	lim   Limits
 	depth int
 	bad   bool
+	// mask holds the keys seen in the object being read (see object).
+	mask uint32
 	// intern shares repeated strings (tags, column names, servers, ...).
 	intern map[string]string
 	// keys is a stack of the keys of the open objects (duplicate detection while
@@ -297,7 +299,7 @@ func (s *fastScanner) date() time.Time {
 
 // seen marks field bit of an object as read; a second time is a duplicate key.
 func (s *fastScanner) seen(mask *uint32, bit uint32) {
-	if *mask&bit != 0 {
+	if s.mask&bit != 0 {
 		s.fail()
 	}
 	*mask |= bit
@@ -389,31 +391,43 @@ const (
 )
 
 func (s *fastScanner) group(g *Group) {
-	var mask uint32
+	s.object(fID|fName|fAttributes, func(k []byte) {
+		switch string(k) {
+		case "id":
+			s.seen(&s.mask, fID)
+			g.ID = s.integer()
+		case "name":
+			s.seen(&s.mask, fName)
+			g.Name = s.str()
+		case "attributes":
+			s.seen(&s.mask, fAttributes)
+			g.Attributes = s.attributes()
+		default:
+			s.fail()
+		}
+	})
+}
+
+// object reads one object: a key given as null counts as seen when its bit is in
+// nullable (null reads as absent) and fails otherwise; every other key is read by
+// field, which marks it seen in s.mask (a key seen twice fails) and fails on a key
+// it does not know. s.mask is the object's own while it is read (objects nest).
+func (s *fastScanner) object(nullable uint32, field func(k []byte)) {
+	outer := s.mask
+	s.mask = 0
 	for more := s.open('{'); more; more = s.next('}') {
 		k := s.key()
 		if s.null() {
-			if b := fieldBit(k); b&(fID|fName|fAttributes) != 0 {
-				s.seen(&mask, b)
+			if b := fieldBit(k); b&nullable != 0 {
+				s.seen(&s.mask, b)
 			} else {
 				s.fail()
 			}
 			continue
 		}
-		switch string(k) {
-		case "id":
-			s.seen(&mask, fID)
-			g.ID = s.integer()
-		case "name":
-			s.seen(&mask, fName)
-			g.Name = s.str()
-		case "attributes":
-			s.seen(&mask, fAttributes)
-			g.Attributes = s.attributes()
-		default:
-			s.fail()
-		}
+		field(k)
 	}
+	s.mask = outer
 }
 
 // fieldBit returns the bit of a key given as null: null reads as absent, but the
@@ -474,39 +488,29 @@ func fieldBit(k []byte) uint32 {
 }
 
 func (s *fastScanner) user(u *User) {
-	var mask uint32
-	for more := s.open('{'); more; more = s.next('}') {
-		k := s.key()
-		if s.null() {
-			if b := fieldBit(k); b&(fID|fName|fPermissions|fGroups|fAttributes) != 0 {
-				s.seen(&mask, b)
-			} else {
-				s.fail()
-			}
-			continue
-		}
+	s.object(fID|fName|fPermissions|fGroups|fAttributes, func(k []byte) {
 		switch string(k) {
 		case "id":
-			s.seen(&mask, fID)
+			s.seen(&s.mask, fID)
 			u.ID = s.integer()
 		case "name":
-			s.seen(&mask, fName)
+			s.seen(&s.mask, fName)
 			u.Name = s.str()
 		case "apiKey":
-			s.seen(&mask, fAPIKey)
+			s.seen(&s.mask, fAPIKey)
 			key := s.str()
-			if key == "" || mask&fAPIKeyHash != 0 {
+			if key == "" || s.mask&fAPIKeyHash != 0 {
 				s.fail()
 			}
 			u.APIKeyHash = HashAPIKey(key)
 		case "apiKeyHash":
-			s.seen(&mask, fAPIKeyHash)
-			if mask&fAPIKey != 0 {
+			s.seen(&s.mask, fAPIKeyHash)
+			if s.mask&fAPIKey != 0 {
 				s.fail()
 			}
 			u.APIKeyHash = s.str()
 		case "permissions":
-			s.seen(&mask, fPermissions)
+			s.seen(&s.mask, fPermissions)
 			if l := s.strList(true); len(l) > 0 {
 				u.Permissions = make([]Permission, len(l))
 				for i, p := range l {
@@ -514,77 +518,67 @@ func (s *fastScanner) user(u *User) {
 				}
 			}
 		case "groups":
-			s.seen(&mask, fGroups)
+			s.seen(&s.mask, fGroups)
 			u.Groups = s.strList(true)
 		case "attributes":
-			s.seen(&mask, fAttributes)
+			s.seen(&s.mask, fAttributes)
 			u.Attributes = s.attributes()
 		default:
 			s.fail()
 		}
-	}
+	})
 }
 
 func (s *fastScanner) dataSource(ds *DataSource) {
-	var mask uint32
-	for more := s.open('{'); more; more = s.next('}') {
-		k := s.key()
-		if s.null() {
-			if b := fieldBit(k); b&(fID|fName|fOwners|fTags|fColumns|fDomains|fServer|fDatabase|fSchema|
-				fTable|fCreatedAt|fSelected|fDisabled) != 0 {
-				s.seen(&mask, b)
-			} else {
+	s.object(fID|fName|fOwners|fTags|fColumns|fDomains|fServer|fDatabase|fSchema|fTable|fCreatedAt|fSelected|fDisabled,
+		func(k []byte) {
+			switch string(k) {
+			case "id":
+				s.seen(&s.mask, fID)
+				ds.ID = s.integer()
+			case "name":
+				s.seen(&s.mask, fName)
+				ds.Name = s.str()
+			case "owners":
+				s.seen(&s.mask, fOwners)
+				ds.Owners = s.owners()
+			case "tags":
+				s.seen(&s.mask, fTags)
+				ds.Tags = s.strList(true)
+			case "columns":
+				s.seen(&s.mask, fColumns)
+				ds.Columns = s.columns()
+			case "domains":
+				s.seen(&s.mask, fDomains)
+				ds.Domains = s.domains()
+			case "server":
+				s.seen(&s.mask, fServer)
+				ds.Server = s.shared()
+			case "database":
+				s.seen(&s.mask, fDatabase)
+				ds.Database = s.shared()
+			case "schema":
+				s.seen(&s.mask, fSchema)
+				ds.Schema = s.shared()
+			case "table":
+				s.seen(&s.mask, fTable)
+				ds.Table = s.str()
+				if ds.Table == ds.Name {
+					ds.Table = ds.Name // one string for both
+				}
+			case "createdAt":
+				s.seen(&s.mask, fCreatedAt)
+				ds.CreatedAt = s.date()
+			case "selectedPolicies":
+				s.seen(&s.mask, fSelected)
+				ds.SelectedPolicies = s.strList(true)
+			case "disabledPolicies":
+				s.seen(&s.mask, fDisabled)
+				ds.DisabledPolicies = s.disabled()
+			default:
 				s.fail()
 			}
-			continue
-		}
-		switch string(k) {
-		case "id":
-			s.seen(&mask, fID)
-			ds.ID = s.integer()
-		case "name":
-			s.seen(&mask, fName)
-			ds.Name = s.str()
-		case "owners":
-			s.seen(&mask, fOwners)
-			ds.Owners = s.owners()
-		case "tags":
-			s.seen(&mask, fTags)
-			ds.Tags = s.strList(true)
-		case "columns":
-			s.seen(&mask, fColumns)
-			ds.Columns = s.columns()
-		case "domains":
-			s.seen(&mask, fDomains)
-			ds.Domains = s.domains()
-		case "server":
-			s.seen(&mask, fServer)
-			ds.Server = s.shared()
-		case "database":
-			s.seen(&mask, fDatabase)
-			ds.Database = s.shared()
-		case "schema":
-			s.seen(&mask, fSchema)
-			ds.Schema = s.shared()
-		case "table":
-			s.seen(&mask, fTable)
-			ds.Table = s.str()
-			if ds.Table == ds.Name {
-				ds.Table = ds.Name // one string for both
-			}
-		case "createdAt":
-			s.seen(&mask, fCreatedAt)
-			ds.CreatedAt = s.date()
-		case "selectedPolicies":
-			s.seen(&mask, fSelected)
-			ds.SelectedPolicies = s.strList(true)
-		case "disabledPolicies":
-			s.seen(&mask, fDisabled)
-			ds.DisabledPolicies = s.disabled()
-		default:
-			s.fail()
-		}
-	}
+		})
 }
 
 func (s *fastScanner) owners() []int64 {
@@ -608,28 +602,18 @@ func (s *fastScanner) columns() []Column {
 	for more := s.open('['); more; more = s.next(']') {
 		s.count(&n)
 		var c Column
-		var mask uint32
-		for more := s.open('{'); more; more = s.next('}') {
-			k := s.key()
-			if s.null() {
-				if b := fieldBit(k); b&(fName|fTags) != 0 {
-					s.seen(&mask, b)
-				} else {
-					s.fail()
-				}
-				continue
-			}
+		s.object(fName|fTags, func(k []byte) {
 			switch string(k) {
 			case "name":
-				s.seen(&mask, fName)
+				s.seen(&s.mask, fName)
 				c.Name = s.shared()
 			case "tags":
-				s.seen(&mask, fTags)
+				s.seen(&s.mask, fTags)
 				c.Tags = s.strList(true)
 			default:
 				s.fail()
 			}
-		}
+		})
 		out = append(out, c)
 	}
 	if len(out) == 0 {
@@ -645,28 +629,18 @@ func (s *fastScanner) domains() []Domain {
 	for more := s.open('['); more; more = s.next(']') {
 		s.count(&n)
 		var d Domain
-		var mask uint32
-		for more := s.open('{'); more; more = s.next('}') {
-			k := s.key()
-			if s.null() {
-				if b := fieldBit(k); b&(fID|fName) != 0 {
-					s.seen(&mask, b)
-				} else {
-					s.fail()
-				}
-				continue
-			}
+		s.object(fID|fName, func(k []byte) {
 			switch string(k) {
 			case "id":
-				s.seen(&mask, fID)
+				s.seen(&s.mask, fID)
 				d.ID = s.idString()
 			case "name":
-				s.seen(&mask, fName)
+				s.seen(&s.mask, fName)
 				d.Name = s.shared()
 			default:
 				s.fail()
 			}
-		}
+		})
 		out = append(out, d)
 	}
 	if len(out) == 0 {
@@ -701,28 +675,18 @@ func (s *fastScanner) disabled() []DisabledPolicy {
 	for more := s.open('['); more; more = s.next(']') {
 		s.count(&n)
 		var d DisabledPolicy
-		var mask uint32
-		for more := s.open('{'); more; more = s.next('}') {
-			k := s.key()
-			if s.null() {
-				if b := fieldBit(k); b&(fPolicyKey|fReason) != 0 {
-					s.seen(&mask, b)
-				} else {
-					s.fail()
-				}
-				continue
-			}
+		s.object(fPolicyKey|fReason, func(k []byte) {
 			switch string(k) {
 			case "policyKey":
-				s.seen(&mask, fPolicyKey)
+				s.seen(&s.mask, fPolicyKey)
 				d.PolicyKey = s.shared()
 			case "reason":
-				s.seen(&mask, fReason)
+				s.seen(&s.mask, fReason)
 				d.Reason = s.str()
 			default:
 				s.fail()
 			}
-		}
+		})
 		out = append(out, d)
 	}
 	if len(out) == 0 {
@@ -732,41 +696,31 @@ func (s *fastScanner) disabled() []DisabledPolicy {
 }
 
 func (s *fastScanner) grant(g *Grant) {
-	var mask uint32
 	g.AccessGrant = Read
-	for more := s.open('{'); more; more = s.next('}') {
-		k := s.key()
-		if s.null() {
-			if b := fieldBit(k); b&(fDataSourceID|fProfileID|fGroupID|fState|fAccessGrant|fExpiration) != 0 {
-				s.seen(&mask, b)
-			} else {
-				s.fail()
-			}
-			continue
-		}
+	s.object(fDataSourceID|fProfileID|fGroupID|fState|fAccessGrant|fExpiration, func(k []byte) {
 		switch string(k) {
 		case "dataSourceId":
-			s.seen(&mask, fDataSourceID)
+			s.seen(&s.mask, fDataSourceID)
 			g.DataSourceID = s.integer()
 		case "profileId":
-			s.seen(&mask, fProfileID)
+			s.seen(&s.mask, fProfileID)
 			g.ProfileID = s.integer()
 		case "groupId":
-			s.seen(&mask, fGroupID)
+			s.seen(&s.mask, fGroupID)
 			g.GroupID = s.integer()
 		case "state":
-			s.seen(&mask, fState)
+			s.seen(&s.mask, fState)
 			g.State = RecordState(s.str())
 		case "accessGrant":
-			s.seen(&mask, fAccessGrant)
+			s.seen(&s.mask, fAccessGrant)
 			g.AccessGrant = AccessGrant(s.str())
 		case "expiration":
-			s.seen(&mask, fExpiration)
+			s.seen(&s.mask, fExpiration)
 			g.Expiration = s.date()
 		default:
 			s.fail()
 		}
-	}
+	})
 }
 
 // section reads the list of a bundle section, each element by read.

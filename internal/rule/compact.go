@@ -91,21 +91,13 @@ func holds(syms []uint32, id uint32) bool {
 // expression yields outcome o, decided by condition cond (as Compact.Judge
 // returns them).
 func (r *Rule) VerdictOf(o Outcome, cond int) Verdict {
-	switch r.kind {
-	case kindAnyone:
-		return Verdict{Outcome: Satisfied, Reason: ReasonAnyone}
-	case kindApproval:
-		return Verdict{Outcome: NeedsApproval, Reason: ReasonApproval}
-	case kindManual:
-		return Verdict{Outcome: NeedsManual, Reason: ReasonManual}
-	case kindEntitlements:
-		switch {
-		case o != Satisfied:
-			return Verdict{Outcome: Unsatisfied, Reason: ReasonNotMet}
-		case r.any && cond >= 0 && cond < len(r.conds):
-			return Verdict{Outcome: Satisfied, Reason: r.conds[cond].reason}
-		}
-		return Verdict{Outcome: Satisfied, Reason: r.allReason}
+	switch {
+	case r.kind != kindEntitlements:
+		return r.fixedVerdict()
+	case o != Satisfied:
+		return Verdict{Outcome: Unsatisfied, Reason: ReasonNotMet}
+	case r.any && cond >= 0 && cond < len(r.conds):
+		return Verdict{Outcome: Satisfied, Reason: r.conds[cond].reason}
 	}
-	return Verdict{Outcome: Unsatisfied, Reason: r.denyReason}
+	return Verdict{Outcome: Satisfied, Reason: r.allReason}
 }

@@ -252,6 +252,15 @@ func (r *Rule) setReasons() {
 // variables). It never panics and, for every rule without an advanced expression,
 // does not allocate. A nil s is a user with no groups and no attributes.
 func (r *Rule) Evaluate(s *Subject, res *Resource) Verdict {
+	if r.kind == kindEntitlements {
+		return r.evalEntitlements(s, res)
+	}
+	return r.fixedVerdict()
+}
+
+// fixedVerdict is the verdict of a rule that is not an entitlements rule: the same
+// for every subject.
+func (r *Rule) fixedVerdict() Verdict {
 	switch r.kind {
 	case kindAnyone:
 		return Verdict{Outcome: Satisfied, Reason: ReasonAnyone}
@@ -259,8 +268,6 @@ func (r *Rule) Evaluate(s *Subject, res *Resource) Verdict {
 		return Verdict{Outcome: NeedsApproval, Reason: ReasonApproval}
 	case kindManual:
 		return Verdict{Outcome: NeedsManual, Reason: ReasonManual}
-	case kindEntitlements:
-		return r.evalEntitlements(s, res)
 	}
 	return Verdict{Outcome: Unsatisfied, Reason: r.denyReason}
 }
