@@ -383,33 +383,9 @@ func EncodeBundle(b *Bundle) ([]byte, error) {
 	w.str("name", b.Name)
 	w.strOmit("description", b.Description)
 	w.date("now", b.Now)
-	if len(b.Groups) > 0 {
-		w.key("groups")
-		w.open('[')
-		for i := range b.Groups {
-			w.elem()
-			w.group(&b.Groups[i])
-		}
-		w.close(']')
-	}
-	if len(b.Users) > 0 {
-		w.key("users")
-		w.open('[')
-		for i := range b.Users {
-			w.elem()
-			w.user(&b.Users[i])
-		}
-		w.close(']')
-	}
-	if len(b.DataSources) > 0 {
-		w.key("dataSources")
-		w.open('[')
-		for i := range b.DataSources {
-			w.elem()
-			w.dataSource(&b.DataSources[i])
-		}
-		w.close(']')
-	}
+	writeList(w, "groups", b.Groups, w.group)
+	writeList(w, "users", b.Users, w.user)
+	writeList(w, "dataSources", b.DataSources, w.dataSource)
 	if len(b.Policies) > 0 {
 		w.key("policies")
 		w.open('[')
@@ -421,15 +397,7 @@ func EncodeBundle(b *Bundle) ([]byte, error) {
 		}
 		w.close(']')
 	}
-	if len(b.Grants) > 0 {
-		w.key("grants")
-		w.open('[')
-		for i := range b.Grants {
-			w.elem()
-			w.grant(&b.Grants[i])
-		}
-		w.close(']')
-	}
+	writeList(w, "grants", b.Grants, w.grant)
 	if len(b.State) > 0 {
 		w.key("state")
 		if err := w.raw(b.State); err != nil {
@@ -438,6 +406,21 @@ func EncodeBundle(b *Bundle) ([]byte, error) {
 	}
 	w.close('}')
 	return append(w.b, '\n'), nil
+}
+
+// writeList writes the list l under key, each element by write; an empty list is
+// left out.
+func writeList[T any](w *jsonWriter, key string, l []T, write func(*T)) {
+	if len(l) == 0 {
+		return
+	}
+	w.key(key)
+	w.open('[')
+	for i := range l {
+		w.elem()
+		write(&l[i])
+	}
+	w.close(']')
 }
 
 // bundleSizeHint guesses the size of b's encoding, to allocate the buffer once
