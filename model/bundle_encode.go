@@ -168,59 +168,32 @@ func (w *jsonWriter) dataSource(ds *DataSource) {
 	w.open('{')
 	w.int("id", ds.ID)
 	w.str("name", ds.Name)
-	if len(ds.Owners) > 0 {
-		w.key("owners")
-		w.open('[')
-		for _, o := range ds.Owners {
-			w.elem()
-			w.b = strconv.AppendInt(w.b, o, 10)
-		}
-		w.close(']')
-	}
+	writeList(w, "owners", ds.Owners, func(o *int64) { w.b = strconv.AppendInt(w.b, *o, 10) })
 	stringsOmit(w, "tags", ds.Tags)
-	if len(ds.Columns) > 0 {
-		w.key("columns")
-		w.open('[')
-		for i := range ds.Columns {
-			c := &ds.Columns[i]
-			w.elem()
-			w.open('{')
-			w.str("name", c.Name)
-			stringsOmit(w, "tags", c.Tags)
-			w.close('}')
-		}
-		w.close(']')
-	}
-	if len(ds.Domains) > 0 {
-		w.key("domains")
-		w.open('[')
-		for _, d := range ds.Domains {
-			w.elem()
-			w.open('{')
-			w.strOmit("id", d.ID)
-			w.strOmit("name", d.Name)
-			w.close('}')
-		}
-		w.close(']')
-	}
+	writeList(w, "columns", ds.Columns, func(c *Column) {
+		w.open('{')
+		w.str("name", c.Name)
+		stringsOmit(w, "tags", c.Tags)
+		w.close('}')
+	})
+	writeList(w, "domains", ds.Domains, func(d *Domain) {
+		w.open('{')
+		w.strOmit("id", d.ID)
+		w.strOmit("name", d.Name)
+		w.close('}')
+	})
 	w.strOmit("server", ds.Server)
 	w.strOmit("database", ds.Database)
 	w.strOmit("schema", ds.Schema)
 	w.strOmit("table", ds.Table)
 	w.date("createdAt", ds.CreatedAt)
 	stringsOmit(w, "selectedPolicies", ds.SelectedPolicies)
-	if len(ds.DisabledPolicies) > 0 {
-		w.key("disabledPolicies")
-		w.open('[')
-		for _, d := range ds.DisabledPolicies {
-			w.elem()
-			w.open('{')
-			w.str("policyKey", d.PolicyKey)
-			w.strOmit("reason", d.Reason)
-			w.close('}')
-		}
-		w.close(']')
-	}
+	writeList(w, "disabledPolicies", ds.DisabledPolicies, func(d *DisabledPolicy) {
+		w.open('{')
+		w.str("policyKey", d.PolicyKey)
+		w.strOmit("reason", d.Reason)
+		w.close('}')
+	})
 	w.close('}')
 }
 
