@@ -66,25 +66,8 @@ func asSet(ids []int64) []int64 {
 func BenchmarkDataSourcesFor(b *testing.B) {
 	for _, s := range wlBulkSizes {
 		b.Run(fmt.Sprintf("dataSources=%d", s.dataSources), func(b *testing.B) {
-			f := wlFixtureFor(b, s)
-			snap := f.e.Snapshot()
-			sample := bulkSample(f, 4)
-			want := make([][]int64, len(sample))
-			total := 0
-			for i, r := range sample {
-				want[i] = naiveDataSourcesFor(snap, r.user, engine.LevelRead)
-				total += len(want[i])
-			}
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				k := i % len(sample)
-				if got := asSet(f.e.DataSourcesFor(sample[k].user, engine.LevelRead)); !slices.Equal(got, want[k]) {
-					b.Fatalf("user %d: %d data sources, want %d", sample[k].user, len(got), len(want[k]))
-				}
-				i++
-			}
-			b.ReportMetric(float64(total)/float64(len(sample)), "dataSources/op")
+			benchBulk(b, s, 4, "user", "dataSources/op", func(r bulkReq) int64 { return r.user },
+				naiveDataSourcesFor, (*engine.Engine).DataSourcesFor)
 		})
 	}
 }
@@ -94,25 +77,34 @@ func BenchmarkDataSourcesFor(b *testing.B) {
 func BenchmarkUsersFor(b *testing.B) {
 	for _, s := range wlBulkSizes {
 		b.Run(fmt.Sprintf("users=%d", s.users), func(b *testing.B) {
-			f := wlFixtureFor(b, s)
-			snap := f.e.Snapshot()
-			sample := bulkSample(f, 8)
-			want := make([][]int64, len(sample))
-			total := 0
-			for i, r := range sample {
-				want[i] = naiveUsersFor(snap, r.ds, engine.LevelRead)
-				total += len(want[i])
-			}
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				k := i % len(sample)
-				if got := asSet(f.e.UsersFor(sample[k].ds, engine.LevelRead)); !slices.Equal(got, want[k]) {
-					b.Fatalf("data source %d: %d users, want %d", sample[k].ds, len(got), len(want[k]))
-				}
-				i++
-			}
-			b.ReportMetric(float64(total)/float64(len(sample)), "users/op")
+			benchBulk(b, s, 8, "data source", "users/op", func(r bulkReq) int64 { return r.ds },
+				naiveUsersFor, (*engine.Engine).UsersFor)
 		})
 	}
+}
+
+// benchBulk times query on n sampled ids of size s (id picks the id of a sample),
+// checking each answer against naive computed before timing, and reports the mean
+// answer size in unit.
+func benchBulk(b *testing.B, s wlSize, n int, what, unit string, id func(bulkReq) int64,
+	naive func(*engine.Snapshot, int64, engine.Level) []int64, query func(*engine.Engine, int64, engine.Level) []int64) {
+	f := wlFixtureFor(b, s)
+	snap := f.e.Snapshot()
+	sample := bulkSample(f, n)
+	want := make([][]int64, len(sample))
+	total := 0
+	for i, r := range sample {
+		want[i] = naive(snap, id(r), engine.LevelRead)
+		total += len(want[i])
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		k := i % len(sample)
+		if got := asSet(query(f.e, id(sample[k]), engine.LevelRead)); !slices.Equal(got, want[k]) {
+			b.Fatalf("%s %d: %d answers, want %d", what, id(sample[k]), len(got), len(want[k]))
+		}
+		i++
+	}
+	b.ReportMetric(float64(total)/float64(len(sample)), unit)
 }
