@@ -15,7 +15,7 @@ import (
 // BenchmarkApplicable meets.
 func applicablePolicies(b *testing.B, n int) *match.PolicyIndex {
 	b.Helper()
-	ix := match.NewPolicyIndex()
+	ix := match.NewPolicyIndex(nil)
 	add := func(id int64, op model.Operator, cs ...model.Circumstance) {
 		m, err := match.Compile(&model.Policy{ID: id, CircumstanceOperator: op, Circumstances: cs})
 		if err != nil {
@@ -95,7 +95,7 @@ func BenchmarkCatalogScan(b *testing.B) {
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
-			cat := match.NewCatalogIndex()
+			cat := match.NewCatalogIndex(nil)
 			for i := range n {
 				s := strconv.Itoa(i % 1000)
 				cat.Put(match.NewTarget(&model.DataSource{ID: int64(i + 1),

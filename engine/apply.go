@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"runtime"
 	"slices"
 	"sort"
@@ -15,7 +16,7 @@ import (
 // reporting every problem in one model.ErrorList.
 func (e *Engine) compile(p *model.Policy) (*policyState, error) {
 	errs := model.ValidatePolicy(p)
-	m, err := match.Compile(p, match.WithRegexTimeout(e.cfg.regexTimeout))
+	m, err := match.Compile(p, match.WithRegexTimeout(e.cfg.regexTimeout), match.WithKeys(e.keys))
 	if err != nil {
 		errs = append(errs, asList(err)...)
 	}
@@ -122,7 +123,7 @@ func selectedHere(ds *model.DataSource, key string) bool {
 // newDSState builds the state of a data source from scratch, running it through the
 // policy index. The record bookkeeping carries over from the previous state, if any.
 func (t *txn) newDSState(ds *model.DataSource, prev *dsState) *dsState {
-	d := &dsState{ds: ds, target: match.NewTarget(ds)}
+	d := &dsState{ds: ds, target: t.e.keys.Target(ds)}
 	if prev != nil {
 		d.groupGrants, d.userRecords = prev.groupGrants, prev.userRecords
 	}
@@ -134,20 +135,44 @@ func (t *txn) newDSState(ds *model.DataSource, prev *dsState) *dsState {
 // applicability recomputes d.applied and d.indet through the policy index.
 func (t *txn) applicability(d *dsState) { t.applicabilityWith(nil, d) }
 
-// applicabilityWith is applicability with the caller's scratch memory for the
-// policy index (nil: the index's own): calls with distinct scratches may run
+// applyScratch is the reusable memory of one applicabilityWith caller.
+type applyScratch struct {
+	m       match.Scratch
+	applied []*policyState
+	// policies are the policies by id when the caller made such a table (a load),
+	// else nil (t.policies is read).
+	policies []*policyState
+}
+
+// policy returns policy id, from the scratch's table if it has one.
+func (t *txn) policy(sc *applyScratch, id int64) (*policyState, bool) {
+	if sc != nil && sc.policies != nil {
+		if id < 0 || id >= int64(len(sc.policies)) || sc.policies[id] == nil {
+			return nil, false
+		}
+		return sc.policies[id], true
+	}
+	return t.policies.Get(id)
+}
+
+// applicabilityWith is applicability with the caller's scratch memory (nil: the
+// policy index's own, and t.policies): calls with distinct scratches may run
 // concurrently while nothing writes the policies or the index.
-func (t *txn) applicabilityWith(sc *match.Scratch, d *dsState) {
+func (t *txn) applicabilityWith(sc *applyScratch, d *dsState) {
 	d.applied, d.indet = nil, nil
 	var selected func(int64) bool // nil: the data source selected no policy
 	if len(d.ds.SelectedPolicies) > 0 {
 		selected = func(id int64) bool {
-			p, ok := t.policies.Get(id)
+			p, ok := t.policy(sc, id)
 			return ok && selectedHere(d.ds, p.p.Key)
 		}
 	}
+	applied := d.applied
+	if sc != nil {
+		applied = sc.applied[:0]
+	}
 	visit := func(id int64, r match.Result, err error) {
-		p, ok := t.policies.Get(id)
+		p, ok := t.policy(sc, id)
 		if !ok || disabledHere(d.ds, p.p.Key) {
 			return
 		}
@@ -159,14 +184,40 @@ func (t *txn) applicabilityWith(sc *match.Scratch, d *dsState) {
 			}
 			return
 		}
-		d.applied = append(d.applied, p)
+		applied = append(applied, p)
 	}
 	if sc == nil {
 		t.e.pix.Applicable(d.target, selected, visit)
+		d.applied = applied
 	} else {
-		t.e.pix.ApplicableWith(sc, d.target, selected, visit)
+		t.e.pix.ApplicableWith(&sc.m, d.target, selected, visit)
+		if len(applied) > 0 {
+			d.applied = slices.Clone(applied)
+		}
+		clear(applied)
+		sc.applied = applied[:0]
 	}
 	d.derive()
+}
+
+// policyTable returns the policies by id, or nil when their ids are too sparse for
+// a table to pay.
+func (t *txn) policyTable() []*policyState {
+	ids := append(t.base.policies.Keys(), t.policies.TouchedKeys()...)
+	maxID := int64(0)
+	for _, id := range ids {
+		maxID = max(maxID, id)
+	}
+	if maxID > int64(4*len(ids)+1024) {
+		return nil
+	}
+	tab := make([]*policyState, maxID+1)
+	for _, id := range ids {
+		if id > 0 {
+			tab[id], _ = t.policies.Get(id) // nil when deleted
+		}
+	}
+	return tab
 }
 
 // putLoaded stores many new, validated data sources at once, as putDS would one
@@ -176,7 +227,13 @@ func (t *txn) applicabilityWith(sc *match.Scratch, d *dsState) {
 // a zero CreatedAt, which a copy gets.
 func (t *txn) putLoaded(list []*model.DataSource) {
 	states := make([]*dsState, len(list))
-	scratches := make([]match.Scratch, runtime.GOMAXPROCS(0))
+	scratches := make([]applyScratch, runtime.GOMAXPROCS(0))
+	builders := make([]*match.Builder, len(scratches))
+	tab := t.policyTable()
+	for w := range builders {
+		builders[w] = t.e.keys.Builder()
+		scratches[w].policies = tab
+	}
 	parallelWorkers(len(list), 1024, func(w, i int) {
 		ds := list[i]
 		if ds.CreatedAt.IsZero() {
@@ -184,7 +241,7 @@ func (t *txn) putLoaded(list []*model.DataSource) {
 			c.CreatedAt = t.now
 			ds = &c
 		}
-		d := &dsState{ds: ds, target: match.NewTarget(ds)}
+		d := &dsState{ds: ds, target: builders[w].Target(ds)}
 		d.setOwners(ds.Owners)
 		t.applicabilityWith(&scratches[w], d)
 		states[i] = d
@@ -192,9 +249,14 @@ func (t *txn) putLoaded(list []*model.DataSource) {
 	t.dirty = true
 	// The catalog index is built beside the rest: they share nothing.
 	parallelTasks(func() {
-		for _, d := range states {
-			t.e.cix.Put(d.target)
+		targets := make([]*match.Target, len(states))
+		for i, d := range states {
+			targets[i] = d.target
 		}
+		if !slices.IsSortedFunc(targets, byTargetID) {
+			slices.SortStableFunc(targets, byTargetID) // a later duplicate stays later
+		}
+		t.e.cix.PutAll(targets)
 	}, func() {
 		for _, d := range states {
 			if old, ok := t.dataSources.Get(d.ds.ID); ok {
@@ -206,6 +268,8 @@ func (t *txn) putLoaded(list []*model.DataSource) {
 		}
 	})
 }
+
+func byTargetID(a, b *match.Target) int { return cmp.Compare(a.ID(), b.ID()) }
 
 // storeDS records d in the txn and keeps the writer-owned indexes in step.
 func (t *txn) storeDS(d *dsState) {
@@ -290,9 +354,11 @@ func (t *txn) putLoadedUsers(list []*model.User) error {
 	found := make([]model.ErrorList, len(list))
 	states := make([]*userState, len(list))
 	parallel(len(list), 1024, func(i int) {
-		if found[i] = model.ValidateUser(list[i], model.NewPath("users").Index(i)); found[i] == nil {
-			states[i] = t.userState(list[i])
+		if model.ValidateUser(list[i], "") != nil { // the paths only for the invalid
+			found[i] = model.ValidateUser(list[i], model.NewPath("users").Index(i))
+			return
 		}
+		states[i] = t.userState(list[i])
 	})
 	var errs model.ErrorList
 	for _, l := range found {

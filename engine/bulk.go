@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"runtime"
 	"slices"
 
 	"github.com/tollgate-dev/tollgate/engine/internal/idset"
@@ -189,34 +190,32 @@ func (t *txn) syncBulk() bulkIndex {
 		return b
 	}
 	ed := b.edit()
-	// Additions are buffered per key and added at once: the ids come in ascending
-	// order, so a new or growing set is appended in whole chunks.
-	byPolicy, byOwner, misc := newAdds(ed.dsByPolicy), newAdds(ed.dsByOwner), newAdds(ed.misc)
-	for _, id := range dsKeys {
-		old, _ := t.base.dataSources.Get(id)
-		cur, _ := t.dataSources.Get(id)
-		if old == cur {
-			continue
-		}
-		diffPolicies(old, cur, func(p int64) { ed.dsByPolicy.Remove(p, id) }, func(p int64) { byPolicy.add(p, id) })
-		if !sameOwners(old, cur) {
-			diffSorted(old.ownerIDs(), cur.ownerIDs(),
-				func(u int64) { ed.dsByOwner.Remove(u, id) }, func(u int64) { byOwner.add(u, id) })
-		}
-		r0, w0 := old.everyone()
-		r1, w1 := cur.everyone()
-		flag := func(was, is bool, key int64) {
-			switch {
-			case is && !was:
-				misc.add(key, id)
-			case was && !is:
-				ed.misc.Remove(key, id)
-			}
-		}
-		flag(r0, r1, keyEveryoneRead)
-		flag(w0, w1, keyEveryoneWrite)
+	// The data sources' changes are worked out on every core, each worker on a
+	// contiguous range of ids (the edits are only read meanwhile), then applied in
+	// order: the removals, then the additions, buffered per key so that a new or
+	// growing set is appended in whole chunks (the ids come in ascending order).
+	parts := make([]*dsChanges, min(runtime.GOMAXPROCS(0), 1+len(dsKeys)/4096))
+	if len(parts) == 1 {
+		parts[0] = t.dsChanges(ed, dsKeys)
+	} else {
+		parallel(len(parts), 0, func(i int) {
+			lo, hi := i*len(dsKeys)/len(parts), (i+1)*len(dsKeys)/len(parts)
+			parts[i] = t.dsChanges(ed, dsKeys[lo:hi])
+		})
 	}
-	bySym, byGroup := newAdds(ed.usersBySym), newAdds(ed.usersByGroup)
+	limit := min(1<<20, 16*int64(len(dsKeys)+len(userKeys)))
+	byPolicy, byOwner, misc := newAdds(ed.dsByPolicy, limit), newAdds(ed.dsByOwner, limit), newAdds(ed.misc, limit)
+	for _, p := range parts {
+		for _, r := range p.removes {
+			r.set.Remove(r.key, r.id)
+		}
+	}
+	for _, p := range parts {
+		byPolicy.addAll(&p.byPolicy)
+		byOwner.addAll(&p.byOwner)
+		misc.addAll(&p.misc)
+	}
+	bySym, byGroup := newAdds(ed.usersBySym, limit), newAdds(ed.usersByGroup, limit)
 	for _, id := range userKeys {
 		old, _ := t.base.users.Get(id)
 		cur, _ := t.users.Get(id)
@@ -271,27 +270,127 @@ func (t *txn) syncBulk() bulkIndex {
 	return ed.done()
 }
 
+// dsChanges is what a range of changed data sources does to the bulk index's
+// data source sets: removals, and additions buffered per key.
+type dsChanges struct {
+	removes                 []removal
+	byPolicy, byOwner, misc adds
+}
+
+// removal is the removal of id from the set of key in set.
+type removal struct {
+	set     *idset.Edit
+	key, id int64
+}
+
+// dsChanges works out what the changes to the data sources of ids (ascending) do
+// to ed's data source sets, without changing anything: it only reads t and ed, so
+// that calls on distinct ranges may run concurrently.
+func (t *txn) dsChanges(ed *bulkEdit, ids []int64) *dsChanges {
+	limit := min(1<<20, 16*int64(len(ids)))
+	c := &dsChanges{byPolicy: adds{limit: limit}, byOwner: adds{limit: limit}, misc: adds{limit: limit}}
+	for _, id := range ids {
+		old, _ := t.base.dataSources.Get(id)
+		cur, _ := t.dataSources.Get(id)
+		if old == cur {
+			continue
+		}
+		diffPolicies(old, cur, func(p int64) { c.removes = append(c.removes, removal{ed.dsByPolicy, p, id}) },
+			func(p int64) { c.byPolicy.add(p, id) })
+		if !sameOwners(old, cur) {
+			diffSorted(old.ownerIDs(), cur.ownerIDs(),
+				func(u int64) { c.removes = append(c.removes, removal{ed.dsByOwner, u, id}) },
+				func(u int64) { c.byOwner.add(u, id) })
+		}
+		r0, w0 := old.everyone()
+		r1, w1 := cur.everyone()
+		flag := func(was, is bool, key int64) {
+			switch {
+			case is && !was:
+				c.misc.add(key, id)
+			case was && !is:
+				c.removes = append(c.removes, removal{ed.misc, key, id})
+			}
+		}
+		flag(r0, r1, keyEveryoneRead)
+		flag(w0, w1, keyEveryoneWrite)
+	}
+	return c
+}
+
 // adds buffers the additions to one idset.Edit per key, to add each key's ids at
 // once (idset.Edit.AddSorted).
 type adds struct {
-	ed   *idset.Edit
-	m    map[int64][]int64
-	keys []int64 // in first-seen order
+	ed *idset.Edit
+	// dense holds the ids of the keys in [0, limit), by key (a bulk write's policy
+	// and user ids are mostly dense); m those of the others.
+	dense [][]int64
+	limit int64
+	m     map[int64][]int64
+	keys  []int64 // in first-seen order
 }
 
-func newAdds(ed *idset.Edit) *adds { return &adds{ed: ed, m: map[int64][]int64{}} }
+// newAdds returns an empty buffer for ed, keeping keys below limit in a slice.
+func newAdds(ed *idset.Edit, limit int64) *adds { return &adds{ed: ed, limit: limit} }
 
-func (a *adds) add(key, id int64) {
+// list returns the address of key's list, adding an empty one if there is none.
+func (a *adds) list(key int64) *[]int64 {
+	if key >= 0 && key < a.limit {
+		if key >= int64(len(a.dense)) {
+			a.dense = append(a.dense, make([][]int64, key+1-int64(len(a.dense)))...)
+		}
+		if a.dense[key] == nil {
+			a.keys = append(a.keys, key)
+			a.dense[key] = make([]int64, 0, 4)
+		}
+		return &a.dense[key]
+	}
+	if a.m == nil {
+		a.m = map[int64][]int64{}
+	}
 	l, ok := a.m[key]
 	if !ok {
 		a.keys = append(a.keys, key)
+		a.m[key] = l
 	}
-	a.m[key] = append(l, id)
+	return nil
+}
+
+func (a *adds) add(key, id int64) {
+	if l := a.list(key); l != nil {
+		*l = append(*l, id)
+		return
+	}
+	a.m[key] = append(a.m[key], id)
+}
+
+// get returns the ids added for key.
+func (a *adds) get(key int64) []int64 {
+	if key >= 0 && key < int64(len(a.dense)) && a.dense[key] != nil {
+		return a.dense[key]
+	}
+	return a.m[key]
+}
+
+// addAll adds b's additions after a's own.
+func (a *adds) addAll(b *adds) {
+	for _, k := range b.keys {
+		ids := b.get(k)
+		if l := a.list(k); l != nil {
+			if len(*l) == 0 {
+				*l = ids // taken over, not copied
+			} else {
+				*l = append(*l, ids...)
+			}
+			continue
+		}
+		a.m[k] = append(a.m[k], ids...)
+	}
 }
 
 func (a *adds) flush() {
 	for _, k := range a.keys {
-		ids := a.m[k]
+		ids := a.get(k)
 		if !slices.IsSorted(ids) {
 			slices.Sort(ids)
 		}

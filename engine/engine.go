@@ -28,6 +28,9 @@ type Engine struct {
 	// syms interns the group names and attribute pairs of this engine's rules and
 	// subjects; it goes with the engine (no process-wide table).
 	syms *rule.Interner
+	// keys interns the index keys of this engine's data sources and policies (see
+	// match.Keys), shared like syms.
+	keys *match.Keys
 
 	mu sync.Mutex // the writer lock; guards everything below
 	// Writer-owned indexes, consistent with cur after every write.
@@ -68,7 +71,7 @@ func New(opts ...Option) *Engine {
 	if cfg.storeTimeout <= 0 {
 		cfg.storeTimeout = 10 * time.Second
 	}
-	e := &Engine{cfg: cfg, syms: rule.NewInterner()}
+	e := &Engine{cfg: cfg, syms: rule.NewInterner(), keys: match.NewKeys()}
 	e.resetIndexes()
 	s := &Snapshot{cfg: &e.cfg, nextPolicyID: 1, nextRecordID: 1}
 	e.cur.Store(s)
@@ -79,8 +82,8 @@ func New(opts ...Option) *Engine {
 }
 
 func (e *Engine) resetIndexes() {
-	e.pix = match.NewPolicyIndex()
-	e.cix = match.NewCatalogIndex()
+	e.pix = match.NewPolicyIndex(e.keys)
+	e.cix = match.NewCatalogIndex(e.keys)
 	e.selectedBy = map[string]map[int64]struct{}{}
 	e.disabledBy = map[string]map[int64]struct{}{}
 	e.members = map[string]map[int64]struct{}{}

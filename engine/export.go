@@ -221,7 +221,7 @@ func (e *Engine) swap(n *Engine) (ch entry, p *pending, err error) {
 // fresh returns a new engine with e's configuration holding bundle b; its snapshot
 // has the revision of b's state section (0 without one).
 func (e *Engine) fresh(b *model.Bundle) (n *Engine, err error) {
-	n = &Engine{cfg: e.cfg, syms: e.syms} // one interner per engine: adopted rules and subjects share it
+	n = &Engine{cfg: e.cfg, syms: e.syms, keys: e.keys} // one interner per engine: adopted rules, subjects and targets share it
 	n.cfg.onChange = nil
 	n.resetIndexes()
 	n.head = &Snapshot{cfg: &e.cfg, nextPolicyID: 1, nextRecordID: 1}
@@ -279,7 +279,9 @@ func (t *txn) load(b *model.Bundle) error {
 	// instead of every policy revisiting the data sources it applies to.
 	found := make([]model.ErrorList, len(dss))
 	parallel(len(dss), 4096, func(i int) {
-		found[i] = model.ValidateDataSource(dss[i], model.NewPath("dataSources").Index(i))
+		if model.ValidateDataSource(dss[i], "") != nil { // the paths only for the invalid
+			found[i] = model.ValidateDataSource(dss[i], model.NewPath("dataSources").Index(i))
+		}
 	})
 	var errs model.ErrorList
 	for _, l := range found {

@@ -429,6 +429,13 @@ func requiredText(l ErrorList, p Path, s string) ErrorList {
 // each domain, non-empty selected policy keys and disabled policy keys. It does not
 // check that owners exist.
 func ValidateDataSource(ds *DataSource, p Path) ErrorList {
+	if p != "" && validateDataSource(ds, "") == nil {
+		return nil // valid: no path built (paths below the root allocate)
+	}
+	return validateDataSource(ds, p)
+}
+
+func validateDataSource(ds *DataSource, p Path) ErrorList {
 	if ds == nil {
 		return ErrorList{Required(p, "data source is nil")}
 	}
@@ -468,6 +475,13 @@ func ValidateDataSource(ds *DataSource, p Path) ErrorList {
 // an optional apiKeyHash (64 lowercase hex digits), permissions from GOVERNANCE,
 // USER_ADMIN, AUDIT, CREATE_DATA_SOURCE, non-empty group names and attributes.
 func ValidateUser(u *User, p Path) ErrorList {
+	if p != "" && validateUser(u, "") == nil {
+		return nil // valid: no path built (paths below the root allocate)
+	}
+	return validateUser(u, p)
+}
+
+func validateUser(u *User, p Path) ErrorList {
 	if u == nil {
 		return ErrorList{Required(p, "user is nil")}
 	}

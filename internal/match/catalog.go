@@ -23,16 +23,21 @@ import "slices"
 // scratch memory held by the index); one owner serialises all calls. The zero
 // value is not usable; call NewCatalogIndex.
 type CatalogIndex struct {
+	keys     *Keys
 	targets  map[int64]*Target
 	all      sortedList[*Target] // every Target, for scans in id order
-	postings map[key]*postings
+	postings []*postings         // by key symbol
 	mg       merger
 	selected []dsID
 }
 
-// NewCatalogIndex returns an empty index.
-func NewCatalogIndex() *CatalogIndex {
-	return &CatalogIndex{targets: map[int64]*Target{}, postings: map[key]*postings{}}
+// NewCatalogIndex returns an empty index on table k (nil: a table of its own).
+// Targets built on k are stored as they are; others are translated first.
+func NewCatalogIndex(k *Keys) *CatalogIndex {
+	if k == nil {
+		k = NewKeys()
+	}
+	return &CatalogIndex{keys: k, targets: map[int64]*Target{}}
 }
 
 // Len returns the number of data sources.
@@ -46,12 +51,82 @@ func (c *CatalogIndex) Put(t *Target) {
 	if t == nil {
 		return
 	}
+	t = t.on(c.keys)
 	if old := c.targets[t.id]; old != nil {
 		c.forKeys(old, c.unpost)
 	}
 	c.all.add(t) // replaces an old Target with the same id
 	c.targets[t.id] = t
 	c.forKeys(t, c.post)
+}
+
+// PutAll is Put of each Target of ts in order. When the ids of ts ascend and are
+// all above every id the index holds, and the Targets are built on the index's
+// table, it counts the postings of each key first and fills each list once, which
+// is much faster than Put one by one for a large catalog.
+func (c *CatalogIndex) PutAll(ts []*Target) {
+	if !c.appendable(ts) {
+		for _, t := range ts {
+			c.Put(t)
+		}
+		return
+	}
+	n := c.keys.Len()
+	counts := make([]int32, n)
+	for _, t := range ts {
+		for _, k := range t.syms {
+			counts[k]++
+		}
+		counts[t.server]++
+	}
+	if len(c.postings) < n {
+		c.postings = append(c.postings, make([]*postings, n-len(c.postings))...)
+	}
+	for k, cnt := range counts {
+		if cnt == 0 {
+			continue
+		}
+		if p := c.postings[k]; p != nil {
+			p.items = slices.Grow(p.items, int(cnt))
+		} else {
+			c.postings[k] = &postings{items: make([]dsID, 0, cnt)}
+		}
+	}
+	for _, t := range ts {
+		id := dsID(t.id)
+		for _, k := range t.syms {
+			p := c.postings[k]
+			p.items = append(p.items, id) // above every id held: items stay sorted
+		}
+		p := c.postings[t.server]
+		p.items = append(p.items, id)
+	}
+	if len(c.targets) == 0 {
+		c.targets = make(map[int64]*Target, len(ts))
+	}
+	for _, t := range ts {
+		c.targets[t.id] = t
+	}
+	c.all.items = append(c.all.items, ts...)
+}
+
+// appendable reports whether PutAll may append ts: Targets on c's table, with
+// ascending ids above every id c holds.
+func (c *CatalogIndex) appendable(ts []*Target) bool {
+	last := int64(-1 << 63)
+	if n := len(c.all.items); n > 0 {
+		last = c.all.items[n-1].id
+	}
+	for _, t := range c.all.tail {
+		last = max(last, t.id)
+	}
+	for _, t := range ts {
+		if t == nil || t.keys != c.keys || t.id <= last {
+			return false
+		}
+		last = t.id
+	}
+	return true
 }
 
 // Remove removes data source dataSourceID; removing an absent id does nothing.
@@ -65,23 +140,17 @@ func (c *CatalogIndex) Remove(dataSourceID int64) {
 	c.forKeys(t, c.unpost)
 }
 
-func (c *CatalogIndex) forKeys(t *Target, f func(key, int64)) {
-	for _, v := range t.tags() {
-		f(key{keyTag, v}, t.id)
+func (c *CatalogIndex) forKeys(t *Target, f func(sym, int64)) {
+	for _, k := range t.syms {
+		f(k, t.id)
 	}
-	for _, v := range t.columnTags() {
-		f(key{keyColumnTag, v}, t.id)
-	}
-	for _, v := range t.domainIDs() {
-		f(key{keyDomainID, v}, t.id)
-	}
-	for _, v := range t.domainNames() {
-		f(key{keyDomainName, v}, t.id)
-	}
-	f(key{keyServer, t.server}, t.id)
+	f(t.server, t.id)
 }
 
-func (c *CatalogIndex) post(k key, id int64) {
+func (c *CatalogIndex) post(k sym, id int64) {
+	if int(k) >= len(c.postings) {
+		c.postings = append(c.postings, make([]*postings, int(k)+1-len(c.postings))...)
+	}
 	p := c.postings[k]
 	if p == nil {
 		p = &postings{}
@@ -90,22 +159,38 @@ func (c *CatalogIndex) post(k key, id int64) {
 	p.add(dsID(id))
 }
 
-func (c *CatalogIndex) unpost(k key, id int64) {
-	p := c.postings[k]
+func (c *CatalogIndex) unpost(k sym, id int64) {
+	p := c.posted(k)
 	if p == nil {
 		return
 	}
 	p.remove(id)
 	if p.len() == 0 {
-		delete(c.postings, k)
+		c.postings[k] = nil
 	}
+}
+
+// posted returns the postings of symbol k, or nil.
+func (c *CatalogIndex) posted(k sym) *postings {
+	if int(k) < len(c.postings) {
+		return c.postings[k]
+	}
+	return nil
+}
+
+// postingsOf returns the postings of key k, or nil.
+func (c *CatalogIndex) postingsOf(k key) *postings {
+	if s, ok := c.keys.lookup(k); ok {
+		return c.posted(s)
+	}
+	return nil
 }
 
 // cost is the number of postings of the keys of an exact circumstance.
 func (c *CatalogIndex) cost(cd *cond) int {
 	n := 0
 	for _, k := range cd.keys {
-		if p := c.postings[k]; p != nil {
+		if p := c.postingsOf(k); p != nil {
 			n += p.len()
 		}
 	}
@@ -184,7 +269,7 @@ func (c *CatalogIndex) candidates(m *Matcher, sel []dsID, mg *merger) bool {
 		}
 		for i := range m.conds {
 			for _, k := range m.conds[i].keys {
-				mg.addPostings(c.postings[k])
+				mg.addPostings(c.postingsOf(k))
 			}
 		}
 		if m.ownerSelected {
@@ -205,7 +290,7 @@ func (c *CatalogIndex) candidates(m *Matcher, sel []dsID, mg *merger) bool {
 		mg.push(sel)
 	case best >= 0:
 		for _, k := range m.conds[best].keys {
-			mg.addPostings(c.postings[k])
+			mg.addPostings(c.postingsOf(k))
 		}
 	default:
 		return false

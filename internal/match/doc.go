@@ -1,9 +1,11 @@
 // Package match decides where a policy applies. Compile turns a policy's
 // circumstances (tags, column tags, column regexes, domains, server, time,
 // owner-selected) and its circumstance operator into an immutable Matcher;
-// NewTarget turns a data source into an immutable Target, a precomputed view with
-// the dot-segment prefixes of its tags and column tags, its case-folded server, its
-// domains, column names and creation time. Matcher.Match evaluates one policy on
+// Keys.Target turns a data source into an immutable Target, a precomputed view with
+// the dot-segment prefixes of its tags and column tags, its case-folded server and
+// its domains (each interned as a symbol of a Keys table), its columns and its
+// creation time. Matchers, Targets and indexes that share one Keys table compare
+// keys as integers; any others still work, translating keys by name. Matcher.Match evaluates one policy on
 // one data source with three-valued logic: Applies, NotApplies, or Indeterminate
 // when a circumstance cannot be evaluated (a column regex that exceeds its match
 // timeout); an Indeterminate result always carries its error and is never folded
@@ -21,8 +23,9 @@
 // for concurrent use by multiple goroutines. PolicyIndex and CatalogIndex are not
 // safe for concurrent use, not even for concurrent lookups, because lookups reuse
 // scratch buffers held by the index; one owner (the engine's writer) serialises
-// every call. Compile and NewTarget copy what they need: later changes to the
-// model.Policy or model.DataSource do not affect them.
+// every call. Keys is safe for concurrent use; a Builder serves one goroutine.
+// Compile copies what it needs from the model.Policy; a Target shares the data
+// source's column list, which must not be modified afterwards, and copies the rest.
 //
 // The public face of the compiler is package circumstance; the engine uses this
 // package directly.

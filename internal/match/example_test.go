@@ -31,14 +31,14 @@ func Example() {
 	}
 
 	// Which policies apply to data source 10?
-	ix := match.NewPolicyIndex()
+	ix := match.NewPolicyIndex(nil)
 	ix.Add(p.ID, m)
 	ix.Applicable(match.NewTarget(catalog[0]), nil, func(id int64, r match.Result, err error) {
 		fmt.Println("policy", id, r)
 	})
 
 	// On which data sources does policy 1 apply?
-	cat := match.NewCatalogIndex()
+	cat := match.NewCatalogIndex(nil)
 	for _, ds := range catalog {
 		cat.Put(match.NewTarget(ds))
 	}

@@ -66,13 +66,13 @@ func FuzzCompile(f *testing.F) {
 			return // the indexes would pay the timeout again
 		}
 		// The indexes agree with Match.
-		ix := match.NewPolicyIndex()
+		ix := match.NewPolicyIndex(nil)
 		ix.Add(1, m)
 		var fromPolicies []match.Result
 		ix.Applicable(target, func(int64) bool { return true }, func(_ int64, r match.Result, _ error) {
 			fromPolicies = append(fromPolicies, r)
 		})
-		cat := match.NewCatalogIndex()
+		cat := match.NewCatalogIndex(nil)
 		cat.Put(target)
 		var fromCatalog []match.Result
 		cat.Applicable(m, []int64{1}, func(_ int64, r match.Result, _ error) {

@@ -119,26 +119,32 @@ type hit struct {
 	Err    bool
 }
 
-// world is a generated catalog and policy set, built and compiled.
+// world is a generated catalog and policy set, built and compiled, on one shared
+// key table (keys) or, with keys nil, each Target and Matcher on a table of its
+// own (the indexes then translate keys by name).
 type world struct {
+	keys     *match.Keys
 	ds       []*model.DataSource // ascending id
 	targets  []*match.Target
 	policies []*model.Policy // ascending id
 	matchers []*match.Matcher
 }
 
-func newWorld(dss []dsSpec, ps []policySpec) (*world, error) {
+func newWorld(dss []dsSpec, ps []policySpec, shared bool) (*world, error) {
 	w := &world{}
+	if shared {
+		w.keys = match.NewKeys()
+	}
 	for i, s := range dss {
 		ds := s.build(int64(3*i + 1))
 		w.ds = append(w.ds, ds)
-		w.targets = append(w.targets, match.NewTarget(ds))
+		w.targets = append(w.targets, w.target(ds))
 	}
 	for i, s := range ps {
 		p := s.build(int64(2*i + 5))
 		// A generous regex timeout: the property is about the indexes, and on a
 		// loaded machine a descheduled match could otherwise time out (Indeterminate).
-		m, err := match.Compile(p, match.WithRegexTimeout(time.Minute))
+		m, err := match.Compile(p, match.WithRegexTimeout(time.Minute), match.WithKeys(w.keys))
 		if err != nil {
 			return nil, err
 		}
@@ -146,6 +152,14 @@ func newWorld(dss []dsSpec, ps []policySpec) (*world, error) {
 		w.matchers = append(w.matchers, m)
 	}
 	return w, nil
+}
+
+// target builds the Target of ds on the world's table (or a table of its own).
+func (w *world) target(ds *model.DataSource) *match.Target {
+	if w.keys == nil {
+		return match.NewTarget(ds)
+	}
+	return w.keys.Target(ds)
 }
 
 // naiveForTarget is the policy-direction answer by scanning every policy with the reference.
@@ -204,8 +218,8 @@ func catalogAnswer(c *match.CatalogIndex, w *world, j int) []hit {
 
 // buildIndexes adds the world in the order given by perm (nil = ascending ids).
 func (w *world) buildIndexes(rng *rand.Rand) (*match.PolicyIndex, *match.CatalogIndex) {
-	ix := match.NewPolicyIndex()
-	cat := match.NewCatalogIndex()
+	ix := match.NewPolicyIndex(w.keys)
+	cat := match.NewCatalogIndex(w.keys)
 	pOrder := make([]int, len(w.policies))
 	dOrder := make([]int, len(w.ds))
 	for i := range pOrder {
@@ -229,7 +243,7 @@ func (w *world) buildIndexes(rng *rand.Rand) (*match.PolicyIndex, *match.Catalog
 		if rng != nil && rng.Intn(3) == 0 && len(w.targets) > 1 {
 			other := *w.ds[(i+1)%len(w.ds)]
 			other.ID = w.ds[i].ID
-			cat.Put(match.NewTarget(&other))
+			cat.Put(w.target(&other))
 		}
 		cat.Put(w.targets[i])
 	}
@@ -296,8 +310,8 @@ func TestIndexProperties(t *testing.T) {
 	props := properties(t)
 
 	props.Property("the indexes return exactly the naive scan's result", prop.ForAll(
-		func(dss []dsSpec, ps []policySpec, _ int64) string {
-			w, err := newWorld(dss, ps)
+		func(dss []dsSpec, ps []policySpec, seed int64) string {
+			w, err := newWorld(dss, ps, seed%2 == 0)
 			if err != nil {
 				return err.Error()
 			}
@@ -319,14 +333,48 @@ func TestIndexProperties(t *testing.T) {
 
 	props.Property("results do not depend on insertion order", prop.ForAll(
 		func(dss []dsSpec, ps []policySpec, seed int64) string {
-			w, err := newWorld(dss, ps)
+			w, err := newWorld(dss, ps, seed%2 == 0)
 			if err != nil {
 				return err.Error()
 			}
 			ix, cat := w.buildIndexes(rand.New(rand.NewSource(seed)))
 			for _, t := range w.targets {
-				if cat.Get(t.ID()) != t {
+				if got := cat.Get(t.ID()); got == nil || got.ID() != t.ID() || w.keys != nil && got != t {
 					return "Get does not return the last Put target of " + strconv.FormatInt(t.ID(), 10)
+				}
+			}
+			return w.check(ix, cat)
+		}, genWorldArgs()...))
+
+	props.Property("PutAll gives the answers of Put one by one", prop.ForAll(
+		func(dss []dsSpec, ps []policySpec, seed int64) string {
+			w, err := newWorld(dss, ps, seed%3 != 0)
+			if err != nil {
+				return err.Error()
+			}
+			rng := rand.New(rand.NewSource(seed))
+			ix, _ := w.buildIndexes(nil)
+			cat := match.NewCatalogIndex(w.keys)
+			// Ascending chunks (the fast path when the Targets are on the index's
+			// table), sometimes a chunk out of order or overlapping (Put by Put).
+			ts := slices.Clone(w.targets)
+			if rng.Intn(4) == 0 {
+				rng.Shuffle(len(ts), func(a, b int) { ts[a], ts[b] = ts[b], ts[a] })
+			}
+			for len(ts) > 0 {
+				n := 1 + rng.Intn(len(ts))
+				cat.PutAll(ts[:n])
+				if rng.Intn(4) == 0 && n > 1 {
+					cat.PutAll(ts[n-2 : n]) // again: replacements
+				}
+				ts = ts[n:]
+			}
+			if cat.Len() != len(w.targets) {
+				return fmt.Sprintf("Len %d, want %d", cat.Len(), len(w.targets))
+			}
+			for _, t := range w.targets {
+				if got := cat.Get(t.ID()); got == nil || got.ID() != t.ID() {
+					return "Get misses data source " + strconv.FormatInt(t.ID(), 10)
 				}
 			}
 			return w.check(ix, cat)
@@ -334,7 +382,7 @@ func TestIndexProperties(t *testing.T) {
 
 	props.Property("removing a policy or data source restores the previous answers", prop.ForAll(
 		func(dss []dsSpec, ps []policySpec, seed int64) string {
-			w, err := newWorld(dss, ps)
+			w, err := newWorld(dss, ps, seed%2 == 0)
 			if err != nil || len(ps) == 0 || len(dss) == 0 {
 				return ""
 			}
@@ -345,7 +393,7 @@ func TestIndexProperties(t *testing.T) {
 			ix.Add(1<<40, extra)
 			ds := *w.ds[rng.Intn(len(w.ds))]
 			ds.ID = 1 << 41
-			cat.Put(match.NewTarget(&ds))
+			cat.Put(w.target(&ds))
 			ix.Remove(1 << 40)
 			cat.Remove(1 << 41)
 			ix.Remove(1 << 42) // absent: no effect
@@ -374,7 +422,7 @@ func TestIndexProperties(t *testing.T) {
 // evaluates only the policies whose tag the data source has, not all of them.
 func TestPolicyIndexBoundedCandidates(t *testing.T) {
 	t.Parallel()
-	ix := match.NewPolicyIndex()
+	ix := match.NewPolicyIndex(nil)
 	for i := range 10000 {
 		m, err := match.Compile(policy(model.Any, tags("Tag"+strconv.Itoa(i))))
 		require.NoError(t, err)
@@ -405,7 +453,7 @@ func TestPolicyIndexBoundedCandidates(t *testing.T) {
 // having its most selective key, and still decided on all its circumstances.
 func TestPolicyIndexAllUsesOneKey(t *testing.T) {
 	t.Parallel()
-	ix := match.NewPolicyIndex()
+	ix := match.NewPolicyIndex(nil)
 	for i := range 100 {
 		m, err := match.Compile(policy(model.Any, tags("Common")))
 		require.NoError(t, err)
@@ -427,7 +475,7 @@ func TestPolicyIndexAllUsesOneKey(t *testing.T) {
 // policies, and a nil selected means none.
 func TestPolicyIndexOwnerSelected(t *testing.T) {
 	t.Parallel()
-	ix := match.NewPolicyIndex()
+	ix := match.NewPolicyIndex(nil)
 	sel, err := match.Compile(policy(model.Any, ownerSelected()))
 	require.NoError(t, err)
 	plain, err := match.Compile(policy(model.Any, tags("PII")))
@@ -453,7 +501,7 @@ func TestPolicyIndexOwnerSelected(t *testing.T) {
 // owner-selected or a column regex) is still evaluated.
 func TestPolicyIndexSkipsSelectionOnlyPolicies(t *testing.T) {
 	t.Parallel()
-	ix := match.NewPolicyIndex()
+	ix := match.NewPolicyIndex(nil)
 	for id, p := range map[int64]*model.Policy{
 		1: policy(model.Any, ownerSelected()),
 		2: policy(model.All, ownerSelected(), columnRegex("^email$", false)),
@@ -488,11 +536,13 @@ func TestPolicyIndexSkipsSelectionOnlyPolicies(t *testing.T) {
 }
 
 // TestPolicyIndexKeyPathDoesNotAllocate proves the hot path claim of the tag,
-// domain and server keys. Not parallel: allocation counts are process-wide.
+// domain and server keys, for Targets and Matchers on the index's key table. Not
+// parallel: allocation counts are process-wide.
 func TestPolicyIndexKeyPathDoesNotAllocate(t *testing.T) {
-	ix := match.NewPolicyIndex()
+	keys := match.NewKeys()
+	ix := match.NewPolicyIndex(keys)
 	add := func(id int64, p *model.Policy) {
-		m, err := match.Compile(p)
+		m, err := match.Compile(p, match.WithKeys(keys))
 		require.NoError(t, err)
 		ix.Add(id, m)
 	}
@@ -502,7 +552,7 @@ func TestPolicyIndexKeyPathDoesNotAllocate(t *testing.T) {
 	add(2001, policy(model.All, domains(model.Domain{ID: "d1"}), server("db1")))
 	add(2002, policy(model.Any, columnTags("PII"), domains(model.Domain{Name: "Sales"})))
 	add(2003, policy(model.Any))
-	target := match.NewTarget(&model.DataSource{ID: 1, Tags: []string{"T1.x", "T2", "T3"}, Server: "DB1",
+	target := keys.Target(&model.DataSource{ID: 1, Tags: []string{"T1.x", "T2", "T3"}, Server: "DB1",
 		Domains: []model.Domain{{ID: "d1", Name: "Sales"}}, Columns: []model.Column{{Name: "c", Tags: []string{"PII"}}}})
 	n := 0
 	visit := func(int64, match.Result, error) { n++ }
@@ -523,7 +573,7 @@ func TestCatalogIndexLargeRandomOrder(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	const n = 6000
 	byID := map[int64]*model.DataSource{}
-	cat := match.NewCatalogIndex()
+	cat := match.NewCatalogIndex(nil)
 	put := func(id int64) {
 		ds := &model.DataSource{ID: id, Tags: []string{tagVocab[rng.Intn(len(tagVocab))]},
 			Server: serverVocab[rng.Intn(len(serverVocab))], CreatedAt: createdAts[rng.Intn(len(createdAts))]}

@@ -25,6 +25,17 @@ type Option func(*options)
 
 type options struct {
 	regexTimeout time.Duration
+	keys         *Keys
+}
+
+// WithKeys makes the Matcher's keys symbols of k (default: a table of its own),
+// so that it compares them as integers with the Targets built on k.
+func WithKeys(k *Keys) Option {
+	return func(o *options) {
+		if k != nil {
+			o.keys = k
+		}
+	}
 }
 
 // WithRegexTimeout sets the timeout of every column regex match (default
@@ -110,8 +121,10 @@ type cond struct {
 	pos  int    // index in the policy's circumstances (error paths)
 	str  string // tag, column tag or case-folded server
 	// keys are the index keys of an exact-match circumstance: it applies exactly
-	// when the data source has one of them. nil for the residual kinds.
+	// when the data source has one of them. nil for the residual kinds. syms are
+	// their symbols in the Matcher's table.
 	keys      []key
+	syms      []sym
 	domains   []domainRef
 	re        *colRegex
 	startSec  int64
@@ -144,6 +157,7 @@ func (c *cond) exact() bool {
 // that timeout; a timeout makes the result Indeterminate. Matching a column name
 // not yet cached allocates; nothing else in Match does.
 type Matcher struct {
+	keys          *Keys
 	all           bool
 	ownerSelected bool
 	// byKeys: every circumstance is exact and the operator is any (or there is
@@ -171,7 +185,10 @@ func Compile(p *model.Policy, opts ...Option) (*Matcher, error) {
 	if p == nil {
 		return nil, model.ErrorList{model.Required("", "policy is required")}
 	}
-	m := &Matcher{timeout: o.regexTimeout}
+	if o.keys == nil {
+		o.keys = NewKeys()
+	}
+	m := &Matcher{timeout: o.regexTimeout, keys: o.keys}
 	var errs model.ErrorList
 	switch p.CircumstanceOperator {
 	case model.All:
@@ -242,6 +259,12 @@ func Compile(p *model.Policy, opts ...Option) (*Matcher, error) {
 			errs = append(errs, model.NotSupported(path.Child("type"), string(c.Type), model.CircumstanceTypes()))
 			continue
 		}
+		if cc.keys != nil {
+			cc.syms = make([]sym, len(cc.keys))
+			for j, k := range cc.keys {
+				cc.syms[j] = o.keys.intern(k)
+			}
+		}
 		m.conds = append(m.conds, cc)
 	}
 	if len(errs) > 0 {
@@ -307,7 +330,7 @@ func (m *Matcher) Match(t *Target, ownerSelected bool) (Result, error) {
 	}
 	var firstErr error
 	for i := range m.conds {
-		r, err := m.conds[i].match(t, ownerSelected, m.timeout)
+		r, err := m.conds[i].match(t, m.keys, ownerSelected, m.timeout)
 		switch r {
 		case Applies:
 			if !m.all {
@@ -339,24 +362,39 @@ func boolResult(b bool) Result {
 	return NotApplies
 }
 
-// match evaluates one circumstance.
-func (c *cond) match(t *Target, ownerSelected bool, timeout time.Duration) (Result, error) {
+// has reports whether set, a section of t, holds the i-th key of c. keys is the
+// table of c's symbols: when t is built on another, the key is looked up there by
+// name.
+func (c *cond) has(t *Target, keys *Keys, set []sym, i int) bool {
+	if t.keys == keys {
+		return containsSym(set, c.syms[i])
+	}
+	s, ok := t.keys.lookup(c.keys[i])
+	return ok && containsSym(set, s)
+}
+
+// match evaluates one circumstance; keys is the table of c's symbols.
+func (c *cond) match(t *Target, keys *Keys, ownerSelected bool, timeout time.Duration) (Result, error) {
 	switch c.kind {
 	case kindOwnerSelected:
 		return boolResult(ownerSelected), nil
 	case kindServer:
-		return boolResult(t.server == c.str), nil
+		if t.keys == keys {
+			return boolResult(t.server == c.syms[0]), nil
+		}
+		s, ok := t.keys.lookup(c.keys[0])
+		return boolResult(ok && t.server == s), nil
 	case kindDomains:
-		for _, d := range c.domains {
-			if d.byID && contains(t.domainIDs(), d.value) || !d.byID && contains(t.domainNames(), d.value) {
+		for i, d := range c.domains {
+			if d.byID && c.has(t, keys, t.domainIDs(), i) || !d.byID && c.has(t, keys, t.domainNames(), i) {
 				return Applies, nil
 			}
 		}
 		return NotApplies, nil
 	case kindTags:
-		return boolResult(contains(t.tags(), c.str)), nil
+		return boolResult(c.has(t, keys, t.tags(), 0)), nil
 	case kindColumnTags:
-		return boolResult(contains(t.columnTags(), c.str)), nil
+		return boolResult(c.has(t, keys, t.columnTags(), 0)), nil
 	case kindNoTags:
 		return boolResult(len(t.tags()) == 0 && len(t.columnTags()) == 0), nil
 	case kindAnyTag:
@@ -368,7 +406,8 @@ func (c *cond) match(t *Target, ownerSelected bool, timeout time.Duration) (Resu
 		return boolResult(c.openEnded || compareTime(t.createdSec, t.createdNs, c.endSec, c.endNs) < 0), nil
 	case kindColumnRegex:
 		var firstErr error
-		for _, col := range t.columns() {
+		for i := range t.cols {
+			col := t.cols[i].Name
 			ok, err := c.re.match(col)
 			if err != nil {
 				if firstErr == nil {

@@ -227,7 +227,7 @@ func TestCatastrophicRegexIsIndeterminate(t *testing.T) {
 	assert.Contains(t, err.Error(), "circumstances[0].regex")
 
 	// The indexes pass the error on instead of dropping the policy.
-	ix := match.NewPolicyIndex()
+	ix := match.NewPolicyIndex(nil)
 	ix.Add(3, m)
 	var results []match.Result
 	ix.Applicable(target, nil, func(id int64, r match.Result, err error) {
@@ -237,7 +237,7 @@ func TestCatastrophicRegexIsIndeterminate(t *testing.T) {
 	})
 	assert.Equal(t, []match.Result{match.Indeterminate}, results)
 
-	cat := match.NewCatalogIndex()
+	cat := match.NewCatalogIndex(nil)
 	cat.Put(target)
 	cat.Put(match.NewTarget(&model.DataSource{ID: 8, Columns: cols("bbb")}))
 	var ids []int64

@@ -9,8 +9,9 @@ import (
 type pentry struct {
 	id int64
 	m  *Matcher
-	// keys are the keys the policy is posted under (when not residual).
-	keys     []key
+	// keys are the symbols of the keys the policy is posted under (when not
+	// residual).
+	keys     []sym
 	residual bool
 }
 
@@ -31,18 +32,23 @@ func byEntryID(a, b *pentry) int { return cmp.Compare(a.id, b.id) }
 // key path does not allocate. One owner (the engine's writer) serialises all calls.
 // The zero value is not usable; call NewPolicyIndex.
 type PolicyIndex struct {
+	keys     *Keys
 	entries  map[int64]*pentry
-	postings map[key][]*pentry // each sorted by id
-	residual []*pentry         // sorted by id
+	postings [][]*pentry // by key symbol, each sorted by id
+	residual []*pentry   // sorted by id
 	// unselected is residual without the policies that need an owner's selection
 	// to apply (sorted by id): the residual set of a data source that selected none.
 	unselected []*pentry
 	scratch    Scratch
 }
 
-// NewPolicyIndex returns an empty index.
-func NewPolicyIndex() *PolicyIndex {
-	return &PolicyIndex{entries: map[int64]*pentry{}, postings: map[key][]*pentry{}}
+// NewPolicyIndex returns an empty index on table k (nil: a table of its own).
+// Lookups of Targets built on k compare keys as integers; others are translated.
+func NewPolicyIndex(k *Keys) *PolicyIndex {
+	if k == nil {
+		k = NewKeys()
+	}
+	return &PolicyIndex{keys: k, entries: map[int64]*pentry{}}
 }
 
 // Len returns the number of indexed policies.
@@ -66,25 +72,36 @@ func (ix *PolicyIndex) Add(policyID int64, m *Matcher) {
 		return
 	}
 	for _, k := range e.keys {
+		if int(k) >= len(ix.postings) {
+			ix.postings = append(ix.postings, make([][]*pentry, int(k)+1-len(ix.postings))...)
+		}
 		ix.postings[k] = insertEntry(ix.postings[k], e)
 	}
 }
 
+// posted returns the entries posted under symbol k.
+func (ix *PolicyIndex) posted(k sym) []*pentry {
+	if int(k) < len(ix.postings) {
+		return ix.postings[k]
+	}
+	return nil
+}
+
 // plan chooses the keys a matcher is posted under, or residual.
-func (ix *PolicyIndex) plan(m *Matcher) ([]key, bool) {
+func (ix *PolicyIndex) plan(m *Matcher) ([]sym, bool) {
 	if len(m.conds) == 0 {
 		return nil, true
 	}
 	if !m.all {
-		var keys []key
+		var keys []sym
 		for i := range m.conds {
 			c := &m.conds[i]
 			if !c.exact() {
 				return nil, true
 			}
 			for _, k := range c.keys {
-				if !slices.Contains(keys, k) {
-					keys = append(keys, k)
+				if s := ix.keys.intern(k); !slices.Contains(keys, s) {
+					keys = append(keys, s)
 				}
 			}
 		}
@@ -98,7 +115,7 @@ func (ix *PolicyIndex) plan(m *Matcher) ([]key, bool) {
 		}
 		cost := 0
 		for _, k := range c.keys {
-			cost += len(ix.postings[k])
+			cost += len(ix.posted(ix.keys.intern(k)))
 		}
 		if best < 0 || cost < bestCost || cost == bestCost && len(c.keys) < len(m.conds[best].keys) {
 			best, bestCost = i, cost
@@ -107,7 +124,11 @@ func (ix *PolicyIndex) plan(m *Matcher) ([]key, bool) {
 	if best < 0 {
 		return nil, true
 	}
-	return m.conds[best].keys, false
+	keys := make([]sym, len(m.conds[best].keys))
+	for i, k := range m.conds[best].keys {
+		keys[i] = ix.keys.intern(k)
+	}
+	return keys, false
 }
 
 // Remove removes policy policyID; removing an absent id does nothing.
@@ -126,7 +147,7 @@ func (ix *PolicyIndex) Remove(policyID int64) {
 		if p := removeEntry(ix.postings[k], e); len(p) > 0 {
 			ix.postings[k] = p
 		} else {
-			delete(ix.postings, k)
+			ix.postings[k] = nil
 		}
 	}
 }
@@ -168,12 +189,12 @@ func (ix *PolicyIndex) ApplicableWith(sc *Scratch, t *Target, selected func(poli
 	if t == nil {
 		t = emptyTarget
 	}
+	t = t.on(ix.keys)
 	s := sc.s[:0]
-	s = ix.collect(s, keyTag, t.tags())
-	s = ix.collect(s, keyColumnTag, t.columnTags())
-	s = ix.collect(s, keyDomainID, t.domainIDs())
-	s = ix.collect(s, keyDomainName, t.domainNames())
-	s = append(s, ix.postings[key{keyServer, t.server}]...)
+	for _, k := range t.syms {
+		s = append(s, ix.posted(k)...)
+	}
+	s = append(s, ix.posted(t.server)...)
 	if len(s) > 1 {
 		slices.SortFunc(s, byEntryID)
 		s = slices.Compact(s)
@@ -205,11 +226,4 @@ func (ix *PolicyIndex) ApplicableWith(sc *Scratch, t *Target, selected func(poli
 	clear(s) // drop references to matchers that may be removed later
 	sc.s = s[:0]
 	return evaluated
-}
-
-func (ix *PolicyIndex) collect(s []*pentry, kk keyKind, values []string) []*pentry {
-	for _, v := range values {
-		s = append(s, ix.postings[key{kk, v}]...)
-	}
-	return s
 }

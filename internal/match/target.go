@@ -10,68 +10,117 @@ import (
 	"github.com/tollgate-dev/tollgate/model"
 )
 
-// Target is the matchable, precomputed view of one data source: the dot-segment
-// prefixes of its tags and of its columns' tags (sorted, deduplicated), its
-// case-folded server, its domain ids and names, its column names and its creation
+// Target is the matchable, precomputed view of one data source: the symbols (see
+// Keys) of the dot-segment prefixes of its tags and of its columns' tags, of its
+// domain ids and names and of its case-folded server, its columns and its creation
 // time. A Target is immutable once built and safe for concurrent use by multiple
-// goroutines; it shares no mutable state with the model.DataSource it was built
-// from. It is kept small (one backing list of strings cut into sections) because a
-// CatalogIndex holds one per data source.
+// goroutines. It shares the data source's column list, which must not be modified
+// afterwards (the engine never modifies a stored data source); it copies nothing
+// else. It is kept small because a CatalogIndex holds one per data source.
 type Target struct {
-	id int64
-	// strs holds, in order, the sections tags | columnTags | domainIDs |
-	// domainNames | columns; ends[i] is the end of section i (the last section
-	// ends at len(strs)). Every section but columns is a sorted set.
-	strs       []string
-	ends       [4]uint32
-	server     string // case-folded (normServer)
-	createdSec int64  // createdAt as Unix seconds and nanoseconds, so that
-	createdNs  int32  // the Target holds no *time.Location
+	keys *Keys
+	id   int64
+	// syms holds, in order, the sections tags | columnTags | domainIDs |
+	// domainNames, each a sorted set; ends[i] is the end of section i (the last
+	// section ends at len(syms)).
+	syms       []sym
+	cols       []model.Column
+	ends       [3]uint32
+	server     sym
+	createdNs  int32 // createdAt as Unix seconds and nanoseconds, so that
+	createdSec int64 // the Target holds no *time.Location
 }
 
-// NewTarget builds the Target of ds. A nil ds yields an empty Target with id 0.
-func NewTarget(ds *model.DataSource) *Target {
-	t := &Target{}
-	if ds == nil {
-		t.createdSec, t.createdNs = splitTime(time.Time{})
-		return t
-	}
-	t.id = ds.ID
-	tags := sortedSet(appendPrefixes(nil, ds.Tags))
-	var colTags []string
-	for i := range ds.Columns {
-		colTags = appendPrefixes(colTags, ds.Columns[i].Tags)
-	}
-	colTags = sortedSet(colTags)
-	var ids, names []string
-	for _, d := range ds.Domains {
-		if d.ID != "" {
-			ids = append(ids, d.ID)
-		}
-		names = append(names, d.Name)
-	}
-	ids, names = sortedSet(ids), sortedSet(names)
-	n := len(tags) + len(colTags) + len(ids) + len(names) + len(ds.Columns)
-	if n > 0 {
-		t.strs = make([]string, 0, n)
-		for i, sec := range [][]string{tags, colTags, ids, names} {
-			t.strs = append(t.strs, sec...)
-			t.ends[i] = uint32(len(t.strs))
-		}
-		for i := range ds.Columns {
-			t.strs = append(t.strs, ds.Columns[i].Name)
-		}
-	}
-	t.server = normServer(ds.Server)
-	t.createdSec, t.createdNs = splitTime(ds.CreatedAt)
+// NewTarget builds the Target of ds on a table of its own. Matching it against a
+// Matcher or an index of another table translates its keys by name; Keys.Target
+// builds Targets that compare as integers. A nil ds yields an empty Target with id 0.
+func NewTarget(ds *model.DataSource) *Target { return NewKeys().Target(ds) }
+
+// Target builds the Target of ds on k, interning its keys. A nil ds yields an
+// empty Target with id 0.
+func (k *Keys) Target(ds *model.DataSource) *Target {
+	t, _ := build(k, ds, k.tagPrefixes, k.intern, nil)
 	return t
 }
 
-func (t *Target) tags() []string        { return t.strs[:t.ends[0]] }
-func (t *Target) columnTags() []string  { return t.strs[t.ends[0]:t.ends[1]] }
-func (t *Target) domainIDs() []string   { return t.strs[t.ends[1]:t.ends[2]] }
-func (t *Target) domainNames() []string { return t.strs[t.ends[2]:t.ends[3]] }
-func (t *Target) columns() []string     { return t.strs[t.ends[3]:] }
+// Target builds the Target of ds on the Builder's table.
+func (b *Builder) Target(ds *model.DataSource) *Target {
+	t, buf := build(b.k, ds, b.tagPrefixes, b.intern, b.buf[:0])
+	b.buf = buf[:0]
+	return t
+}
+
+// build builds the Target of ds on k through the given interning functions; buf
+// is scratch memory (or nil), returned grown.
+func build(k *Keys, ds *model.DataSource, prefixes func(keyKind, string) []sym, intern func(key) sym, buf []sym) (*Target, []sym) {
+	t := &Target{keys: k}
+	if ds == nil {
+		t.createdSec, t.createdNs = splitTime(time.Time{})
+		t.server = intern(key{keyServer, ""})
+		return t, buf
+	}
+	t.id = ds.ID
+	// Sections are built one after the other at the end of buf, each then sorted
+	// and deduplicated in place.
+	section := func(start int) int {
+		sec := sortedSyms(buf[start:])
+		buf = buf[:start+len(sec)]
+		return len(buf)
+	}
+	for _, tag := range ds.Tags {
+		buf = append(buf, prefixes(keyTag, tag)...)
+	}
+	t.ends[0] = uint32(section(0))
+	for i := range ds.Columns {
+		for _, tag := range ds.Columns[i].Tags {
+			buf = append(buf, prefixes(keyColumnTag, tag)...)
+		}
+	}
+	t.ends[1] = uint32(section(int(t.ends[0])))
+	for _, d := range ds.Domains {
+		if d.ID != "" {
+			buf = append(buf, intern(key{keyDomainID, d.ID}))
+		}
+	}
+	t.ends[2] = uint32(section(int(t.ends[1])))
+	for _, d := range ds.Domains {
+		buf = append(buf, intern(key{keyDomainName, d.Name}))
+	}
+	section(int(t.ends[2]))
+	if len(buf) > 0 {
+		t.syms = slices.Clone(buf)
+	}
+	t.cols = ds.Columns
+	t.server = intern(key{keyServer, normServer(ds.Server)})
+	t.createdSec, t.createdNs = splitTime(ds.CreatedAt)
+	return t, buf
+}
+
+func (t *Target) tags() []sym        { return t.syms[:t.ends[0]] }
+func (t *Target) columnTags() []sym  { return t.syms[t.ends[0]:t.ends[1]] }
+func (t *Target) domainIDs() []sym   { return t.syms[t.ends[1]:t.ends[2]] }
+func (t *Target) domainNames() []sym { return t.syms[t.ends[2]:] }
+
+// on returns t with its keys on table k: t itself when it is built on k, else a
+// copy whose keys are interned in k by name.
+func (t *Target) on(k *Keys) *Target {
+	if t.keys == k {
+		return t
+	}
+	c := *t
+	c.keys = k
+	c.syms = make([]sym, len(t.syms))
+	start := 0
+	for _, end := range [4]int{int(t.ends[0]), int(t.ends[1]), int(t.ends[2]), len(t.syms)} {
+		for j := start; j < end; j++ {
+			c.syms[j] = k.intern(t.keys.name(t.syms[j]))
+		}
+		sortedSyms(c.syms[start:end]) // distinct names have distinct symbols: no duplicates
+		start = end
+	}
+	c.server = k.intern(t.keys.name(t.server))
+	return &c
+}
 
 // splitTime returns tm as Unix seconds and nanoseconds.
 func splitTime(tm time.Time) (int64, int32) { return tm.Unix(), int32(tm.Nanosecond()) }
@@ -108,18 +157,6 @@ func appendPrefixes(dst []string, tags []string) []string {
 		dst = append(dst, tag)
 	}
 	return dst
-}
-
-// sortedSet sorts s in place and removes duplicates.
-func sortedSet(s []string) []string {
-	slices.Sort(s)
-	return slices.Compact(s)
-}
-
-// contains reports whether the sorted set s holds v.
-func contains(s []string, v string) bool {
-	_, ok := slices.BinarySearch(s, v)
-	return ok
 }
 
 // normServer is the server comparison key: every rune replaced by one fixed
