@@ -24,7 +24,7 @@ import "slices"
 // value is not usable; call NewCatalogIndex.
 type CatalogIndex struct {
 	keys     *Keys
-	targets  map[int64]*Target
+	targets  targetTable
 	all      sortedList[*Target] // every Target, for scans in id order
 	postings []*postings         // by key symbol
 	mg       merger
@@ -37,14 +37,14 @@ func NewCatalogIndex(k *Keys) *CatalogIndex {
 	if k == nil {
 		k = NewKeys()
 	}
-	return &CatalogIndex{keys: k, targets: map[int64]*Target{}}
+	return &CatalogIndex{keys: k}
 }
 
 // Len returns the number of data sources.
-func (c *CatalogIndex) Len() int { return len(c.targets) }
+func (c *CatalogIndex) Len() int { return c.targets.n }
 
 // Get returns the Target of data source dataSourceID, or nil.
-func (c *CatalogIndex) Get(dataSourceID int64) *Target { return c.targets[dataSourceID] }
+func (c *CatalogIndex) Get(dataSourceID int64) *Target { return c.targets.get(dataSourceID) }
 
 // Put inserts t, or replaces the Target with the same id. A nil t does nothing.
 func (c *CatalogIndex) Put(t *Target) {
@@ -52,11 +52,11 @@ func (c *CatalogIndex) Put(t *Target) {
 		return
 	}
 	t = t.on(c.keys)
-	if old := c.targets[t.id]; old != nil {
+	if old := c.targets.get(t.id); old != nil {
 		c.forKeys(old, c.unpost)
 	}
 	c.all.add(t) // replaces an old Target with the same id
-	c.targets[t.id] = t
+	c.targets.set(t.id, t)
 	c.forKeys(t, c.post)
 }
 
@@ -65,6 +65,9 @@ func (c *CatalogIndex) Put(t *Target) {
 // table, it counts the postings of each key first and fills each list once, which
 // is much faster than Put one by one for a large catalog.
 func (c *CatalogIndex) PutAll(ts []*Target) {
+	if len(ts) == 0 {
+		return
+	}
 	if !c.appendable(ts) {
 		for _, t := range ts {
 			c.Put(t)
@@ -101,11 +104,9 @@ func (c *CatalogIndex) PutAll(ts []*Target) {
 		p := c.postings[t.server]
 		p.items = append(p.items, id)
 	}
-	if len(c.targets) == 0 {
-		c.targets = make(map[int64]*Target, len(ts))
-	}
+	c.targets.reserve(ts[len(ts)-1].id, len(ts))
 	for _, t := range ts {
-		c.targets[t.id] = t
+		c.targets.set(t.id, t)
 	}
 	c.all.items = append(c.all.items, ts...)
 }
@@ -131,11 +132,11 @@ func (c *CatalogIndex) appendable(ts []*Target) bool {
 
 // Remove removes data source dataSourceID; removing an absent id does nothing.
 func (c *CatalogIndex) Remove(dataSourceID int64) {
-	t := c.targets[dataSourceID]
+	t := c.targets.get(dataSourceID)
 	if t == nil {
 		return
 	}
-	delete(c.targets, dataSourceID)
+	c.targets.del(dataSourceID)
 	c.all.remove(dataSourceID)
 	c.forKeys(t, c.unpost)
 }
@@ -247,7 +248,7 @@ func (c *CatalogIndex) Applicable(m *Matcher, selected []int64, visit func(dataS
 			visit(id, Applies, nil)
 			continue
 		}
-		if t := c.targets[id]; t != nil {
+		if t := c.targets.get(id); t != nil {
 			eval(t)
 		}
 	}
@@ -296,4 +297,72 @@ func (c *CatalogIndex) candidates(m *Matcher, sel []dsID, mg *merger) bool {
 		return false
 	}
 	return true
+}
+
+// targetTable maps data source ids to Targets: a slice indexed by id while the ids
+// are dense (the usual case: a fraction of the memory of a map), a map once they
+// are not.
+type targetTable struct {
+	dense []*Target
+	m     map[int64]*Target
+	n     int
+}
+
+// denseFits reports whether id may go in the dense slice of a table of n entries.
+func denseFits(id int64, n int) bool { return id >= 0 && id < int64(max(1024, 4*n)) }
+
+func (tt *targetTable) get(id int64) *Target {
+	if tt.m != nil {
+		return tt.m[id]
+	}
+	if id >= 0 && id < int64(len(tt.dense)) {
+		return tt.dense[id]
+	}
+	return nil
+}
+
+// reserve makes room for n more entries with ids up to maxID.
+func (tt *targetTable) reserve(maxID int64, n int) {
+	if tt.m == nil && denseFits(maxID, tt.n+n) && maxID >= int64(len(tt.dense)) {
+		tt.dense = slices.Grow(tt.dense, int(maxID)+1-len(tt.dense))
+	}
+}
+
+// set sets the Target of id (t is not nil).
+func (tt *targetTable) set(id int64, t *Target) {
+	if tt.m == nil && !denseFits(id, tt.n+1) {
+		tt.m = make(map[int64]*Target, tt.n+1)
+		for i, x := range tt.dense {
+			if x != nil {
+				tt.m[int64(i)] = x
+			}
+		}
+		tt.dense = nil
+	}
+	if tt.m != nil {
+		if _, ok := tt.m[id]; !ok {
+			tt.n++
+		}
+		tt.m[id] = t
+		return
+	}
+	if id >= int64(len(tt.dense)) {
+		tt.dense = append(tt.dense, make([]*Target, int(id)+1-len(tt.dense))...)
+	}
+	if tt.dense[id] == nil {
+		tt.n++
+	}
+	tt.dense[id] = t
+}
+
+func (tt *targetTable) del(id int64) {
+	if tt.get(id) == nil {
+		return
+	}
+	tt.n--
+	if tt.m != nil {
+		delete(tt.m, id)
+		return
+	}
+	tt.dense[id] = nil
 }

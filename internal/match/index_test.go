@@ -357,6 +357,7 @@ func TestIndexProperties(t *testing.T) {
 			cat := match.NewCatalogIndex(w.keys)
 			// Ascending chunks (the fast path when the Targets are on the index's
 			// table), sometimes a chunk out of order or overlapping (Put by Put).
+			cat.PutAll(nil)
 			ts := slices.Clone(w.targets)
 			if rng.Intn(4) == 0 {
 				rng.Shuffle(len(ts), func(a, b int) { ts[a], ts[b] = ts[b], ts[a] })

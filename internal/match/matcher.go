@@ -406,8 +406,9 @@ func (c *cond) match(t *Target, keys *Keys, ownerSelected bool, timeout time.Dur
 		return boolResult(c.openEnded || compareTime(t.createdSec, t.createdNs, c.endSec, c.endNs) < 0), nil
 	case kindColumnRegex:
 		var firstErr error
-		for i := range t.cols {
-			col := t.cols[i].Name
+		cols := t.columns()
+		for i := range cols {
+			col := cols[i].Name
 			ok, err := c.re.match(col)
 			if err != nil {
 				if firstErr == nil {

@@ -14,9 +14,9 @@ import (
 // Keys) of the dot-segment prefixes of its tags and of its columns' tags, of its
 // domain ids and names and of its case-folded server, its columns and its creation
 // time. A Target is immutable once built and safe for concurrent use by multiple
-// goroutines. It shares the data source's column list, which must not be modified
-// afterwards (the engine never modifies a stored data source); it copies nothing
-// else. It is kept small because a CatalogIndex holds one per data source.
+// goroutines. It reads the data source's columns from the data source, which must
+// not be modified afterwards (the engine never modifies a stored data source); it
+// copies nothing else. It is kept small because a CatalogIndex holds one per data source.
 type Target struct {
 	keys *Keys
 	id   int64
@@ -24,7 +24,7 @@ type Target struct {
 	// domainNames, each a sorted set; ends[i] is the end of section i (the last
 	// section ends at len(syms)).
 	syms       []sym
-	cols       []model.Column
+	ds         *model.DataSource // for its columns (nil: none)
 	ends       [3]uint32
 	server     sym
 	createdNs  int32 // createdAt as Unix seconds and nanoseconds, so that
@@ -90,10 +90,20 @@ func build(k *Keys, ds *model.DataSource, prefixes func(keyKind, string) []sym, 
 	if len(buf) > 0 {
 		t.syms = slices.Clone(buf)
 	}
-	t.cols = ds.Columns
+	if len(ds.Columns) > 0 {
+		t.ds = ds
+	}
 	t.server = intern(key{keyServer, normServer(ds.Server)})
 	t.createdSec, t.createdNs = splitTime(ds.CreatedAt)
 	return t, buf
+}
+
+// columns returns the data source's columns.
+func (t *Target) columns() []model.Column {
+	if t.ds == nil {
+		return nil
+	}
+	return t.ds.Columns
 }
 
 func (t *Target) tags() []sym        { return t.syms[:t.ends[0]] }

@@ -1,6 +1,9 @@
 package rule
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // This file holds the semantics of the advanced DSL's special functions (see
 // docs/semantics.md, The advanced DSL), independent of CEL.
@@ -156,6 +159,26 @@ func indexByte(b []byte, c byte) int {
 
 // coveredBy reports whether tag t, or one of its ancestors on whole dot segments
 // (Discovered for Discovered.Healthcare NPI), is in set.
+// coveredBySorted is coveredBy for a sorted set of strings.
+func coveredBySorted(t string, set []string) bool {
+	if len(set) == 0 {
+		return false
+	}
+	has := func(v string) bool {
+		_, ok := slices.BinarySearch(set, v)
+		return ok
+	}
+	if has(t) {
+		return true
+	}
+	for i := 0; i < len(t); i++ {
+		if t[i] == '.' && has(t[:i]) {
+			return true
+		}
+	}
+	return false
+}
+
 func coveredBy[V any](t string, set map[string]V) bool {
 	if len(set) == 0 {
 		return false
@@ -179,6 +202,15 @@ func hasTagAsAttribute(s *Subject, r *Resource, name, scope string) bool {
 	if s == nil {
 		return false
 	}
+	if s.compact {
+		vals := s.attr(name)
+		for _, t := range r.tags(scope) {
+			if coveredBySorted(t, vals) {
+				return true
+			}
+		}
+		return false
+	}
 	set := s.Attributes[name]
 	for _, t := range r.tags(scope) {
 		if coveredBy(t, set) {
@@ -195,7 +227,7 @@ func hasTagAsGroup(s *Subject, r *Resource, scope string) bool {
 		return false
 	}
 	for _, t := range r.tags(scope) {
-		if coveredBy(t, s.Groups) {
+		if s.compact && coveredBySorted(t, s.groupList) || !s.compact && coveredBy(t, s.Groups) {
 			return true
 		}
 	}

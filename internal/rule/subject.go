@@ -3,6 +3,7 @@ package rule
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/tollgate-dev/tollgate/model"
@@ -36,6 +37,20 @@ type Subject struct {
 	// compare); in is nil when the subject was built without an Interner.
 	syms []uint32
 	in   *Interner
+
+	// A subject built with an Interner keeps its groups, attributes and
+	// permissions in sorted slices instead of the exported maps (then nil), which
+	// cost several times more memory per user; compact says so.
+	compact   bool
+	groupList []string
+	attrList  []attrValues
+	permList  []model.Permission
+}
+
+// attrValues is one attribute of a compact subject: its name and sorted values.
+type attrValues struct {
+	name   string
+	values []string
 }
 
 // Interner assigns small integer symbols to group names and attribute pairs, so
@@ -178,13 +193,55 @@ func newSubject(in *Interner, u *model.User, groupsByName map[string]*model.Grou
 	}
 	slices.Sort(s.syms)
 	s.in = in
+	s.compactMaps()
 	return s
+}
+
+// compactMaps moves the subject's groups, attributes and permissions from the
+// exported maps to sorted slices.
+func (s *Subject) compactMaps() {
+	s.compact = true
+	if len(s.Groups) > 0 {
+		s.groupList = make([]string, 0, len(s.Groups))
+		for g := range s.Groups {
+			s.groupList = append(s.groupList, g)
+		}
+		slices.Sort(s.groupList)
+	}
+	if len(s.values) > 0 {
+		s.attrList = make([]attrValues, 0, len(s.values))
+		for name, vals := range s.values {
+			s.attrList = append(s.attrList, attrValues{name: name, values: vals})
+		}
+		slices.SortFunc(s.attrList, func(a, b attrValues) int { return strings.Compare(a.name, b.name) })
+	}
+	if len(s.Permissions) > 0 {
+		s.permList = make([]model.Permission, 0, len(s.Permissions))
+		for p := range s.Permissions {
+			s.permList = append(s.permList, p)
+		}
+		slices.Sort(s.permList)
+	}
+	s.Groups, s.Attributes, s.Permissions, s.values = nil, nil, nil, nil
+}
+
+// attr returns the sorted values of the attribute name of a compact subject.
+func (s *Subject) attr(name string) []string {
+	i, ok := slices.BinarySearchFunc(s.attrList, name, func(a attrValues, n string) int { return strings.Compare(a.name, n) })
+	if !ok {
+		return nil
+	}
+	return s.attrList[i].values
 }
 
 // InGroup reports whether the subject is a member of the named group.
 func (s *Subject) InGroup(name string) bool {
 	if s == nil {
 		return false
+	}
+	if s.compact {
+		_, ok := slices.BinarySearch(s.groupList, name)
+		return ok
 	}
 	_, ok := s.Groups[name]
 	return ok
@@ -196,6 +253,10 @@ func (s *Subject) HasAttribute(name, value string) bool {
 	if s == nil {
 		return false
 	}
+	if s.compact {
+		_, ok := slices.BinarySearch(s.attr(name), value)
+		return ok
+	}
 	_, ok := s.Attributes[name][value]
 	return ok
 }
@@ -204,6 +265,9 @@ func (s *Subject) HasAttribute(name, value string) bool {
 func (s *Subject) HasPermission(p model.Permission) bool {
 	if s == nil {
 		return false
+	}
+	if s.compact {
+		return slices.Contains(s.permList, p)
 	}
 	_, ok := s.Permissions[p]
 	return ok
@@ -218,13 +282,15 @@ func (s *Subject) hasPair(key, name, value string) bool {
 		_, ok := s.pairs[key]
 		return ok
 	}
-	_, ok := s.Attributes[name][value]
-	return ok
+	return s.HasAttribute(name, value)
 }
 
 // attributeValues returns the subject's values of the attribute name, sorted. A
 // Subject built without NewSubject falls back to its Attributes map.
 func (s *Subject) attributeValues(name string) []string {
+	if s.compact {
+		return s.attr(name)
+	}
 	if s.values != nil {
 		return s.values[name]
 	}
