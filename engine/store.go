@@ -189,12 +189,12 @@ func bundleOfRows(st *StoredState) (*model.Bundle, error) {
 		}
 		b.Groups = append(b.Groups, model.Group(g))
 	}
-	for _, r := range byKind[KindUser] {
-		var u userRow
-		if err := json.Unmarshal(r.Value, &u); err != nil {
-			return nil, fmt.Errorf("user row %s: %w", r.ID, err)
-		}
-		b.Users = append(b.Users, model.User(u))
+	users := byKind[KindUser]
+	b.Users = make([]model.User, len(users))
+	if err := decodeRows(users, func(dec *model.RowDecoder, i int) error {
+		return decodeUserRow(dec, users[i], &b.Users[i])
+	}); err != nil {
+		return nil, err
 	}
 	disables := map[string][]model.DisabledPolicy{}
 	for _, r := range byKind[KindDisable] {
@@ -208,24 +208,9 @@ func bundleOfRows(st *StoredState) (*model.Bundle, error) {
 	}
 	rows := byKind[KindDataSource]
 	b.DataSources = make([]model.DataSource, len(rows))
-	// The rows are decoded on every core: a large catalog is most of a store.
-	workers := min(runtime.GOMAXPROCS(0), 1+len(rows)/4096)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(rows); i += workers {
-				if err := decodeDSRow(rows[i], &b.DataSources[i], disables[rows[i].ID]); err != nil {
-					errs[w] = err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := decodeRows(rows, func(dec *model.RowDecoder, i int) error {
+		return decodeDSRow(dec, rows[i], &b.DataSources[i], disables[rows[i].ID])
+	}); err != nil {
 		return nil, err
 	}
 	for _, r := range byKind[KindPolicy] {
@@ -271,8 +256,61 @@ func bundleOfRows(st *StoredState) (*model.Bundle, error) {
 	return b, nil
 }
 
-// decodeDSRow decodes one stored data source row into ds, with its disables.
-func decodeDSRow(r Row, ds *model.DataSource, disabled []model.DisabledPolicy) error {
+// decodeRows calls decode for every row, on every core (a large catalog is most
+// of a store), each worker with its own row decoder; it returns the first error of
+// each worker.
+func decodeRows(rows []Row, decode func(dec *model.RowDecoder, i int) error) error {
+	workers := min(runtime.GOMAXPROCS(0), 1+len(rows)/4096)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dec := model.NewRowDecoder()
+			for i := w; i < len(rows); i += workers {
+				if err := decode(dec, i); err != nil {
+					errs[w] = err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// decodeUserRow decodes one stored user row into u: with dec, or generically when
+// dec does not handle it.
+func decodeUserRow(dec *model.RowDecoder, r Row, u *model.User) error {
+	if dec.User(r.Value, u) {
+		return nil
+	}
+	return decodeUserRowGeneric(r, u)
+}
+
+// decodeUserRowGeneric is decodeUserRow through encoding/json.
+func decodeUserRowGeneric(r Row, u *model.User) error {
+	var row userRow
+	if err := json.Unmarshal(r.Value, &row); err != nil {
+		return fmt.Errorf("user row %s: %w", r.ID, err)
+	}
+	*u = model.User(row)
+	return nil
+}
+
+// decodeDSRow decodes one stored data source row into ds, with its disables: with
+// dec, or generically when dec does not handle it.
+func decodeDSRow(dec *model.RowDecoder, r Row, ds *model.DataSource, disabled []model.DisabledPolicy) error {
+	if dec.DataSource(r.Value, ds) {
+		ds.DisabledPolicies = disabled
+		return nil
+	}
+	return decodeDSRowGeneric(r, ds, disabled)
+}
+
+// decodeDSRowGeneric is decodeDSRow through encoding/json.
+func decodeDSRowGeneric(r Row, ds *model.DataSource, disabled []model.DisabledPolicy) error {
 	var d dsRow
 	if err := json.Unmarshal(r.Value, &d); err != nil {
 		return fmt.Errorf("dataSource row %s: %w", r.ID, err)
