@@ -20,7 +20,7 @@ import (
 // level is held by the worst-placed user too (every varying rule unsatisfied: the
 // merge is monotone in each outcome), in which case everybody holds it.
 type bulkIndex struct {
-	dsByPolicy   idset.Map // subscription policy id -> determinate data sources it applies to
+	dsByPolicy   idset.Map // subscription policy id -> data sources it gates (see dsState.gates)
 	dsByOwner    idset.Map // user id -> data sources listing the user as an owner
 	dsByUserRec  idset.Map // user id -> data sources with a record of the user
 	dsByGroupRec idset.Map // group id -> data sources with a record of the group
@@ -78,39 +78,49 @@ func diffSorted(a, b []int64, gone, came func(int64)) {
 	}
 }
 
-// subApplied returns the policies applied on a determinate data source, ascending
-// (none on an indeterminate one, or a nil d); the subscription policies among them
-// are the ones the bulk queries index.
-func (d *dsState) subApplied() []*policyState {
+// gates appends to buf[:0], ascending, the policies DataSourcesFor finds data
+// source d under. For each level: the always-required policy of lowest id whose
+// outcome varies by user (every always-required policy must be satisfied for a
+// user to hold the level); or, when the level has none, each automatic
+// share-responsibility policy whose outcome varies (a user holds the level only
+// through a satisfied one, or as everyone does). A level no user can hold
+// automatically through policies (an always-required policy is not automatic, or
+// its fixed outcome is not satisfied) has none, and so does an indeterminate data
+// source. So a user who holds a level of d through policies alone, and not as every
+// user does, satisfies one of d's gates: a data source is a candidate for far fewer
+// users than under every policy applied to it.
+func (d *dsState) gates(buf []int64) []int64 {
+	out := buf[:0]
 	if d == nil || len(d.indet) > 0 {
-		return nil
+		return out
 	}
-	return d.applied
-}
-
-// diffPolicies calls gone for each subscription policy indexed for data source a
-// and not for b, and came for each one indexed for b and not for a, by id
-// (without allocating).
-func diffPolicies(a, b *dsState, gone, came func(int64)) {
-	x, y := a.subApplied(), b.subApplied()
-	i, j := 0, 0
-	for i < len(x) || j < len(y) {
+	rs, ws := d.levels()
+	for _, lv := range [2][]levelPolicy{rs, ws} {
+		gate, never := int64(0), false
+		for i := range lv {
+			lp := &lv[i]
+			switch {
+			case lp.share:
+			case !lp.auto || !lp.p.varies && lp.p.fixed != rule.Satisfied:
+				never = true
+			case lp.p.varies && gate == 0:
+				gate = lp.p.p.ID // levels are in ascending id order
+			}
+		}
 		switch {
-		case i < len(x) && !x[i].sub:
-			i++
-		case j < len(y) && !y[j].sub:
-			j++
-		case j == len(y) || (i < len(x) && x[i].p.ID < y[j].p.ID):
-			gone(x[i].p.ID)
-			i++
-		case i == len(x) || y[j].p.ID < x[i].p.ID:
-			came(y[j].p.ID)
-			j++
+		case never:
+		case gate != 0:
+			out = append(out, gate)
 		default:
-			i++
-			j++
+			for i := range lv {
+				if lp := &lv[i]; lp.share && lp.auto && lp.p.varies {
+					out = append(out, lp.p.p.ID)
+				}
+			}
 		}
 	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // sameOwners reports whether two states of a data source list the same owners.
@@ -289,13 +299,15 @@ type removal struct {
 func (t *txn) dsChanges(ed *bulkEdit, ids []int64) *dsChanges {
 	limit := min(1<<20, 16*int64(len(ids)))
 	c := &dsChanges{byPolicy: adds{limit: limit}, byOwner: adds{limit: limit}, misc: adds{limit: limit}}
+	var og, cg []int64 // the gates of the old and current states
 	for _, id := range ids {
 		old, _ := t.base.dataSources.Get(id)
 		cur, _ := t.dataSources.Get(id)
 		if old == cur {
 			continue
 		}
-		diffPolicies(old, cur, func(p int64) { c.removes = append(c.removes, removal{ed.dsByPolicy, p, id}) },
+		og, cg = old.gates(og), cur.gates(cg)
+		diffSorted(og, cg, func(p int64) { c.removes = append(c.removes, removal{ed.dsByPolicy, p, id}) },
 			func(p int64) { c.byPolicy.add(p, id) })
 		if !sameOwners(old, cur) {
 			diffSorted(old.ownerIDs(), cur.ownerIDs(),
