@@ -98,8 +98,11 @@ type Edit[V any] struct {
 	copied *[cowShards]bool
 	n      int
 	// touched holds every key set or deleted (the store's change log compares their
-	// values before and after the edit).
-	touched map[int64]struct{}
+	// values before and after the edit), with repeats; the first sorted of them are
+	// sorted and without repeats.
+	touched []int64
+	sorted  int
+	writes  int // Set and Del calls that changed or may have changed the map
 }
 
 // Edit starts an edit of m; m itself never changes.
@@ -107,8 +110,8 @@ func (m Map[V]) Edit() *Edit[V] {
 	return &Edit[V]{base: m, n: m.n}
 }
 
-// own returns shard i, copied for this edit, with room for one more entry.
-func (e *Edit[V]) own(i int) *cowShard[V] {
+// ownShards gives the edit its own shard array (the shards still shared).
+func (e *Edit[V]) ownShards() {
 	if e.shards == nil {
 		e.shards = new([cowShards]cowShard[V])
 		e.copied = new([cowShards]bool)
@@ -116,6 +119,11 @@ func (e *Edit[V]) own(i int) *cowShard[V] {
 			*e.shards = *e.base.shards
 		}
 	}
+}
+
+// own returns shard i, copied for this edit, with room for one more entry.
+func (e *Edit[V]) own(i int) *cowShard[V] {
+	e.ownShards()
 	sh := &e.shards[i]
 	need := (sh.n + 1) * 4 / 3
 	if !e.copied[i] || need >= len(sh.slots) {
@@ -127,7 +135,12 @@ func (e *Edit[V]) own(i int) *cowShard[V] {
 			size *= 2
 		}
 		old := sh.slots
-		if e.copied[i] && size == len(old) {
+		if size == len(old) {
+			if !e.copied[i] {
+				// The first copy at the same size keeps every slot where it is.
+				sh.slots = slices.Clone(old)
+				e.copied[i] = true
+			}
 			return sh
 		}
 		sh.slots = make([]cowSlot[V], size)
@@ -164,6 +177,12 @@ func (e *Edit[V]) Get(k int64) (V, bool) {
 // Set sets the value for k.
 func (e *Edit[V]) Set(k int64, v V) {
 	e.touch(k)
+	e.n += e.set(k, v)
+}
+
+// set sets the value for k in its shard and returns 1 when k is new, else 0. It
+// writes nothing but the shard (and the edit's copy of the shard array, once).
+func (e *Edit[V]) set(k int64, v V) int {
 	h := hashOf(k)
 	sh := e.own(shardOf(h))
 	mask := len(sh.slots) - 1
@@ -171,12 +190,41 @@ func (e *Edit[V]) Set(k int64, v V) {
 	for ; sh.slots[i].used; i = (i + 1) & mask {
 		if sh.slots[i].k == k {
 			sh.slots[i].v = v
-			return
+			return 0
 		}
 	}
 	sh.slots[i] = cowSlot[V]{k: k, v: v, used: true}
 	sh.n++
-	e.n++
+	return 1
+}
+
+// SetParts is how many parts SetMany splits the shards into.
+const SetParts = 8
+
+// SetMany sets vals[i] for keys[i], as Set does for each in turn. The shards are
+// split into SetParts parts, each set by one call part(p) of the function run
+// passes to its argument; run must make the call for every p in [0, SetParts),
+// possibly concurrently, and return once all have returned.
+func (e *Edit[V]) SetMany(keys []int64, vals []V, run func(part func(p int))) {
+	if len(keys) == 0 {
+		return
+	}
+	e.ownShards() // before the parts share the array
+	var added [SetParts]int
+	run(func(p int) {
+		lo, hi := p*cowShards/SetParts, (p+1)*cowShards/SetParts
+		for i, k := range keys {
+			if s := shardOf(hashOf(k)); s >= lo && s < hi {
+				added[p] += e.set(k, vals[i])
+			}
+		}
+	})
+	for _, a := range added {
+		e.n += a
+	}
+	e.writes += len(keys)
+	e.touched = append(e.touched, keys...)
+	e.compactTouched()
 }
 
 // Del deletes k; deleting an absent key does nothing.
@@ -204,23 +252,42 @@ func (e *Edit[V]) Del(k int64) {
 }
 
 func (e *Edit[V]) touch(k int64) {
-	if e.touched == nil {
-		e.touched = map[int64]struct{}{}
-	}
-	e.touched[k] = struct{}{}
+	e.writes++
+	e.touched = append(e.touched, k)
+	e.compactTouched()
 }
 
-// touchedKeys returns every key set or deleted by the edit, ascending.
+// compactTouched sorts touched and drops its repeats once it has grown to twice its
+// last compacted length (at least 1024), so that repeated writes of the same keys
+// keep it small.
+func (e *Edit[V]) compactTouched() {
+	if len(e.touched) < max(1024, 2*e.sorted) {
+		return
+	}
+	e.sortTouched()
+}
+
+func (e *Edit[V]) sortTouched() {
+	if len(e.touched) > e.sorted {
+		if !slices.IsSorted(e.touched) {
+			slices.Sort(e.touched)
+		}
+		e.touched = slices.Compact(e.touched)
+		e.sorted = len(e.touched)
+	}
+}
+
+// Writes returns how many Set and Del calls (of present keys) the edit has had: a
+// caller can tell that nothing was written between two readings.
+func (e *Edit[V]) Writes() int { return e.writes }
+
+// TouchedKeys returns every key set or deleted by the edit, ascending.
 func (e *Edit[V]) TouchedKeys() []int64 {
-	out := make([]int64, 0, len(e.touched))
-	for k := range e.touched {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
+	e.sortTouched()
+	return slices.Clone(e.touched)
 }
 
-// done returns the edited map; the edit must not be used afterwards.
+// Done returns the edited map; the edit must not be used afterwards.
 func (e *Edit[V]) Done() Map[V] {
 	if e.shards == nil {
 		return e.base

@@ -1,7 +1,10 @@
 package cowmap
 
 import (
+	"maps"
 	"math/rand"
+	"slices"
+	"sync"
 	"testing"
 )
 
@@ -70,6 +73,49 @@ func check(t *testing.T, m Map[int], ref map[int64]int) {
 			if _, ok := m.Get(k); ok {
 				t.Fatalf("get(%d) found a deleted or absent key", k)
 			}
+		}
+	}
+}
+
+// TestSetManyEqualsSet: SetMany, its parts run concurrently, leaves the map, its
+// touched keys and its write count as Set called for each key in turn does, and
+// never changes the map the edit started from.
+func TestSetManyEqualsSet(t *testing.T) {
+	for seed := int64(0); seed < 20; seed++ {
+		r := rand.New(rand.NewSource(seed))
+		var m Map[int]
+		ref := map[int64]int{}
+		for round := 0; round < 10; round++ {
+			before := m
+			beforeRef := maps.Clone(ref)
+			plain, many := m.Edit(), m.Edit()
+			var keys []int64
+			var vals []int
+			for op := r.Intn(3000); op > 0; op-- {
+				k := int64(r.Intn(5000))
+				if r.Intn(4) == 0 {
+					k = r.Int63() - r.Int63()
+				}
+				v := r.Int()
+				keys, vals = append(keys, k), append(vals, v) // repeats included: the last one wins
+				plain.Set(k, v)
+				ref[k] = v
+			}
+			many.SetMany(keys, vals, func(part func(p int)) {
+				var wg sync.WaitGroup
+				for p := range SetParts {
+					wg.Add(1)
+					go func() { defer wg.Done(); part(p) }()
+				}
+				wg.Wait()
+			})
+			if !slices.Equal(many.TouchedKeys(), plain.TouchedKeys()) || many.Writes() != plain.Writes() {
+				t.Fatalf("seed %d round %d: touched keys or writes differ", seed, round)
+			}
+			m = many.Done()
+			check(t, plain.Done(), ref)
+			check(t, m, ref)
+			check(t, before, beforeRef)
 		}
 	}
 }
