@@ -97,7 +97,11 @@ type touchedKeys struct {
 }
 
 func (t *txn) touched() touchedKeys {
-	return touchedKeys{policies: t.policies.TouchedKeys(), dataSources: t.dataSources.TouchedKeys(),
+	var ds []int64
+	if _, ok := t.rewritten(); !ok { // else only rewire wrote data sources: no stored one changed
+		ds = t.dataSources.TouchedKeys()
+	}
+	return touchedKeys{policies: t.policies.TouchedKeys(), dataSources: ds,
 		users: t.users.TouchedKeys(), groups: t.groups.TouchedKeys(), records: t.records.TouchedKeys(),
 		certs: t.ownCerts}
 }

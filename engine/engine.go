@@ -468,6 +468,9 @@ type txn struct {
 	ownCerts    bool  // certs is the txn's own copy
 	done        bool  // committed or aborted: the writer lock is released
 	loadRev     int64 // the revision of a loaded export's state section
+	// rewires records the rewire that was the first write of data sources (see
+	// txn.rewritten).
+	rewires *rewrites
 	// shadow: a dry run's edits of the published snapshot, without the writer lock;
 	// it never reads or writes the writer-owned indexes and never commits.
 	shadow bool

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"sort"
 
+	"github.com/tollgate-dev/tollgate/engine/internal/cowmap"
 	"github.com/tollgate-dev/tollgate/engine/internal/merge"
 	"github.com/tollgate-dev/tollgate/internal/match"
 	"github.com/tollgate-dev/tollgate/internal/rule"
@@ -175,7 +175,7 @@ func (t *txn) storeNewPolicy(np *model.Policy, ps *policyState, id int64, dry bo
 	}
 	t.policies.Set(id, ps)
 	t.keys.Set(np.Key, id)
-	t.reindex(0, ps, imp.touched)
+	t.reindex(0, ps, &imp)
 	return np, &imp, nil
 }
 
@@ -230,7 +230,7 @@ func (e *Engine) updatePolicyOnce(a Actor, id int64, p *model.Policy, o WriteOpt
 		t.keys.Del(old.p.Key)
 		t.keys.Set(np.Key, id)
 	}
-	t.reindex(id, ps, imp.touched)
+	t.reindex(id, ps, &imp)
 	if o.ReCertify && !reflect.DeepEqual(old.p.Certification, np.Certification) {
 		t.copyCerts()
 		m := map[int64]string{}
@@ -271,7 +271,7 @@ func (e *Engine) deletePolicyOnce(a Actor, id int64) (_ *model.Policy, err error
 		t.copyCerts()
 		delete(t.certs, id)
 	}
-	t.reindex(id, nil, imp.touched)
+	t.reindex(id, nil, &imp)
 	if err := t.commit(a, "deletePolicy"); err != nil {
 		return nil, err
 	}
@@ -285,12 +285,35 @@ type impactWork struct {
 	Impact
 	touched []int64 // data sources whose applied or indeterminate set changed, or where the policy stays
 	applied []int64 // data sources where the new policy applies
+	indet   []bool  // parallel to touched: whether the data source has an indeterminate policy now
+}
+
+// rewireChunk is how many data sources a worker of rewire takes at a time.
+var rewireChunk = 1024
+
+// dsRewrite is what rewire did to one data source.
+type dsRewrite struct {
+	id       int64
+	from, to *dsState // to: nil when rewire left the data source as it was
+	hit      bool     // the new policy applies or is indeterminate there
+	was, now bool     // the old policy applied there before, the new one applies now
+}
+
+// rewrites is the record of a rewire that was the txn's first write of data
+// sources: while the data source edit has had no other write (writes), the change
+// log takes the data sources' changes from it (see txn.rewritten).
+type rewrites struct {
+	writes int
+	steps  []dsRewrite // the changed data sources, ascending id
 }
 
 // rewire replaces policy oldID (0: none) by np (nil: none) on every data source,
-// without touching the writer-owned indexes, and reports what changed.
+// without touching the writer-owned indexes, and reports what changed. The new
+// states are built on every core (the txn is only read meanwhile), then stored in
+// order.
 func (t *txn) rewire(oldID int64, old *policyState, np *policyState) impactWork {
 	var w impactWork
+	first := !t.shadow && t.dataSources.Writes() == 0
 	// The data sources to visit, ascending: where the old policy applied (or was
 	// indeterminate) and where the new one applies or is indeterminate.
 	var oldIDs []int64
@@ -310,75 +333,97 @@ func (t *txn) rewire(oldID int64, old *policyState, np *policyState) impactWork 
 				oldIDs = append(oldIDs, id)
 			}
 		}
-		sort.Slice(oldIDs, func(i, j int) bool { return oldIDs[i] < oldIDs[j] })
+		slices.Sort(oldIDs)
 	}
-	var hits []idHit
+	// The new policy's hits, ascending: an Applies without error for every id of
+	// hitIDs but those in odd.
+	var hitIDs []int64
+	odd := map[int64]hit{}
 	if np != nil && np.active() {
-		if t.shadow {
-			hits = t.scanHits(np)
-		} else {
-			t.e.cix.Applicable(np.m, t.selectedIDs(np.p.Key), func(id int64, r match.Result, err error) {
-				hits = append(hits, idHit{id: id, hit: hit{r: r, err: err}})
-			})
+		visit := func(id int64, r match.Result, err error) {
+			if len(hitIDs) == cap(hitIDs) {
+				hitIDs = slices.Grow(hitIDs, max(1024, len(hitIDs))) // double: fewer copies than append's growth
+			}
+			hitIDs = append(hitIDs, id)
+			if r != match.Applies || err != nil {
+				odd[id] = hit{r: r, err: err}
+			}
 		}
-		sort.Slice(hits, func(i, j int) bool { return hits[i].id < hits[j].id })
+		if t.shadow {
+			t.scanHits(np, visit)
+		} else {
+			t.e.cix.Applicable(np.m, t.selectedIDs(np.p.Key), visit)
+		}
+		if !slices.IsSorted(hitIDs) {
+			slices.Sort(hitIDs)
+		}
 	}
-	ids := make([]int64, 0, len(oldIDs)+len(hits))
-	var hitOf []hit // parallel to ids; r == 0 (NotApplies) when the new policy has no hit
-	for i, j := 0, 0; i < len(oldIDs) || j < len(hits); {
+	steps := make([]dsRewrite, 0, len(oldIDs)+len(hitIDs))
+	for i, j := 0, 0; i < len(oldIDs) || j < len(hitIDs); {
 		switch {
-		case j == len(hits) || (i < len(oldIDs) && oldIDs[i] < hits[j].id):
-			if len(ids) == 0 || ids[len(ids)-1] != oldIDs[i] {
-				ids, hitOf = append(ids, oldIDs[i]), append(hitOf, hit{})
+		case j == len(hitIDs) || (i < len(oldIDs) && oldIDs[i] < hitIDs[j]):
+			if len(steps) == 0 || steps[len(steps)-1].id != oldIDs[i] {
+				steps = append(steps, dsRewrite{id: oldIDs[i]})
 			}
 			i++
-		case i == len(oldIDs) || hits[j].id < oldIDs[i]:
-			ids, hitOf = append(ids, hits[j].id), append(hitOf, hits[j].hit)
+		case i == len(oldIDs) || hitIDs[j] < oldIDs[i]:
+			steps = append(steps, dsRewrite{id: hitIDs[j], hit: true})
 			j++
 		default: // equal
-			ids, hitOf = append(ids, hits[j].id), append(hitOf, hits[j].hit)
+			steps = append(steps, dsRewrite{id: hitIDs[j], hit: true})
 			i++
 			j++
 		}
 	}
-	for k, id := range ids {
-		cur, ok := t.dataSources.Get(id)
-		if !ok {
-			continue
+	rw := rewiring{t: t, oldID: oldID, np: np, odd: odd}
+	if np != nil {
+		// A new policy with an id above every stored one goes last on every data source.
+		rw.last = oldID == 0 && t.above(np.p.ID)
+		if !t.shadow {
+			rw.disabled = t.e.disabledBy[np.p.Key]
 		}
-		was := oldID != 0 && containsPolicy(cur.applied, oldID)
-		applied := cur.applied
-		in := cur.indet
-		if oldID != 0 {
-			applied = removePolicy(applied, oldID)
-			in = removeIndet(in, oldID)
+	}
+	parallelChunks(len(steps), rewireChunk, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			rw.one(&steps[k])
 		}
-		now := false
-		if h := hitOf[k]; h.r != match.NotApplies && !disabledHere(cur.ds, np.p.Key) {
-			if h.r == match.Indeterminate {
-				if np.sub { // data policies never affect subscription decisions
-					in = append(append([]indet(nil), in...), indet{policyID: np.p.ID, err: h.err})
-				}
-			} else {
-				applied = insertPolicy(applied, np)
-				now = true
-				w.applied = append(w.applied, id)
-			}
-		}
+	})
+	changed := steps[:0]
+	n := len(steps)
+	keys, vals := make([]int64, 0, n), make([]*dsState, 0, n)
+	w.touched, w.indet, w.applied = make([]int64, 0, n), make([]bool, 0, n), make([]int64, 0, n)
+	if oldID == 0 {
+		w.DataSourcesAdded = make([]int64, 0, n)
+	}
+	for _, s := range steps {
 		switch {
-		case now && !was:
-			w.DataSourcesAdded = append(w.DataSourcesAdded, id)
-		case was && !now:
-			w.DataSourcesRemoved = append(w.DataSourcesRemoved, id)
+		case s.now && !s.was:
+			w.DataSourcesAdded = append(w.DataSourcesAdded, s.id)
+		case s.was && !s.now:
+			w.DataSourcesRemoved = append(w.DataSourcesRemoved, s.id)
 		}
-		if !was && !now && len(in) == len(cur.indet) && len(applied) == len(cur.applied) {
+		if s.now {
+			w.applied = append(w.applied, s.id)
+		}
+		if s.to == nil {
 			continue
 		}
-		d := cur.clone()
-		d.applied, d.indet = applied, in
-		d.derive()
-		t.dataSources.Set(id, d)
-		w.touched = append(w.touched, id)
+		keys, vals = append(keys, s.id), append(vals, s.to)
+		w.touched = append(w.touched, s.id)
+		w.indet = append(w.indet, len(s.to.indet) > 0)
+		changed = append(changed, s)
+	}
+	t.dataSources.SetMany(keys, vals, func(part func(p int)) {
+		if len(keys) < rewireChunk {
+			for p := range cowmap.SetParts {
+				part(p)
+			}
+			return
+		}
+		parallel(cowmap.SetParts, 1, part)
+	})
+	if first {
+		t.rewires = &rewrites{writes: t.dataSources.Writes(), steps: changed}
 	}
 	if w.DataSourcesAdded == nil {
 		w.DataSourcesAdded = []int64{}
@@ -387,6 +432,135 @@ func (t *txn) rewire(oldID int64, old *policyState, np *policyState) impactWork 
 		w.DataSourcesRemoved = []int64{}
 	}
 	return w
+}
+
+// rewiring is what rewire's workers share; they only read it and the txn.
+type rewiring struct {
+	t        *txn
+	oldID    int64
+	np       *policyState
+	odd      map[int64]hit      // np's hits other than a plain Applies
+	last     bool               // np's id is above every policy applied anywhere
+	disabled map[int64]struct{} // the data sources disabling np (not for a shadow)
+}
+
+// one fills in s, the rewrite of data source s.id: the rest of rewire, for one
+// data source.
+func (rw *rewiring) one(s *dsRewrite) {
+	oldID, np := rw.oldID, rw.np
+	h := hit{}
+	if s.hit {
+		h.r = match.Applies
+		if o, ok := rw.odd[s.id]; ok {
+			h = o
+		}
+	}
+	cur, ok := rw.t.dataSources.Get(s.id)
+	if !ok {
+		return
+	}
+	s.was = oldID != 0 && containsPolicy(cur.applied, oldID)
+	applied := cur.applied
+	in := cur.indet
+	if oldID != 0 {
+		applied = removePolicy(applied, oldID)
+		in = removeIndet(in, oldID)
+	}
+	if h.r != match.NotApplies && !rw.disabledAt(s.id, cur) {
+		if h.r == match.Indeterminate {
+			if np.sub { // data policies never affect subscription decisions
+				in = append(append([]indet(nil), in...), indet{policyID: np.p.ID, err: h.err})
+			}
+		} else {
+			s.now = true
+		}
+	}
+	if !s.was && !s.now && len(in) == len(cur.indet) && len(applied) == len(cur.applied) {
+		return
+	}
+	if rw.last && s.now && oldID == 0 {
+		// The fast path: nothing to load but the data source's own lists.
+		s.from, s.to = cur, cur.withLast(np)
+		return
+	}
+	if s.now {
+		applied = insertPolicy(applied, np)
+	}
+	d := cur.clone()
+	d.applied, d.indet = applied, in
+	d.derive()
+	s.from, s.to = cur, d
+}
+
+// disabledAt reports whether data source id (state d) disables the new policy; but
+// for a shadow, without loading the data source.
+func (rw *rewiring) disabledAt(id int64, d *dsState) bool {
+	if rw.t.shadow {
+		return disabledHere(d.ds, rw.np.p.Key)
+	}
+	_, ok := rw.disabled[id]
+	return ok
+}
+
+// above reports whether id is above the id of every stored policy.
+func (t *txn) above(id int64) bool {
+	ok := true
+	t.policies.Done().Each(func(k int64, _ *policyState) bool {
+		ok = k < id
+		return ok
+	})
+	return ok
+}
+
+// withLast returns a copy of d with np applied, np's id being above the id of
+// every policy applied on d: what inserting np into d.applied and deriving gives,
+// without loading the policies already applied.
+func (d *dsState) withLast(np *policyState) *dsState {
+	c := *d
+	c.applied = append(d.applied[:len(d.applied):len(d.applied)], np)
+	if !np.sub {
+		return &c
+	}
+	read, write := d.levels() // d's, not c's: c's inline array is rewritten below
+	n := len(read) + len(write) + 1
+	c.more, c.inline = nil, [inlinePolicies]levelPolicy{}
+	all := c.inline[:]
+	if n > inlinePolicies {
+		c.more = make([]levelPolicy, n)
+		all = c.more
+	}
+	lp := levelPolicy{p: np, c: np.c, compact: np.compact, share: np.share, auto: np.auto}
+	k := copy(all, read)
+	if np.write {
+		k += copy(all[k:], write)
+		all[k] = lp
+		c.nWrite++
+	} else {
+		all[k] = lp
+		copy(all[k+1:], write)
+		c.nRead++
+	}
+	if np.discovery {
+		c.discovery = true
+	}
+	if np.readsDS && (c.res == nil || c.res.ID != c.ds.ID) {
+		c.res = rule.NewResource(c.ds)
+	}
+	return &c
+}
+
+// parallelChunks calls f for every chunk [lo, hi) of at most chunk consecutive
+// indexes of [0, n), on every core (a panic is raised again as parallelWorkers
+// does); a single chunk runs in the caller's goroutine.
+func parallelChunks(n, chunk int, f func(lo, hi int)) {
+	chunks := (n + chunk - 1) / chunk
+	if chunks <= 1 {
+		f(0, n)
+		return
+	}
+	parallelWorkers(chunks, 1, func(_, c int) {
+		f(c*chunk, min(n, (c+1)*chunk))
+	})
 }
 
 // scanOld lists, for a shadow, the data sources a removed policy may leave: where
@@ -404,30 +578,23 @@ func (t *txn) scanOld(oldID int64) []int64 {
 
 // scanHits matches, for a shadow, a policy against every data source of the
 // snapshot, without the writer's catalog index (a dry run's only catalog work;
-// column regex results are cached per column name).
-func (t *txn) scanHits(np *policyState) []idHit {
-	var out []idHit
+// column regex results are cached per column name), and calls visit for each one
+// where it applies or is indeterminate, in no particular order.
+func (t *txn) scanHits(np *policyState, visit func(id int64, r match.Result, err error)) {
 	for _, id := range t.base.dataSources.Keys() {
 		d, ok := t.dataSources.Get(id)
 		if !ok {
 			continue
 		}
-		r, err := np.m.Match(d.target, selectedHere(d.ds, np.p.Key))
-		if r != match.NotApplies {
-			out = append(out, idHit{id: id, hit: hit{r: r, err: err}})
+		if r, err := np.m.Match(d.target, selectedHere(d.ds, np.p.Key)); r != match.NotApplies {
+			visit(id, r, err)
 		}
 	}
-	return out
-}
-
-type idHit struct {
-	id  int64
-	hit hit
 }
 
 // reindex updates the writer-owned indexes for a policy write that rewire already
-// applied to the data sources.
-func (t *txn) reindex(oldID int64, np *policyState, touched []int64) {
+// applied to the data sources (w is what rewire reported).
+func (t *txn) reindex(oldID int64, np *policyState, w *impactWork) {
 	t.dirty = true
 	if oldID != 0 {
 		t.e.pix.Remove(oldID)
@@ -435,19 +602,24 @@ func (t *txn) reindex(oldID int64, np *policyState, touched []int64) {
 	if np != nil && np.active() {
 		t.e.pix.Add(np.p.ID, np.m)
 	}
-	t.syncIndet(touched)
-}
-
-// syncIndet re-syncs the writer-owned indeterminate set for the given data sources.
-func (t *txn) syncIndet(ids []int64) {
-	t.dirty = true
-	for _, id := range ids {
-		if d, ok := t.dataSources.Get(id); ok && len(d.indet) > 0 {
+	for i, id := range w.touched {
+		if w.indet[i] {
 			t.e.indet[id] = struct{}{}
 		} else {
 			delete(t.e.indet, id)
 		}
 	}
+}
+
+// rewritten returns the data sources rewire changed, ascending, and true when that
+// rewire made every write of data sources of the txn. Rewire changes only what is
+// derived from a data source (its applied and indeterminate policies), never the
+// stored data source or its owners.
+func (t *txn) rewritten() ([]dsRewrite, bool) {
+	if r := t.rewires; r != nil && r.writes == t.dataSources.Writes() {
+		return r.steps, true
+	}
+	return nil, false
 }
 
 func containsPolicy(list []*policyState, id int64) bool {

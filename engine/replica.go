@@ -325,7 +325,7 @@ func (t *txn) applyEntry(c Change) bool {
 			imp := t.rewire(id, old, nil)
 			t.policies.Del(id)
 			t.keys.Del(old.p.Key)
-			t.reindex(id, nil, imp.touched)
+			t.reindex(id, nil, &imp)
 			continue
 		}
 		p, err := t.e.DecodePolicy(m.After, BundleLimits(t.e.cfg.limits))
@@ -358,7 +358,7 @@ func (t *txn) applyEntry(c Change) bool {
 			t.keys.Del(old.p.Key)
 		}
 		t.keys.Set(p.Key, id)
-		t.reindex(oldID, ps, imp.touched)
+		t.reindex(oldID, ps, &imp)
 	}
 	// Groups, users and data sources, in the bundle's shapes.
 	var rows []Row
