@@ -159,9 +159,18 @@ func worstLevel(ps []levelPolicy) (rule.Outcome, bool) {
 }
 
 // everyone reports whether every user holds READ, WRITE on d through its policies
-// alone (as Decide merges them).
+// alone (as Decide merges them); false for a nil d.
 func (d *dsState) everyone() (read, write bool) {
-	if d == nil || len(d.indet) > 0 {
+	if d == nil {
+		return false, false
+	}
+	return d.evRead, d.evWrite
+}
+
+// mergeEveryone works out everyone's answer from d's levels and indeterminate
+// policies.
+func (d *dsState) mergeEveryone() (read, write bool) {
+	if len(d.indet) > 0 {
 		return false, false
 	}
 	rs, ws := d.levels()
@@ -204,20 +213,33 @@ func (t *txn) syncBulk() bulkIndex {
 	// contiguous range of ids (the edits are only read meanwhile), then applied in
 	// order: the removals, then the additions, buffered per key so that a new or
 	// growing set is appended in whole chunks (the ids come in ascending order).
-	parts := make([]*dsChanges, min(runtime.GOMAXPROCS(0), 1+len(dsKeys)/4096))
+	// A policy write whose rewire made every data source write of the txn brings
+	// each data source's change, worked out by rewire's workers.
+	steps, rewired := t.rewritten()
+	n := len(dsKeys)
+	if rewired {
+		n = len(steps)
+	}
+	parts := make([]*dsChanges, min(runtime.GOMAXPROCS(0), 1+n/4096))
+	part := func(i int) {
+		lo, hi := i*n/len(parts), (i+1)*n/len(parts)
+		if rewired {
+			parts[i] = rewiredChanges(steps[lo:hi])
+		} else {
+			parts[i] = t.dsChanges(dsKeys[lo:hi])
+		}
+	}
 	if len(parts) == 1 {
-		parts[0] = t.dsChanges(ed, dsKeys)
+		part(0)
 	} else {
-		parallel(len(parts), 0, func(i int) {
-			lo, hi := i*len(dsKeys)/len(parts), (i+1)*len(dsKeys)/len(parts)
-			parts[i] = t.dsChanges(ed, dsKeys[lo:hi])
-		})
+		parallel(len(parts), 0, part)
 	}
 	limit := min(1<<20, 16*int64(len(dsKeys)+len(userKeys)))
 	byPolicy, byOwner, misc := newAdds(ed.dsByPolicy, limit), newAdds(ed.dsByOwner, limit), newAdds(ed.misc, limit)
+	sets := [...]*idset.Edit{setPolicy: ed.dsByPolicy, setOwner: ed.dsByOwner, setMisc: ed.misc}
 	for _, p := range parts {
 		for _, r := range p.removes {
-			r.set.Remove(r.key, r.id)
+			sets[r.set].Remove(r.key, r.id)
 		}
 	}
 	for _, p := range parts {
@@ -287,47 +309,138 @@ type dsChanges struct {
 	byPolicy, byOwner, misc adds
 }
 
-// removal is the removal of id from the set of key in set.
+// The data source sets of the bulk index a removal names.
+const (
+	setPolicy = iota
+	setOwner
+	setMisc
+)
+
+// removal is the removal of id from the set of key in set (setPolicy, ...).
 type removal struct {
-	set     *idset.Edit
+	set     uint8
 	key, id int64
 }
 
+func newDSChanges(n int) *dsChanges {
+	limit := min(1<<20, 16*int64(n))
+	return &dsChanges{byPolicy: adds{limit: limit}, byOwner: adds{limit: limit}, misc: adds{limit: limit}}
+}
+
 // dsChanges works out what the changes to the data sources of ids (ascending) do
-// to ed's data source sets, without changing anything: it only reads t and ed, so
-// that calls on distinct ranges may run concurrently.
-func (t *txn) dsChanges(ed *bulkEdit, ids []int64) *dsChanges {
-	limit := min(1<<20, 16*int64(len(ids)))
-	c := &dsChanges{byPolicy: adds{limit: limit}, byOwner: adds{limit: limit}, misc: adds{limit: limit}}
-	var og, cg []int64 // the gates of the old and current states
+// to the bulk index's data source sets, without changing anything: it only reads
+// t, so that calls on distinct ranges may run concurrently.
+func (t *txn) dsChanges(ids []int64) *dsChanges {
+	c := newDSChanges(len(ids))
+	var d bulkDelta
 	for _, id := range ids {
 		old, _ := t.base.dataSources.Get(id)
 		cur, _ := t.dataSources.Get(id)
-		if old == cur {
-			continue
+		if old != cur {
+			c.change(id, old, cur, &d)
 		}
-		og, cg = old.gates(og), cur.gates(cg)
-		diffSorted(og, cg, func(p int64) { c.removes = append(c.removes, removal{ed.dsByPolicy, p, id}) },
-			func(p int64) { c.byPolicy.add(p, id) })
-		if !sameOwners(old, cur) {
-			diffSorted(old.ownerIDs(), cur.ownerIDs(),
-				func(u int64) { c.removes = append(c.removes, removal{ed.dsByOwner, u, id}) },
-				func(u int64) { c.byOwner.add(u, id) })
-		}
-		r0, w0 := old.everyone()
-		r1, w1 := cur.everyone()
-		flag := func(was, is bool, key int64) {
-			switch {
-			case is && !was:
-				c.misc.add(key, id)
-			case was && !is:
-				c.removes = append(c.removes, removal{ed.misc, key, id})
-			}
-		}
-		flag(r0, r1, keyEveryoneRead)
-		flag(w0, w1, keyEveryoneWrite)
 	}
 	return c
+}
+
+// rewiredChanges is dsChanges for the data sources rewire changed (ascending),
+// from the deltas its workers worked out.
+func rewiredChanges(steps []dsRewrite) *dsChanges {
+	c := newDSChanges(len(steps))
+	var d bulkDelta
+	for i := range steps {
+		if s := &steps[i]; s.bulk.ok {
+			c.delta(s.id, &s.bulk)
+		} else {
+			c.change(s.id, s.from, s.to, &d)
+		}
+	}
+	return c
+}
+
+// change adds what replacing state old of data source id by cur does (d is
+// scratch memory).
+func (c *dsChanges) change(id int64, old, cur *dsState, d *bulkDelta) {
+	if d.of(old, cur) {
+		c.delta(id, d)
+		return
+	}
+	og, cg := old.gates(nil), cur.gates(nil)
+	diffSorted(og, cg, func(p int64) { c.removes = append(c.removes, removal{setPolicy, p, id}) },
+		func(p int64) { c.byPolicy.add(p, id) })
+	if !sameOwners(old, cur) {
+		diffSorted(old.ownerIDs(), cur.ownerIDs(),
+			func(u int64) { c.removes = append(c.removes, removal{setOwner, u, id}) },
+			func(u int64) { c.byOwner.add(u, id) })
+	}
+	c.flags(id, d)
+}
+
+// delta adds d, the delta of data source id.
+func (c *dsChanges) delta(id int64, d *bulkDelta) {
+	for _, p := range d.gone[:d.nGone] {
+		c.removes = append(c.removes, removal{setPolicy, p, id})
+	}
+	for _, p := range d.came[:d.nCame] {
+		c.byPolicy.add(p, id)
+	}
+	c.flags(id, d)
+}
+
+// flags adds the changes of the "everyone" flags of d.
+func (c *dsChanges) flags(id int64, d *bulkDelta) {
+	flag := func(was, is bool, key int64) {
+		switch {
+		case is && !was:
+			c.misc.add(key, id)
+		case was && !is:
+			c.removes = append(c.removes, removal{setMisc, key, id})
+		}
+	}
+	flag(d.r0, d.r1, keyEveryoneRead)
+	flag(d.w0, d.w1, keyEveryoneWrite)
+}
+
+// bulkDelta is what replacing one state of a data source by another does to the
+// bulk index's data source sets when the owners stay: the gates it leaves and
+// takes, and the "everyone" flags before and after.
+type bulkDelta struct {
+	ok             bool // the owners stay and the gate changes fit
+	nGone, nCame   uint8
+	gone, came     [4]int64
+	r0, w0, r1, w1 bool
+}
+
+// of sets d to the delta of replacing old by cur and reports d.ok; when that is
+// false (the owners change, or more gates change than d holds), only the flags
+// are set.
+func (d *bulkDelta) of(old, cur *dsState) bool {
+	d.r0, d.w0 = old.everyone()
+	d.r1, d.w1 = cur.everyone()
+	d.ok, d.nGone, d.nCame = false, 0, 0
+	if !sameOwners(old, cur) {
+		return false
+	}
+	var ob, cb [8]int64
+	og, cg := old.gates(ob[:0]), cur.gates(cb[:0])
+	fits := true
+	diffSorted(og, cg, func(p int64) {
+		if int(d.nGone) < len(d.gone) {
+			d.gone[d.nGone] = p
+			d.nGone++
+		} else {
+			fits = false
+		}
+	}, func(p int64) {
+		if int(d.nCame) < len(d.came) {
+			d.came[d.nCame] = p
+			d.nCame++
+		} else {
+			fits = false
+		}
+	})
+	d.ok = fits
+	return fits
 }
 
 // adds buffers the additions to one idset.Edit per key, to add each key's ids at

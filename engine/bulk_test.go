@@ -106,7 +106,8 @@ func bulkWrites(t *testing.T, r *rand.Rand, e *engine.Engine, steps int) {
 
 // TestPropertyBulkEqualsNaive: after random policy, catalog, directory and access
 // writes, DataSourcesFor and UsersFor answer, at every level, what one Decide per
-// id answers, on the current snapshot and on every earlier one kept.
+// id answers, on the current snapshot and on every earlier one kept; and the bulk
+// index's data source sets are what a rebuild from the states gives.
 func TestPropertyBulkEqualsNaive(t *testing.T) {
 	params := gopter.DefaultTestParameters()
 	params.MinSuccessfulTests = 40
@@ -122,6 +123,9 @@ func TestPropertyBulkEqualsNaive(t *testing.T) {
 			kept = append(kept, e.Snapshot())
 		}
 		for k, s := range kept {
+			if err := engine.CheckBulkSets(s); err != nil {
+				return fmt.Sprintf("snapshot %d: %v", k, err)
+			}
 			for _, level := range []engine.Level{engine.LevelNone, engine.LevelRead, engine.LevelWrite} {
 				for u := int64(0); u <= 7; u++ {
 					want, got := naiveDataSources(s, u, level), s.DataSourcesFor(u, level)

@@ -209,7 +209,10 @@ type dsState struct {
 	userRecords   int                   // how many records for single users exist here
 	indet         []indet               // policies whose circumstances could not be evaluated here
 	discovery     bool
-	res           *rule.Resource
+	// evRead, evWrite: every user holds READ, WRITE here through the policies
+	// alone (see everyone; computed with the levels).
+	evRead, evWrite bool
+	res             *rule.Resource
 
 	ds      *model.DataSource
 	target  *match.Target
@@ -304,6 +307,7 @@ func (d *dsState) derive() {
 			r++
 		}
 	}
+	d.evRead, d.evWrite = d.mergeEveryone()
 	// The advanced DSL's view of the data source, only where a rule reads it.
 	switch {
 	case !needRes:

@@ -294,9 +294,10 @@ var rewireChunk = 1024
 // dsRewrite is what rewire did to one data source.
 type dsRewrite struct {
 	id       int64
-	from, to *dsState // to: nil when rewire left the data source as it was
-	hit      bool     // the new policy applies or is indeterminate there
-	was, now bool     // the old policy applied there before, the new one applies now
+	from, to *dsState  // to: nil when rewire left the data source as it was
+	hit      bool      // the new policy applies or is indeterminate there
+	was, now bool      // the old policy applied there before, the new one applies now
+	bulk     bulkDelta // what from -> to does to the bulk index (see syncBulk)
 }
 
 // rewrites is the record of a rewire that was the txn's first write of data
@@ -385,7 +386,11 @@ func (t *txn) rewire(oldID int64, old *policyState, np *policyState) impactWork 
 	}
 	parallelChunks(len(steps), rewireChunk, func(lo, hi int) {
 		for k := lo; k < hi; k++ {
-			rw.one(&steps[k])
+			s := &steps[k]
+			rw.one(s)
+			if s.to != nil && first {
+				s.bulk.of(s.from, s.to) // while both states are in this core's caches
+			}
 		}
 	})
 	changed := steps[:0]
@@ -546,6 +551,7 @@ func (d *dsState) withLast(np *policyState) *dsState {
 	if np.readsDS && (c.res == nil || c.res.ID != c.ds.ID) {
 		c.res = rule.NewResource(c.ds)
 	}
+	c.evRead, c.evWrite = c.mergeEveryone()
 	return &c
 }
 

@@ -205,6 +205,9 @@ func (m Map) Get(key int64) *Set {
 	return s
 }
 
+// Keys returns every key of m, in no particular order.
+func (m Map) Keys() []int64 { return m.m.Keys() }
+
 // Edit starts an edit of m; m itself never changes.
 func (m Map) Edit() *Edit {
 	return &Edit{m: m.m.Edit(), ed: newEditor()}
