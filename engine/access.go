@@ -97,7 +97,8 @@ func (t *txn) storeRecord(r *model.AccessRecord) {
 			return
 		}
 		nd := d.clone()
-		nd.groupGrants = replaceRecord(d.groupGrants, r, existed && old.Group != 0)
+		grants := replaceRecord(d.groupGrants(), r, existed && old.Group != 0)
+		nd.setRare(func(x *dsRare) { x.groupGrants = grants })
 		t.dataSources.Set(nd.ds.ID, nd)
 		return
 	}
@@ -107,7 +108,7 @@ func (t *txn) storeRecord(r *model.AccessRecord) {
 	if !existed {
 		if d, ok := t.dataSources.Get(r.DataSourceID); ok {
 			nd := d.clone()
-			nd.userRecords++
+			nd.setRare(func(x *dsRare) { x.userRecords++ })
 			t.dataSources.Set(nd.ds.ID, nd)
 		}
 	}
@@ -172,8 +173,8 @@ func (t *txn) request(ai actorInfo, d *dsState, level model.AccessGrant, req *Ac
 		rec.State, rec.Approvals = model.RecordPending, slots
 	default:
 		why := "no subscription policy lets this user subscribe"
-		if len(d.indet) > 0 {
-			why = "the data source is indeterminate: " + d.indet[0].err.Error()
+		if in := d.indet(); len(in) > 0 {
+			why = "the data source is indeterminate: " + in[0].err.Error()
 		} else if res.Outcome == rule.NeedsManual {
 			why = "access needs a manual grant by an owner"
 		} else if d.nRead+d.nWrite > 0 {

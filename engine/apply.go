@@ -125,14 +125,14 @@ func selectedHere(ds *model.DataSource, key string) bool {
 func (t *txn) newDSState(ds *model.DataSource, prev *dsState) *dsState {
 	d := &dsState{ds: ds, target: t.e.keys.Target(ds)}
 	if prev != nil {
-		d.groupGrants, d.userRecords = prev.groupGrants, prev.userRecords
+		d.setRare(func(x *dsRare) { x.groupGrants, x.userRecords = prev.groupGrants(), prev.userRecords() })
 	}
 	d.setOwners(ds.Owners)
 	t.applicability(d)
 	return d
 }
 
-// applicability recomputes d.applied and d.indet through the policy index.
+// applicability recomputes d.applied and d.indet() through the policy index.
 func (t *txn) applicability(d *dsState) { t.applicabilityWith(nil, d) }
 
 // applyScratch is the reusable memory of one applicabilityWith caller.
@@ -159,7 +159,8 @@ func (t *txn) policy(sc *applyScratch, id int64) (*policyState, bool) {
 // policy index's own, and t.policies): calls with distinct scratches may run
 // concurrently while nothing writes the policies or the index.
 func (t *txn) applicabilityWith(sc *applyScratch, d *dsState) {
-	d.applied, d.indet = nil, nil
+	d.applied = nil
+	var in []indet
 	var selected func(int64) bool // nil: the data source selected no policy
 	if len(d.ds.SelectedPolicies) > 0 {
 		selected = func(id int64) bool {
@@ -180,7 +181,7 @@ func (t *txn) applicabilityWith(sc *applyScratch, d *dsState) {
 			// Data policies never affect subscription decisions (see docs/semantics.md, Dialects): their
 			// indeterminacy does not make the data source indeterminate.
 			if p.sub {
-				d.indet = append(d.indet, indet{policyID: id, err: err})
+				in = append(in, indet{policyID: id, err: err})
 			}
 			return
 		}
@@ -196,6 +197,9 @@ func (t *txn) applicabilityWith(sc *applyScratch, d *dsState) {
 		}
 		clear(applied)
 		sc.applied = applied[:0]
+	}
+	if in != nil || d.indet() != nil {
+		d.setRare(func(x *dsRare) { x.indet = in })
 	}
 	d.derive()
 }
@@ -261,7 +265,7 @@ func (t *txn) putLoaded(list []*model.DataSource) {
 		for _, d := range states {
 			if old, ok := t.dataSources.Get(d.ds.ID); ok {
 				t.e.unindexKeys(old.ds)
-				d.groupGrants, d.userRecords = old.groupGrants, old.userRecords
+				d.setRare(func(x *dsRare) { x.groupGrants, x.userRecords = old.groupGrants(), old.userRecords() })
 			}
 			t.e.indexKeys(d.ds)
 			t.storeDS(d)
@@ -274,7 +278,7 @@ func byTargetID(a, b *match.Target) int { return cmp.Compare(a.ID(), b.ID()) }
 // storeDS records d in the txn and keeps the writer-owned indexes in step.
 func (t *txn) storeDS(d *dsState) {
 	t.dataSources.Set(d.ds.ID, d)
-	if len(d.indet) > 0 {
+	if len(d.indet()) > 0 {
 		t.e.indet[d.ds.ID] = struct{}{}
 	} else {
 		delete(t.e.indet, d.ds.ID)

@@ -91,7 +91,7 @@ func diffSorted(a, b []int64, gone, came func(int64)) {
 // users than under every policy applied to it.
 func (d *dsState) gates(buf []int64) []int64 {
 	out := buf[:0]
-	if d == nil || len(d.indet) > 0 {
+	if d == nil || len(d.indet()) > 0 {
 		return out
 	}
 	rs, ws := d.levels()
@@ -125,15 +125,15 @@ func (d *dsState) gates(buf []int64) []int64 {
 
 // sameOwners reports whether two states of a data source list the same owners.
 func sameOwners(a, b *dsState) bool {
-	return a != nil && b != nil && a.owner0 == b.owner0 && slices.Equal(a.owners, b.owners)
+	return a != nil && b != nil && a.owner0 == b.owner0 && slices.Equal(a.owners(), b.owners())
 }
 
 func (d *dsState) ownerIDs() []int64 {
 	if d == nil {
 		return nil
 	}
-	if d.owners != nil {
-		return slices.Compact(slices.Clone(d.owners))
+	if d.owners() != nil {
+		return slices.Compact(slices.Clone(d.owners()))
 	}
 	if d.owner0 != 0 {
 		return []int64{d.owner0}
@@ -170,7 +170,7 @@ func (d *dsState) everyone() (read, write bool) {
 // mergeEveryone works out everyone's answer from d's levels and indeterminate
 // policies.
 func (d *dsState) mergeEveryone() (read, write bool) {
-	if len(d.indet) > 0 {
+	if len(d.indet()) > 0 {
 		return false, false
 	}
 	rs, ws := d.levels()
@@ -285,7 +285,7 @@ func (t *txn) syncBulk() bulkIndex {
 		}
 		// A deleted record: drop its pair unless another record keeps it.
 		if old.Group != 0 {
-			if d, ok := t.dataSources.Get(old.DataSourceID); !ok || !slices.ContainsFunc(d.groupGrants,
+			if d, ok := t.dataSources.Get(old.DataSourceID); !ok || !slices.ContainsFunc(d.groupGrants(),
 				func(r *model.AccessRecord) bool { return r.Group == old.Group }) {
 				ed.dsByGroupRec.Remove(old.Group, old.DataSourceID)
 			}
@@ -639,11 +639,11 @@ func (s *Snapshot) UsersFor(dataSourceID int64, level Level) []int64 {
 	}
 	cands := d.ownerIDs()
 	cands = b.usersByDSRec.Get(dataSourceID).AppendTo(cands)
-	for _, r := range d.groupGrants {
+	for _, r := range d.groupGrants() {
 		cands = b.usersByGroup.Get(r.Group).AppendTo(cands)
 	}
 	everybody := false
-	if len(d.indet) == 0 {
+	if len(d.indet()) == 0 {
 		read, write := d.levels()
 		for _, ps := range [2][]levelPolicy{read, write} {
 			for i := range ps {

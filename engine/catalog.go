@@ -428,8 +428,8 @@ func (s *Snapshot) AppliedPolicies(dataSourceID int64) ([]*model.Policy, error) 
 // Indeterminate returns the error that makes a data source indeterminate, or nil.
 func (s *Snapshot) Indeterminate(dataSourceID int64) error {
 	d, ok := s.dataSources.Get(dataSourceID)
-	if !ok || len(d.indet) == 0 {
+	if !ok || len(d.indet()) == 0 {
 		return nil
 	}
-	return d.indet[0].err
+	return d.indet()[0].err
 }

@@ -192,7 +192,7 @@ func (s *Snapshot) judge(d *Decision, memo *verdicts, u *userState, ds *dsState,
 			}
 		}
 	}
-	if ds.userRecords > 0 {
+	if ds.userRecords() > 0 {
 		recs, _ := s.userRecs.Get(pairKey(dataSourceID, userID))
 		for _, r := range recs {
 			if r.Profile == userID && r.DataSourceID == dataSourceID {
@@ -200,7 +200,7 @@ func (s *Snapshot) judge(d *Decision, memo *verdicts, u *userState, ds *dsState,
 			}
 		}
 	}
-	for _, r := range ds.groupGrants {
+	for _, r := range ds.groupGrants() {
 		if u.inGroup(r.Group) {
 			consider(r)
 		}
@@ -209,8 +209,8 @@ func (s *Snapshot) judge(d *Decision, memo *verdicts, u *userState, ds *dsState,
 	// Policy outcomes per level; READ takes the higher of READ and WRITE.
 	rO, rAuto := rule.Unsatisfied, false
 	wO, wAuto := rule.Unsatisfied, false
-	if len(ds.indet) > 0 {
-		d.add(Reason{Kind: ReasonIndeterminate, PolicyID: ds.indet[0].policyID, Err: ds.indet[0].err,
+	if len(ds.indet()) > 0 {
+		d.add(Reason{Kind: ReasonIndeterminate, PolicyID: ds.indet()[0].policyID, Err: ds.indet()[0].err,
 			Detail: "a circumstance could not be evaluated: policy-derived access is NONE"})
 	} else {
 		read, write := ds.levels()
@@ -234,7 +234,7 @@ func (s *Snapshot) judge(d *Decision, memo *verdicts, u *userState, ds *dsState,
 	case holdR:
 		j.Grant = LevelRead
 	}
-	j.Discoverable = j.Read != StateNone || j.Write != StateNone || (ds.discovery && len(ds.indet) == 0)
+	j.Discoverable = j.Read != StateNone || j.Write != StateNone || (ds.discovery && len(ds.indet()) == 0)
 	return j
 }
 
@@ -303,7 +303,7 @@ func (s *Snapshot) level(d *Decision, memo *verdicts, u *userState, ds *dsState,
 // levelResult is the exact merge of one level, with the approval slots a request
 // would need (allocates; used by requests and impact).
 func (s *Snapshot) levelResult(u *userState, ds *dsState, lv model.AccessGrant) merge.LevelResult {
-	if len(ds.indet) > 0 {
+	if len(ds.indet()) > 0 {
 		return merge.LevelResult{Outcome: rule.Unsatisfied}
 	}
 	items := func(ps []levelPolicy) []merge.Item {

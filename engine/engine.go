@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -108,7 +109,7 @@ func (e *Engine) rebuildIndexes(s *Snapshot) {
 	s.dataSources.Each(func(id int64, d *dsState) bool {
 		e.cix.Put(d.target)
 		e.indexKeys(d.ds)
-		if len(d.indet) > 0 {
+		if len(d.indet()) > 0 {
 			e.indet[id] = struct{}{}
 		}
 		return true
@@ -203,11 +204,8 @@ type dsState struct {
 	owner0        int64  // the first listed owner (0: none)
 	nRead, nWrite uint32 // the per-level policies: read ones, then write ones (levels)
 	inline        [inlinePolicies]levelPolicy
-	more          []levelPolicy         // every per-level policy, when there are more than inlinePolicies
-	owners        []int64               // every listed owner, sorted (only when more than one)
-	groupGrants   []*model.AccessRecord // manual grants to groups on this data source
-	userRecords   int                   // how many records for single users exist here
-	indet         []indet               // policies whose circumstances could not be evaluated here
+	more          []levelPolicy // every per-level policy, when there are more than inlinePolicies
+	rare          *dsRare       // what few data sources have (nil: none of it)
 	discovery     bool
 	// evRead, evWrite: every user holds READ, WRITE here through the policies
 	// alone (see everyone; computed with the levels).
@@ -218,6 +216,43 @@ type dsState struct {
 	target  *match.Target
 	applied []*policyState // active policies applied here, ascending id
 }
+
+// dsRare is the part of a data source state that few data sources have: several
+// owners, records, policies that could not be evaluated. Keeping it out of line
+// keeps every state small. A dsRare is shared by a state and its clones and never
+// modified: a change makes a new one (see dsState.setRare).
+type dsRare struct {
+	owners      []int64               // every listed owner, sorted (only when more than one)
+	groupGrants []*model.AccessRecord // manual grants to groups on this data source
+	userRecords int                   // how many records for single users exist here
+	indet       []indet               // policies whose circumstances could not be evaluated here
+}
+
+var noRare dsRare
+
+// r returns d's rare part (the zero one when it has none); read only.
+func (d *dsState) r() *dsRare {
+	if d.rare == nil {
+		return &noRare
+	}
+	return d.rare
+}
+
+// setRare gives d a new rare part: edit changes a copy of the current one.
+func (d *dsState) setRare(edit func(r *dsRare)) {
+	r := *d.r()
+	edit(&r)
+	if r.owners == nil && r.groupGrants == nil && r.userRecords == 0 && r.indet == nil {
+		d.rare = nil
+		return
+	}
+	d.rare = &r
+}
+
+func (d *dsState) owners() []int64                    { return d.r().owners }
+func (d *dsState) groupGrants() []*model.AccessRecord { return d.r().groupGrants }
+func (d *dsState) userRecords() int                   { return d.r().userRecords }
+func (d *dsState) indet() []indet                     { return d.r().indet }
 
 // inlinePolicies is how many per-level policies a dsState holds inline.
 const inlinePolicies = 2
@@ -249,23 +284,28 @@ type indet struct {
 }
 
 func (d *dsState) isOwner(id int64) bool {
-	if d.owners == nil {
+	owners := d.owners()
+	if owners == nil {
 		return d.owner0 != 0 && d.owner0 == id
 	}
-	i := sort.Search(len(d.owners), func(i int) bool { return d.owners[i] >= id })
-	return i < len(d.owners) && d.owners[i] == id
+	i := sort.Search(len(owners), func(i int) bool { return owners[i] >= id })
+	return i < len(owners) && owners[i] == id
 }
 
 func (d *dsState) setOwners(owners []int64) {
-	d.owner0, d.owners = 0, nil
+	d.owner0 = 0
+	var sorted []int64
 	switch len(owners) {
 	case 0:
 	case 1:
 		d.owner0 = owners[0]
 	default:
-		d.owners = append([]int64(nil), owners...)
-		sort.Slice(d.owners, func(i, j int) bool { return d.owners[i] < d.owners[j] })
-		d.owner0 = d.owners[0]
+		sorted = append([]int64(nil), owners...)
+		slices.Sort(sorted)
+		d.owner0 = sorted[0]
+	}
+	if sorted != nil || d.owners() != nil {
+		d.setRare(func(r *dsRare) { r.owners = sorted })
 	}
 }
 
@@ -422,7 +462,7 @@ func (s *Snapshot) owns(id int64, d *dsState, now time.Time) bool {
 	if d.isOwner(id) {
 		return true
 	}
-	if d.userRecords == 0 && len(d.groupGrants) == 0 {
+	if d.userRecords() == 0 && len(d.groupGrants()) == 0 {
 		return false
 	}
 	recs, _ := s.userRecs.Get(pairKey(d.ds.ID, id))
@@ -431,12 +471,12 @@ func (s *Snapshot) owns(id int64, d *dsState, now time.Time) bool {
 			return true
 		}
 	}
-	if len(d.groupGrants) > 0 {
+	if len(d.groupGrants()) > 0 {
 		u, ok := s.users.Get(id)
 		if !ok {
 			return false
 		}
-		for _, r := range d.groupGrants {
+		for _, r := range d.groupGrants() {
 			if r.State == model.RecordOwner && live(r, now) && u.inGroup(r.Group) {
 				return true
 			}

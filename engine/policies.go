@@ -415,7 +415,7 @@ func (t *txn) rewire(oldID int64, old *policyState, np *policyState) impactWork 
 		}
 		keys, vals = append(keys, s.id), append(vals, s.to)
 		w.touched = append(w.touched, s.id)
-		w.indet = append(w.indet, len(s.to.indet) > 0)
+		w.indet = append(w.indet, len(s.to.indet()) > 0)
 		changed = append(changed, s)
 	}
 	t.dataSources.SetMany(keys, vals, func(part func(p int)) {
@@ -466,7 +466,7 @@ func (rw *rewiring) one(s *dsRewrite) {
 	}
 	s.was = oldID != 0 && containsPolicy(cur.applied, oldID)
 	applied := cur.applied
-	in := cur.indet
+	in := cur.indet()
 	if oldID != 0 {
 		applied = removePolicy(applied, oldID)
 		in = removeIndet(in, oldID)
@@ -480,7 +480,7 @@ func (rw *rewiring) one(s *dsRewrite) {
 			s.now = true
 		}
 	}
-	if !s.was && !s.now && len(in) == len(cur.indet) && len(applied) == len(cur.applied) {
+	if !s.was && !s.now && len(in) == len(cur.indet()) && len(applied) == len(cur.applied) {
 		return
 	}
 	if rw.last && s.now && oldID == 0 {
@@ -492,7 +492,8 @@ func (rw *rewiring) one(s *dsRewrite) {
 		applied = insertPolicy(applied, np)
 	}
 	d := cur.clone()
-	d.applied, d.indet = applied, in
+	d.applied = applied
+	d.setRare(func(x *dsRare) { x.indet = in })
 	d.derive()
 	s.from, s.to = cur, d
 }
@@ -575,7 +576,7 @@ func parallelChunks(n, chunk int, f func(lo, hi int)) {
 func (t *txn) scanOld(oldID int64) []int64 {
 	var out []int64
 	for _, id := range t.base.dataSources.Keys() {
-		if d, ok := t.dataSources.Get(id); ok && (containsPolicy(d.applied, oldID) || len(d.indet) > 0) {
+		if d, ok := t.dataSources.Get(id); ok && (containsPolicy(d.applied, oldID) || len(d.indet()) > 0) {
 			out = append(out, id)
 		}
 	}
@@ -772,7 +773,7 @@ func userImpact(before, after *Snapshot, dsIDs []int64, limit int) ([]UserImpact
 // (raised to READ for an owner): no record names a user or a group there, and
 // every applied rule judges the user alone.
 func perPlan(d *dsState) bool {
-	if d == nil || d.userRecords > 0 || len(d.groupGrants) > 0 {
+	if d == nil || d.userRecords() > 0 || len(d.groupGrants()) > 0 {
 		return false
 	}
 	read, write := d.levels()
@@ -881,7 +882,7 @@ func (pl *planner) index(after bool, d *dsState) int {
 	if after {
 		side = 'a'
 	}
-	p := plan{after: after, indet: len(d.indet) > 0}
+	p := plan{after: after, indet: len(d.indet()) > 0}
 	if !p.indet {
 		read, write := d.levels()
 		p.read, p.write = pl.items(read), pl.items(write)

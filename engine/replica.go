@@ -585,7 +585,8 @@ func (t *txn) dropRecord(id int64) {
 	if r.Group != 0 {
 		if hasDS {
 			nd := d.clone()
-			nd.groupGrants = withoutRecord(d.groupGrants, id)
+			grants := withoutRecord(d.groupGrants(), id)
+			nd.setRare(func(x *dsRare) { x.groupGrants = grants })
 			t.dataSources.Set(nd.ds.ID, nd)
 		}
 		return
@@ -599,7 +600,7 @@ func (t *txn) dropRecord(id int64) {
 	}
 	if hasDS {
 		nd := d.clone()
-		nd.userRecords--
+		nd.setRare(func(x *dsRare) { x.userRecords-- })
 		t.dataSources.Set(nd.ds.ID, nd)
 	}
 }

@@ -166,7 +166,7 @@ func TestPropertyWithLastEqualsDerive(t *testing.T) {
 		np := applied[n]
 		d := &dsState{ds: &model.DataSource{ID: 7, Name: "d"}, applied: applied[:n:n]}
 		if r.Intn(4) == 0 {
-			d.indet = []indet{{policyID: 99}}
+			d.setRare(func(x *dsRare) { x.indet = []indet{{policyID: 99}} })
 		}
 		d.derive()
 		want := d.clone()
