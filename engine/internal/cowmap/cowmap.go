@@ -10,6 +10,9 @@ import "slices"
 type Map[V any] struct {
 	shards *[cowShards]cowShard[V]
 	n      int
+	// special holds the value of the key specialKey (nil: absent), which no slot
+	// can hold (see cowSlot).
+	special *V
 }
 
 const cowShards = 1024
@@ -20,11 +23,19 @@ type cowShard[V any] struct {
 	n     int
 }
 
+// cowSlot is one slot: ek is the key xor specialKey, so that a zero ek marks an
+// empty slot and a slot needs no flag (16 bytes with a pointer value, not 24).
+// The key specialKey itself is kept beside the shards (Map.special).
 type cowSlot[V any] struct {
-	k    int64
-	v    V
-	used bool
+	ek int64
+	v  V
 }
+
+// specialKey is the one key that no slot holds (an arbitrary odd constant).
+const specialKey int64 = -0x61c8864680b583eb
+
+func (s *cowSlot[V]) used() bool { return s.ek != 0 }
+func (s *cowSlot[V]) key() int64 { return s.ek ^ specialKey }
 
 func hashOf(k int64) uint64 {
 	// Fibonacci hashing spreads dense ids; the top bits pick the shard, the mixed
@@ -42,19 +53,23 @@ func (sh *cowShard[V]) find(k int64, h uint64) int {
 		return -1
 	}
 	mask := len(sh.slots) - 1
+	ek := k ^ specialKey
 	for i := slotOf(h, mask); ; i = (i + 1) & mask {
 		s := &sh.slots[i]
-		if !s.used {
-			return -1
-		}
-		if s.k == k {
+		if s.ek == ek {
 			return i
+		}
+		if s.ek == 0 {
+			return -1
 		}
 	}
 }
 
 // get returns the value for k.
 func (m Map[V]) Get(k int64) (V, bool) {
+	if k == specialKey {
+		return deref(m.special)
+	}
 	if m.shards != nil {
 		h := hashOf(k)
 		sh := &m.shards[shardOf(h)]
@@ -66,17 +81,29 @@ func (m Map[V]) Get(k int64) (V, bool) {
 	return zero, false
 }
 
+// deref returns *p, or the zero value and false for a nil p.
+func deref[V any](p *V) (V, bool) {
+	if p == nil {
+		var zero V
+		return zero, false
+	}
+	return *p, true
+}
+
 // len returns the number of entries.
 func (m Map[V]) Len() int { return m.n }
 
 // each calls f for every entry, in no particular order, until f returns false.
 func (m Map[V]) Each(f func(k int64, v V) bool) {
+	if m.special != nil && !f(specialKey, *m.special) {
+		return
+	}
 	if m.shards == nil {
 		return
 	}
 	for i := range m.shards {
 		for _, s := range m.shards[i].slots {
-			if s.used && !f(s.k, s.v) {
+			if s.used() && !f(s.key(), s.v) {
 				return
 			}
 		}
@@ -93,10 +120,11 @@ func (m Map[V]) Keys() []int64 {
 // Edit is a pending edit of a Map: it copies each shard the first time it is
 // written. The base map is never changed.
 type Edit[V any] struct {
-	base   Map[V]
-	shards *[cowShards]cowShard[V]
-	copied *[cowShards]bool
-	n      int
+	base    Map[V]
+	shards  *[cowShards]cowShard[V]
+	copied  *[cowShards]bool
+	n       int
+	special *V // the value of specialKey, as the edit has it (never written through)
 	// touched holds every key set or deleted (the store's change log compares their
 	// values before and after the edit), with repeats; the first sorted of them are
 	// sorted and without repeats.
@@ -107,7 +135,7 @@ type Edit[V any] struct {
 
 // Edit starts an edit of m; m itself never changes.
 func (m Map[V]) Edit() *Edit[V] {
-	return &Edit[V]{base: m, n: m.n}
+	return &Edit[V]{base: m, n: m.n, special: m.special}
 }
 
 // ownShards gives the edit its own shard array (the shards still shared).
@@ -146,11 +174,11 @@ func (e *Edit[V]) own(i int) *cowShard[V] {
 		sh.slots = make([]cowSlot[V], size)
 		mask := size - 1
 		for _, s := range old {
-			if !s.used {
+			if !s.used() {
 				continue
 			}
-			j := slotOf(hashOf(s.k), mask)
-			for sh.slots[j].used {
+			j := slotOf(hashOf(s.key()), mask)
+			for sh.slots[j].used() {
 				j = (j + 1) & mask
 			}
 			sh.slots[j] = s
@@ -162,6 +190,9 @@ func (e *Edit[V]) own(i int) *cowShard[V] {
 
 // Get returns the value for k as the edit has it.
 func (e *Edit[V]) Get(k int64) (V, bool) {
+	if k == specialKey {
+		return deref(e.special)
+	}
 	if e.shards == nil {
 		return e.base.Get(k)
 	}
@@ -183,19 +214,33 @@ func (e *Edit[V]) Set(k int64, v V) {
 // set sets the value for k in its shard and returns 1 when k is new, else 0. It
 // writes nothing but the shard (and the edit's copy of the shard array, once).
 func (e *Edit[V]) set(k int64, v V) int {
+	if k == specialKey {
+		return e.setSpecial(v)
+	}
 	h := hashOf(k)
 	sh := e.own(shardOf(h))
 	mask := len(sh.slots) - 1
 	i := slotOf(h, mask)
-	for ; sh.slots[i].used; i = (i + 1) & mask {
-		if sh.slots[i].k == k {
+	ek := k ^ specialKey
+	for ; sh.slots[i].used(); i = (i + 1) & mask {
+		if sh.slots[i].ek == ek {
 			sh.slots[i].v = v
 			return 0
 		}
 	}
-	sh.slots[i] = cowSlot[V]{k: k, v: v, used: true}
+	sh.slots[i] = cowSlot[V]{ek: ek, v: v}
 	sh.n++
 	return 1
+}
+
+// setSpecial is set for specialKey (apart, so that set's v stays off the heap).
+func (e *Edit[V]) setSpecial(v V) int {
+	added := 0
+	if e.special == nil {
+		added = 1
+	}
+	e.special = &v
+	return added
 }
 
 // SetParts is how many parts SetMany splits the shards into.
@@ -211,9 +256,16 @@ func (e *Edit[V]) SetMany(keys []int64, vals []V, run func(part func(p int))) {
 	}
 	e.ownShards() // before the parts share the array
 	var added [SetParts]int
+	special := -1 // the last index of specialKey in keys
 	run(func(p int) {
 		lo, hi := p*cowShards/SetParts, (p+1)*cowShards/SetParts
 		for i, k := range keys {
+			if k == specialKey {
+				if p == 0 {
+					special = i
+				}
+				continue
+			}
 			if s := shardOf(hashOf(k)); s >= lo && s < hi {
 				added[p] += e.set(k, vals[i])
 			}
@@ -221,6 +273,9 @@ func (e *Edit[V]) SetMany(keys []int64, vals []V, run func(part func(p int))) {
 	})
 	for _, a := range added {
 		e.n += a
+	}
+	if special >= 0 {
+		e.n += e.set(specialKey, vals[special])
 	}
 	e.writes += len(keys)
 	e.touched = append(e.touched, keys...)
@@ -233,13 +288,18 @@ func (e *Edit[V]) Del(k int64) {
 		return
 	}
 	e.touch(k)
+	if k == specialKey {
+		e.special = nil
+		e.n--
+		return
+	}
 	h := hashOf(k)
 	sh := e.own(shardOf(h))
 	mask := len(sh.slots) - 1
 	i := sh.find(k, h)
 	// Backward-shift deletion keeps every probe sequence unbroken.
-	for j := (i + 1) & mask; sh.slots[j].used; j = (j + 1) & mask {
-		home := slotOf(hashOf(sh.slots[j].k), mask)
+	for j := (i + 1) & mask; sh.slots[j].used(); j = (j + 1) & mask {
+		home := slotOf(hashOf(sh.slots[j].key()), mask)
 		// Move j into the hole at i when its home is not in (i, j].
 		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
 			sh.slots[i] = sh.slots[j]
@@ -290,9 +350,9 @@ func (e *Edit[V]) TouchedKeys() []int64 {
 // Done returns the edited map; the edit must not be used afterwards.
 func (e *Edit[V]) Done() Map[V] {
 	if e.shards == nil {
-		return e.base
+		return Map[V]{shards: e.base.shards, n: e.n, special: e.special}
 	}
-	return Map[V]{shards: e.shards, n: e.n}
+	return Map[V]{shards: e.shards, n: e.n, special: e.special}
 }
 
 // strEntry is one entry of a Str bucket.

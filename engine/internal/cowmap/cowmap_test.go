@@ -25,9 +25,12 @@ func TestCowMapMatchesMap(t *testing.T) {
 			e := m.Edit()
 			for op := 0; op < 200; op++ {
 				var k int64
-				if r.Intn(2) == 0 {
+				switch r.Intn(21) {
+				case 0:
+					k = specialKey // the key no slot can hold
+				case 1, 2, 3, 4, 5, 6, 7, 8, 9, 10:
 					k = int64(r.Intn(3000))
-				} else {
+				default:
 					k = r.Int63() - r.Int63()
 				}
 				if r.Intn(3) == 0 {
@@ -93,7 +96,10 @@ func TestSetManyEqualsSet(t *testing.T) {
 			var vals []int
 			for op := r.Intn(3000); op > 0; op-- {
 				k := int64(r.Intn(5000))
-				if r.Intn(4) == 0 {
+				switch r.Intn(40) {
+				case 0:
+					k = specialKey // the key no slot can hold
+				case 1, 2, 3, 4, 5, 6, 7, 8, 9, 10:
 					k = r.Int63() - r.Int63()
 				}
 				v := r.Int()
