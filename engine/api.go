@@ -180,19 +180,48 @@ func (d Decision) Equal(o Decision) bool {
 	return true
 }
 
-// reasonRef is a Reason as a Decision keeps it: a policy's verdict names the
-// policy state and, for a compact rule, the condition that decided it, so that
-// deciding does not load the policy or its rule; Reasons writes them out.
+// reasonRef is a Reason as a Decision keeps it, in 56 bytes: a policy's verdict
+// names the policy state and, for a compact rule, the condition that decided it,
+// so that deciding does not load the policy or its rule, and copying a Decision
+// stays cheap; Reasons writes them out.
 type reasonRef struct {
-	Reason
 	p       *policyState // a policy verdict's policy (PolicyID, PolicyKey and, when compact, Detail come from it)
-	cond    int16        // the deciding condition of a compact rule's verdict (rule.Compact.Judge)
+	detail  string
+	err     error
+	id      int64 // the RecordID, or the PolicyID when pid
+	kind    ReasonKind
+	level   uint8 // 0: none, 1: READ, 2: WRITE
+	pid     bool
 	compact bool
+	cond    int16 // the deciding condition of a compact rule's verdict (rule.Compact.Judge)
 	outcome rule.Outcome
 }
 
+var levelNames = [...]model.AccessGrant{"", model.Read, model.Write}
+
+// refOf returns r as a Decision keeps it. A Reason names a record or a policy,
+// never both; Level is READ, WRITE or empty.
+func refOf(r Reason) reasonRef {
+	ref := reasonRef{detail: r.Detail, err: r.Err, id: r.RecordID, kind: r.Kind}
+	if r.PolicyID != 0 {
+		ref.id, ref.pid = r.PolicyID, true
+	}
+	switch r.Level {
+	case model.Read:
+		ref.level = 1
+	case model.Write:
+		ref.level = 2
+	}
+	return ref
+}
+
 func (r *reasonRef) reason() Reason {
-	out := r.Reason
+	out := Reason{Kind: r.kind, Level: levelNames[r.level], Detail: r.detail, Err: r.err}
+	if r.pid {
+		out.PolicyID = r.id
+	} else {
+		out.RecordID = r.id
+	}
 	if r.p != nil {
 		out.PolicyID, out.PolicyKey = r.p.p.ID, r.p.p.Key
 		out.Outcome = r.outcome.String()

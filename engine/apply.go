@@ -128,12 +128,8 @@ func (t *txn) newDSState(ds *model.DataSource, prev *dsState) *dsState {
 		d.setRare(func(x *dsRare) { x.groupGrants, x.userRecords = prev.groupGrants(), prev.userRecords() })
 	}
 	d.setOwners(ds.Owners)
-	t.applicability(d)
-	return d
+	return t.applicabilityWith(nil, d)
 }
-
-// applicability recomputes d.applied and d.indet() through the policy index.
-func (t *txn) applicability(d *dsState) { t.applicabilityWith(nil, d) }
 
 // applyScratch is the reusable memory of one applicabilityWith caller.
 type applyScratch struct {
@@ -155,26 +151,27 @@ func (t *txn) policy(sc *applyScratch, id int64) (*policyState, bool) {
 	return t.policies.Get(id)
 }
 
-// applicabilityWith is applicability with the caller's scratch memory (nil: the
-// policy index's own, and t.policies): calls with distinct scratches may run
-// concurrently while nothing writes the policies or the index.
-func (t *txn) applicabilityWith(sc *applyScratch, d *dsState) {
-	d.applied = nil
+// applicabilityWith returns a copy of the header h (its policies are ignored) with
+// the policies and indeterminate ones found through the policy index, using the
+// caller's scratch memory (nil: the policy index's own, and t.policies): calls
+// with distinct scratches may run concurrently while nothing writes the policies
+// or the index.
+func (t *txn) applicabilityWith(sc *applyScratch, h *dsState) *dsState {
 	var in []indet
 	var selected func(int64) bool // nil: the data source selected no policy
-	if len(d.ds.SelectedPolicies) > 0 {
+	if len(h.ds.SelectedPolicies) > 0 {
 		selected = func(id int64) bool {
 			p, ok := t.policy(sc, id)
-			return ok && selectedHere(d.ds, p.p.Key)
+			return ok && selectedHere(h.ds, p.p.Key)
 		}
 	}
-	applied := d.applied
+	var applied []*policyState
 	if sc != nil {
 		applied = sc.applied[:0]
 	}
 	visit := func(id int64, r match.Result, err error) {
 		p, ok := t.policy(sc, id)
-		if !ok || disabledHere(d.ds, p.p.Key) {
+		if !ok || disabledHere(h.ds, p.p.Key) {
 			return
 		}
 		if r == match.Indeterminate {
@@ -188,20 +185,17 @@ func (t *txn) applicabilityWith(sc *applyScratch, d *dsState) {
 		applied = append(applied, p)
 	}
 	if sc == nil {
-		t.e.pix.Applicable(d.target, selected, visit)
-		d.applied = applied
+		t.e.pix.Applicable(h.target, selected, visit)
 	} else {
-		t.e.pix.ApplicableWith(&sc.m, d.target, selected, visit)
-		if len(applied) > 0 {
-			d.applied = slices.Clone(applied)
-		}
+		t.e.pix.ApplicableWith(&sc.m, h.target, selected, visit)
+	}
+	d := h.withApplied(applied)
+	if sc != nil {
 		clear(applied)
 		sc.applied = applied[:0]
 	}
-	if in != nil || d.indet() != nil {
-		d.setRare(func(x *dsRare) { x.indet = in })
-	}
-	d.derive()
+	d.setIndet(in)
+	return d
 }
 
 // policyTable returns the policies by id, or nil when their ids are too sparse for
@@ -245,10 +239,9 @@ func (t *txn) putLoaded(list []*model.DataSource) {
 			c.CreatedAt = t.now
 			ds = &c
 		}
-		d := &dsState{ds: ds, target: builders[w].Target(ds)}
-		d.setOwners(ds.Owners)
-		t.applicabilityWith(&scratches[w], d)
-		states[i] = d
+		h := dsState{ds: ds, target: builders[w].Target(ds)}
+		h.setOwners(ds.Owners)
+		states[i] = t.applicabilityWith(&scratches[w], &h)
 	})
 	t.dirty = true
 	// The catalog index is built beside the rest: they share nothing.

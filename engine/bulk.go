@@ -100,8 +100,8 @@ func (d *dsState) gates(buf []int64) []int64 {
 		for i := range lv {
 			lp := &lv[i]
 			switch {
-			case lp.share:
-			case !lp.auto || !lp.p.varies && lp.p.fixed != rule.Satisfied:
+			case lp.share():
+			case !lp.auto() || !lp.p.varies && lp.p.fixed != rule.Satisfied:
 				never = true
 			case lp.p.varies && gate == 0:
 				gate = lp.p.p.ID // levels are in ascending id order
@@ -113,7 +113,7 @@ func (d *dsState) gates(buf []int64) []int64 {
 			out = append(out, gate)
 		default:
 			for i := range lv {
-				if lp := &lv[i]; lp.share && lp.auto && lp.p.varies {
+				if lp := &lv[i]; lp.share() && lp.auto() && lp.p.varies {
 					out = append(out, lp.p.p.ID)
 				}
 			}
@@ -153,7 +153,7 @@ func worstLevel(ps []levelPolicy) (rule.Outcome, bool) {
 		if !p.p.varies {
 			o = p.p.fixed
 		}
-		m.Add(o, p.share, p.auto)
+		m.Add(o, p.share(), p.auto())
 	}
 	return m.Result()
 }

@@ -418,10 +418,8 @@ func (s *Snapshot) AppliedPolicies(dataSourceID int64) ([]*model.Policy, error) 
 	if !ok {
 		return nil, fmt.Errorf("%w: no data source with id %d", ErrNotFound, dataSourceID)
 	}
-	out := make([]*model.Policy, len(d.applied))
-	for i, p := range d.applied {
-		out[i] = p.p
-	}
+	out := make([]*model.Policy, 0, d.appliedCount())
+	d.eachApplied(func(p *policyState) { out = append(out, p.p) })
 	return out, nil
 }
 

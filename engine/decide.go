@@ -17,7 +17,7 @@ func (d *Decision) add(r Reason) {
 	if d == nil {
 		return // a grant-only judgement keeps no reasons
 	}
-	d.addRef(reasonRef{Reason: r})
+	d.addRef(refOf(r))
 }
 
 // addPolicy adds the verdict of policy p at level lv: outcome o, decided by
@@ -27,8 +27,9 @@ func (d *Decision) addPolicy(lv model.AccessGrant, p *policyState, o rule.Outcom
 	if d == nil {
 		return
 	}
-	d.addRef(reasonRef{Reason: Reason{Kind: ReasonPolicy, Level: lv, Detail: detail, Err: err},
-		p: p, cond: int16(cond), compact: compact, outcome: o})
+	ref := refOf(Reason{Kind: ReasonPolicy, Level: lv, Detail: detail, Err: err})
+	ref.p, ref.cond, ref.compact, ref.outcome = p, int16(cond), compact, o
+	d.addRef(ref)
 }
 
 func (d *Decision) addRef(r reasonRef) {
@@ -280,11 +281,11 @@ func (s *Snapshot) level(d *Decision, memo *verdicts, u *userState, ds *dsState,
 	var m merge.Merger
 	for i := range ps {
 		p := &ps[i]
-		if p.compact {
+		if c, ok := p.compact(); ok {
 			// Judged from the user's symbols and the compact form: the rule itself is
 			// loaded only for the reason.
-			o, cond := p.c.Judge(u.symbols())
-			m.Add(o, p.share, p.auto)
+			o, cond := c.Judge(u.symbols())
+			m.Add(o, p.share(), p.auto())
 			d.addPolicy(lv, p.p, o, true, cond, "", nil)
 			continue
 		}
@@ -294,7 +295,7 @@ func (s *Snapshot) level(d *Decision, memo *verdicts, u *userState, ds *dsState,
 		} else {
 			v = r.Evaluate(&u.subj, ds.res)
 		}
-		m.Add(v.Outcome, p.share, p.auto)
+		m.Add(v.Outcome, p.share(), p.auto())
 		d.addPolicy(lv, p.p, v.Outcome, false, -1, v.Reason, v.Err)
 	}
 	return m.Result()
@@ -311,7 +312,7 @@ func (s *Snapshot) levelResult(u *userState, ds *dsState, lv model.AccessGrant) 
 		for _, p := range ps {
 			v := p.p.r.Evaluate(&u.subj, ds.res)
 			out = append(out, merge.Item{PolicyID: p.p.p.ID, Outcome: v.Outcome,
-				ShareResponsibility: p.share, Automatic: p.auto, Approvals: p.p.r.Approvals()})
+				ShareResponsibility: p.share(), Automatic: p.auto(), Approvals: p.p.r.Approvals()})
 		}
 		return out
 	}

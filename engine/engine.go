@@ -196,25 +196,27 @@ type policyState struct {
 
 func (p *policyState) active() bool { return !p.p.Staged }
 
-// dsState is a data source with everything derived from it. The fields Decide
-// reads come first, and up to inlinePolicies per-level policies are held inside
-// the state itself, so that a decision on a data source with few policies loads
-// one object (see docs/performance.md).
+// dsState is a data source with everything derived from it. It is immutable once
+// stored. The fields Decide reads come first, and the applied policies (pol) share
+// the state's allocation when they are few enough (newDSBox), so that a decision
+// loads one object, or two neighbouring ones (see docs/performance.md, Data source
+// states).
 type dsState struct {
-	owner0        int64  // the first listed owner (0: none)
-	nRead, nWrite uint32 // the per-level policies: read ones, then write ones (levels)
-	inline        [inlinePolicies]levelPolicy
-	more          []levelPolicy // every per-level policy, when there are more than inlinePolicies
-	rare          *dsRare       // what few data sources have (nil: none of it)
+	owner0 int64 // the first listed owner (0: none)
+	// pol holds the active policies applied here in three runs, each in ascending
+	// id order: the subscription policies of level READ (nRead of them), those of
+	// level WRITE (nWrite), then the others (data policies).
+	pol           []levelPolicy
+	nRead, nWrite uint32
 	discovery     bool
 	// evRead, evWrite: every user holds READ, WRITE here through the policies
 	// alone (see everyone; computed with the levels).
 	evRead, evWrite bool
+	rare            *dsRare // what few data sources have (nil: none of it)
 	res             *rule.Resource
 
-	ds      *model.DataSource
-	target  *match.Target
-	applied []*policyState // active policies applied here, ascending id
+	ds     *model.DataSource
+	target *match.Target
 }
 
 // dsRare is the part of a data source state that few data sources have: several
@@ -254,28 +256,192 @@ func (d *dsState) groupGrants() []*model.AccessRecord { return d.r().groupGrants
 func (d *dsState) userRecords() int                   { return d.r().userRecords }
 func (d *dsState) indet() []indet                     { return d.r().indet }
 
-// inlinePolicies is how many per-level policies a dsState holds inline.
-const inlinePolicies = 2
-
-// levelPolicy is what a decision needs of one subscription policy at one level:
-// the rule's compact form when it has one (judged without loading the rule).
+// levelPolicy is what a decision needs of one applied policy: the policy, and
+// in bits its rule's compact form (rule.Compact, judged without loading the rule;
+// zero: none) and, above rule.CompactBits, the policy's flags. 16 bytes.
 type levelPolicy struct {
-	p       *policyState
-	c       rule.Compact
-	compact bool
-	share   bool
-	auto    bool
+	p    *policyState
+	bits uint64
 }
+
+const (
+	lpShare uint64 = 1 << (rule.CompactBits + iota)
+	lpAuto
+)
+
+func newLevelPolicy(p *policyState) levelPolicy {
+	bits := uint64(p.c)
+	if p.share {
+		bits |= lpShare
+	}
+	if p.auto {
+		bits |= lpAuto
+	}
+	return levelPolicy{p: p, bits: bits}
+}
+
+// compact returns the rule's compact form and whether it has one.
+func (lp *levelPolicy) compact() (rule.Compact, bool) {
+	c := rule.Compact(lp.bits & (1<<rule.CompactBits - 1))
+	return c, c != 0
+}
+
+func (lp *levelPolicy) share() bool { return lp.bits&lpShare != 0 }
+func (lp *levelPolicy) auto() bool  { return lp.bits&lpAuto != 0 }
 
 // levels returns the subscription policies applied at READ and at WRITE, each in
 // ascending id order. The slices must not be modified or kept beyond d.
 func (d *dsState) levels() (read, write []levelPolicy) {
-	all := d.more
-	if all == nil {
-		all = d.inline[:]
-	}
 	r, w := int(d.nRead), int(d.nRead+d.nWrite)
-	return all[:r:r], all[r:w:w]
+	return d.pol[:r:r], d.pol[r:w:w]
+}
+
+// appliedCount is how many active policies apply here.
+func (d *dsState) appliedCount() int { return len(d.pol) }
+
+// applied returns the active policies applied here, ascending id (allocates).
+func (d *dsState) applied() []*policyState {
+	out := make([]*policyState, 0, len(d.pol))
+	d.eachApplied(func(p *policyState) { out = append(out, p) })
+	return out
+}
+
+// eachApplied calls f for each active policy applied here, ascending id: a merge
+// of pol's three runs.
+func (d *dsState) eachApplied(f func(p *policyState)) {
+	r, w := int(d.nRead), int(d.nRead+d.nWrite)
+	a, b, c := d.pol[:r], d.pol[r:w], d.pol[w:]
+	for len(a)+len(b)+len(c) > 0 {
+		x := &a
+		if len(b) > 0 && (len(*x) == 0 || b[0].p.p.ID < (*x)[0].p.p.ID) {
+			x = &b
+		}
+		if len(c) > 0 && (len(*x) == 0 || c[0].p.p.ID < (*x)[0].p.p.ID) {
+			x = &c
+		}
+		f((*x)[0].p)
+		*x = (*x)[1:]
+	}
+}
+
+// hasApplied reports whether policy id applies here.
+func (d *dsState) hasApplied(id int64) bool {
+	for i := range d.pol {
+		if d.pol[i].p.p.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// run is the run of pol that policy p belongs in: 0 READ, 1 WRITE, 2 the others.
+func run(p *policyState) int {
+	switch {
+	case !p.sub:
+		return 2
+	case p.write:
+		return 1
+	}
+	return 0
+}
+
+// newDSBox returns a copy of the header h (its policies are ignored) whose pol is a
+// zeroed list of n policies, in the same allocation as the state when n is at
+// most maxBoxed; the caller fills pol and the counts before storing the state.
+func newDSBox(h *dsState, n int) *dsState {
+	var d *dsState
+	var pol []levelPolicy
+	switch {
+	case n == 0:
+		d = new(dsState)
+	case n <= 2:
+		b := new(struct {
+			s dsState
+			a [2]levelPolicy
+		})
+		d, pol = &b.s, b.a[:n:n]
+	case n <= 4:
+		b := new(struct {
+			s dsState
+			a [4]levelPolicy
+		})
+		d, pol = &b.s, b.a[:n:n]
+	case n <= 6:
+		b := new(struct {
+			s dsState
+			a [6]levelPolicy
+		})
+		d, pol = &b.s, b.a[:n:n]
+	case n <= 8:
+		b := new(struct {
+			s dsState
+			a [8]levelPolicy
+		})
+		d, pol = &b.s, b.a[:n:n]
+	case n <= 11:
+		b := new(struct {
+			s dsState
+			a [11]levelPolicy
+		})
+		d, pol = &b.s, b.a[:n:n]
+	case n <= maxBoxed:
+		b := new(struct {
+			s dsState
+			a [maxBoxed]levelPolicy
+		})
+		d, pol = &b.s, b.a[:n:n]
+	default:
+		d, pol = new(dsState), make([]levelPolicy, n)
+	}
+	*d = *h
+	d.pol = pol
+	return d
+}
+
+// maxBoxed is the most policies a state holds in its own allocation (the sizes
+// above are those that fill one of Go's size classes: 112 to 320 bytes).
+const maxBoxed = 15
+
+// withApplied returns a copy of d with the policies applied (ascending id) and
+// everything derived from them.
+func (d *dsState) withApplied(applied []*policyState) *dsState {
+	var n [3]int
+	for _, p := range applied {
+		n[run(p)]++
+	}
+	c := newDSBox(d, len(applied))
+	c.nRead, c.nWrite = uint32(n[0]), uint32(n[1])
+	at := [3]int{0, n[0], n[0] + n[1]}
+	for _, p := range applied {
+		k := run(p)
+		c.pol[at[k]] = newLevelPolicy(p)
+		at[k]++
+	}
+	c.derived()
+	return c
+}
+
+// derived recomputes what is derived from pol: discovery, the "everyone" flags
+// and the DSL's view of the data source.
+func (d *dsState) derived() {
+	d.discovery = false
+	needRes := false
+	read, write := d.levels()
+	for _, lv := range [2][]levelPolicy{read, write} {
+		for i := range lv {
+			p := lv[i].p
+			d.discovery = d.discovery || p.discovery
+			needRes = needRes || p.readsDS
+		}
+	}
+	d.evRead, d.evWrite = d.mergeEveryone()
+	// The advanced DSL's view of the data source, only where a rule reads it.
+	switch {
+	case !needRes:
+		d.res = nil
+	case d.res == nil || d.res.ID != d.ds.ID:
+		d.res = rule.NewResource(d.ds)
+	}
 }
 
 type indet struct {
@@ -309,57 +475,22 @@ func (d *dsState) setOwners(owners []int64) {
 	}
 }
 
-// derive recomputes the per-level policies from applied.
-func (d *dsState) derive() {
-	d.nRead, d.nWrite, d.more, d.inline, d.discovery = 0, 0, nil, [inlinePolicies]levelPolicy{}, false
-	for _, p := range d.applied {
-		if p.sub {
-			if p.write {
-				d.nWrite++
-			} else {
-				d.nRead++
-			}
-			if p.discovery {
-				d.discovery = true
-			}
-		}
+// setIndet sets the policies whose circumstances could not be evaluated here, and
+// what depends on them.
+func (d *dsState) setIndet(in []indet) {
+	if in == nil && d.indet() == nil {
+		return
 	}
-	all := d.inline[:]
-	if n := int(d.nRead + d.nWrite); n > inlinePolicies {
-		d.more = make([]levelPolicy, n)
-		all = d.more
-	}
-	r, w := 0, int(d.nRead)
-	needRes := false
-	for _, p := range d.applied {
-		if !p.sub {
-			continue
-		}
-		if p.readsDS {
-			needRes = true
-		}
-		lp := levelPolicy{p: p, c: p.c, compact: p.compact, share: p.share, auto: p.auto}
-		if p.write {
-			all[w] = lp
-			w++
-		} else {
-			all[r] = lp
-			r++
-		}
-	}
+	d.setRare(func(x *dsRare) { x.indet = in })
 	d.evRead, d.evWrite = d.mergeEveryone()
-	// The advanced DSL's view of the data source, only where a rule reads it.
-	switch {
-	case !needRes:
-		d.res = nil
-	case d.res == nil || d.res.ID != d.ds.ID:
-		d.res = rule.NewResource(d.ds)
-	}
 }
 
+// clone returns a copy of d to modify before storing it (its policies are copied
+// into the copy's own allocation).
 func (d *dsState) clone() *dsState {
-	c := *d
-	return &c
+	c := newDSBox(d, len(d.pol))
+	copy(c.pol, d.pol)
+	return c
 }
 
 // userState is a user with the forms rules evaluate. The subject's symbols come

@@ -464,11 +464,9 @@ func (rw *rewiring) one(s *dsRewrite) {
 	if !ok {
 		return
 	}
-	s.was = oldID != 0 && containsPolicy(cur.applied, oldID)
-	applied := cur.applied
+	s.was = oldID != 0 && cur.hasApplied(oldID)
 	in := cur.indet()
 	if oldID != 0 {
-		applied = removePolicy(applied, oldID)
 		in = removeIndet(in, oldID)
 	}
 	if h.r != match.NotApplies && !rw.disabledAt(s.id, cur) {
@@ -480,7 +478,7 @@ func (rw *rewiring) one(s *dsRewrite) {
 			s.now = true
 		}
 	}
-	if !s.was && !s.now && len(in) == len(cur.indet()) && len(applied) == len(cur.applied) {
+	if !s.was && !s.now && len(in) == len(cur.indet()) {
 		return
 	}
 	if rw.last && s.now && oldID == 0 {
@@ -488,13 +486,15 @@ func (rw *rewiring) one(s *dsRewrite) {
 		s.from, s.to = cur, cur.withLast(np)
 		return
 	}
+	applied := cur.applied()
+	if s.was {
+		applied = removePolicy(applied, oldID)
+	}
 	if s.now {
 		applied = insertPolicy(applied, np)
 	}
-	d := cur.clone()
-	d.applied = applied
-	d.setRare(func(x *dsRare) { x.indet = in })
-	d.derive()
+	d := cur.withApplied(applied)
+	d.setIndet(in)
 	s.from, s.to = cur, d
 }
 
@@ -519,32 +519,22 @@ func (t *txn) above(id int64) bool {
 }
 
 // withLast returns a copy of d with np applied, np's id being above the id of
-// every policy applied on d: what inserting np into d.applied and deriving gives,
-// without loading the policies already applied.
+// every policy applied on d: what inserting np into d.applied() and deriving
+// gives, without loading the policies already applied.
 func (d *dsState) withLast(np *policyState) *dsState {
-	c := *d
-	c.applied = append(d.applied[:len(d.applied):len(d.applied)], np)
-	if !np.sub {
-		return &c
-	}
-	read, write := d.levels() // d's, not c's: c's inline array is rewritten below
-	n := len(read) + len(write) + 1
-	c.more, c.inline = nil, [inlinePolicies]levelPolicy{}
-	all := c.inline[:]
-	if n > inlinePolicies {
-		c.more = make([]levelPolicy, n)
-		all = c.more
-	}
-	lp := levelPolicy{p: np, c: np.c, compact: np.compact, share: np.share, auto: np.auto}
-	k := copy(all, read)
-	if np.write {
-		k += copy(all[k:], write)
-		all[k] = lp
-		c.nWrite++
-	} else {
-		all[k] = lp
-		copy(all[k+1:], write)
+	k := run(np)
+	end := [3]int{int(d.nRead), int(d.nRead + d.nWrite), len(d.pol)}[k]
+	c := newDSBox(d, len(d.pol)+1)
+	copy(c.pol, d.pol[:end])
+	c.pol[end] = newLevelPolicy(np)
+	copy(c.pol[end+1:], d.pol[end:])
+	switch k {
+	case 0:
 		c.nRead++
+	case 1:
+		c.nWrite++
+	default:
+		return c // a data policy: nothing derived changes
 	}
 	if np.discovery {
 		c.discovery = true
@@ -553,7 +543,7 @@ func (d *dsState) withLast(np *policyState) *dsState {
 		c.res = rule.NewResource(c.ds)
 	}
 	c.evRead, c.evWrite = c.mergeEveryone()
-	return &c
+	return c
 }
 
 // parallelChunks calls f for every chunk [lo, hi) of at most chunk consecutive
@@ -576,7 +566,7 @@ func parallelChunks(n, chunk int, f func(lo, hi int)) {
 func (t *txn) scanOld(oldID int64) []int64 {
 	var out []int64
 	for _, id := range t.base.dataSources.Keys() {
-		if d, ok := t.dataSources.Get(id); ok && (containsPolicy(d.applied, oldID) || len(d.indet()) > 0) {
+		if d, ok := t.dataSources.Get(id); ok && (d.hasApplied(oldID) || len(d.indet()) > 0) {
 			out = append(out, id)
 		}
 	}
@@ -922,7 +912,7 @@ func (pl *planner) items(ps []levelPolicy) []planItem {
 			n = len(pl.rules)
 			pl.rules[ps[i].p.r] = n
 		}
-		out[i] = planItem{rule: n, share: ps[i].share, auto: ps[i].auto}
+		out[i] = planItem{rule: n, share: ps[i].share(), auto: ps[i].auto()}
 	}
 	return out
 }

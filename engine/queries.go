@@ -65,11 +65,8 @@ func (s *Snapshot) PolicyDataSources(policyID int64) (ids []int64, ok bool) {
 	}
 	ids = []int64{}
 	s.dataSources.Each(func(id int64, d *dsState) bool {
-		for _, p := range d.applied {
-			if p.p.ID == policyID {
-				ids = append(ids, id)
-				break
-			}
+		if d.hasApplied(policyID) {
+			ids = append(ids, id)
 		}
 		return true
 	})

@@ -146,7 +146,10 @@ func TestPropertyRewrittenEqualsCompared(t *testing.T) {
 }
 
 // TestPropertyWithLastEqualsDerive: applying a policy with an id above every
-// applied one through withLast gives the state inserting it and deriving gives.
+// applied one through withLast gives the state inserting it and deriving gives;
+// and a state built from a list of applied policies gives that list back, its
+// levels and its membership tests, whether or not the list fits in the state's
+// own allocation.
 func TestPropertyWithLastEqualsDerive(t *testing.T) {
 	e := New()
 	params := gopter.DefaultTestParameters()
@@ -155,7 +158,7 @@ func TestPropertyWithLastEqualsDerive(t *testing.T) {
 	props.Property("withLast = insertPolicy + derive", prop.ForAll(func(seed int64) string {
 		r := rand.New(rand.NewSource(seed))
 		var applied []*policyState
-		n := r.Intn(7)
+		n := r.Intn(2 * maxBoxed)
 		for i := range n + 1 {
 			p := clonePolicy(rewirePolicy(r, fmt.Sprint("p", i)))
 			p.ID = int64(1 + 2*i)
@@ -164,21 +167,51 @@ func TestPropertyWithLastEqualsDerive(t *testing.T) {
 			applied = append(applied, ps)
 		}
 		np := applied[n]
-		d := &dsState{ds: &model.DataSource{ID: 7, Name: "d"}, applied: applied[:n:n]}
+		h := &dsState{ds: &model.DataSource{ID: 7, Name: "d"}}
 		if r.Intn(4) == 0 {
-			d.setRare(func(x *dsRare) { x.indet = []indet{{policyID: 99}} })
+			h.setRare(func(x *dsRare) { x.indet = []indet{{policyID: 99}} })
 		}
-		d.derive()
-		want := d.clone()
-		want.applied = insertPolicy(d.applied, np)
-		want.derive()
+		d := h.withApplied(applied[:n:n])
+		if got := d.applied(); !slices.Equal(got, applied[:n]) {
+			return fmt.Sprintf("applied() = %d policies, want %d", len(got), n)
+		}
+		read, write := d.levels()
+		var wantRead, wantWrite []*policyState
+		for _, p := range applied[:n] {
+			switch {
+			case p.sub && p.write:
+				wantWrite = append(wantWrite, p)
+			case p.sub:
+				wantRead = append(wantRead, p)
+			}
+		}
+		if !slices.Equal(policiesOf(read), wantRead) || !slices.Equal(policiesOf(write), wantWrite) {
+			return "levels differ from the applied list's subscription policies"
+		}
+		for i := range applied {
+			if d.hasApplied(applied[i].p.ID) != (i < n) || d.hasApplied(applied[i].p.ID+1) {
+				return fmt.Sprintf("hasApplied(%d) is wrong", applied[i].p.ID)
+			}
+		}
+		want := d.withApplied(insertPolicy(d.applied(), np))
 		got := d.withLast(np)
 		if !reflect.DeepEqual(stripRes(got), stripRes(want)) || (got.res == nil) != (want.res == nil) {
 			return fmt.Sprintf("withLast = %+v, want %+v", got, want)
 		}
+		if c := d.clone(); !reflect.DeepEqual(stripRes(c), stripRes(d)) || (n > 0 && &c.pol[0] == &d.pol[0]) {
+			return "a clone differs, or shares the policies' memory"
+		}
 		return ""
 	}, gen.Int64()))
 	props.TestingRun(t)
+}
+
+func policiesOf(lv []levelPolicy) []*policyState {
+	var out []*policyState
+	for _, lp := range lv {
+		out = append(out, lp.p)
+	}
+	return out
 }
 
 // stripRes is d without its advanced DSL view (compared apart: a pointer).

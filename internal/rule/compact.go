@@ -1,46 +1,65 @@
 package rule
 
-// Compact is a rule reduced to what judging it needs, small enough to sit next to
-// the data source it applies to, so that a decision does not have to load the
-// Rule itself: the rule's kind and up to CompactSyms condition symbols. Only rules
-// without an advanced expression and with at most CompactSyms conditions, compiled
-// with an Interner, have one (see Rule.Compact). The zero Compact is not usable.
-type Compact struct {
-	kind ruleKind
-	any  bool
-	n    uint8
-	syms [CompactSyms]uint32
-}
+// Compact is a rule's compact form, packed into the low CompactBits bits of a
+// uint64 so that a caller can keep it inline with a few flags of its own in the
+// high bits: bits 0-2 hold the rule's kind plus one (so the zero Compact is no
+// form), bit 3 the "any" operator, bits 4-5 the number of conditions, bits 8-31
+// and 32-55 the conditions' symbols.
+type Compact uint64
+
+// CompactBits is how many low bits of a uint64 a Compact uses; the others are 0.
+const CompactBits = 56
 
 // CompactSyms is the most conditions a rule may have to have a Compact form.
 const CompactSyms = 2
 
+// maxCompactSym is the highest symbol a Compact holds (24 bits); a rule with a
+// higher one has no compact form.
+const maxCompactSym = 1<<24 - 1
+
+const (
+	compactAny   = 1 << 3
+	compactNSh   = 4
+	compactSymSh = 8
+)
+
 // Compact returns the rule's compact form, and false when it has none (an advanced
-// expression, more than CompactSyms conditions, or conditions without symbols).
+// expression, more than CompactSyms conditions, or conditions without symbols
+// that fit in it).
 func (r *Rule) Compact() (Compact, bool) {
-	c := Compact{kind: r.kind, any: r.any}
+	c := Compact(r.kind) + 1
+	if r.any {
+		c |= compactAny
+	}
 	if r.kind != kindEntitlements {
 		return c, true
 	}
 	if r.adv != nil || len(r.conds) == 0 || len(r.conds) > CompactSyms || r.in == nil {
-		return Compact{}, false
+		return 0, false
 	}
 	for i := range r.conds {
-		if r.conds[i].sym == 0 {
-			return Compact{}, false
+		sym := r.conds[i].sym
+		if sym == 0 || sym > maxCompactSym {
+			return 0, false
 		}
-		c.syms[i] = r.conds[i].sym
+		c |= Compact(sym) << (compactSymSh + 24*i)
 	}
-	c.n = uint8(len(r.conds))
-	return c, true
+	return c | Compact(len(r.conds))<<compactNSh, true
+}
+
+func (c Compact) kind() ruleKind { return ruleKind(c&7) - 1 }
+func (c Compact) n() int         { return int(c>>compactNSh) & 3 }
+func (c Compact) sym(i int) uint32 {
+	return uint32(c>>(compactSymSh+24*i)) & maxCompactSym
 }
 
 // Judge returns the outcome of the rule for a subject holding the symbols syms
 // (ascending, as Subject.Symbols returns them, of the rule's Interner), and which
 // condition decided it: the index of the condition that satisfied an any-rule, -1
-// otherwise. Rule.VerdictOf turns the pair back into Evaluate's Verdict.
-func (c *Compact) Judge(syms []uint32) (Outcome, int) {
-	switch c.kind {
+// otherwise. Rule.VerdictOf turns the pair back into Evaluate's Verdict. The
+// zero Compact (no form) judges Unsatisfied.
+func (c Compact) Judge(syms []uint32) (Outcome, int) {
+	switch c.kind() {
 	case kindAnyone:
 		return Satisfied, -1
 	case kindApproval:
@@ -48,16 +67,17 @@ func (c *Compact) Judge(syms []uint32) (Outcome, int) {
 	case kindManual:
 		return NeedsManual, -1
 	case kindEntitlements:
-		for i := range int(c.n) {
-			has := holds(syms, c.syms[i])
-			if c.any && has {
+		anyOp := c&compactAny != 0
+		for i := range c.n() {
+			has := holds(syms, c.sym(i))
+			if anyOp && has {
 				return Satisfied, i
 			}
-			if !c.any && !has {
+			if !anyOp && !has {
 				return Unsatisfied, -1
 			}
 		}
-		if c.any {
+		if anyOp {
 			return Unsatisfied, -1
 		}
 		return Satisfied, -1
