@@ -199,7 +199,7 @@ func (p *policyState) active() bool { return !p.p.Staged }
 // dsState is a data source with everything derived from it. It is immutable once
 // stored. The fields Decide reads come first, and the applied policies (pol) share
 // the state's allocation when they are few enough (newDSBox), so that a decision
-// loads one object, or two neighbouring ones (see docs/performance.md, Data source
+// loads one allocation (see docs/performance.md, Data source
 // states).
 type dsState struct {
 	owner0 int64 // the first listed owner (0: none)

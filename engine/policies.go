@@ -486,14 +486,19 @@ func (rw *rewiring) one(s *dsRewrite) {
 		s.from, s.to = cur, cur.withLast(np)
 		return
 	}
-	applied := cur.applied()
-	if s.was {
-		applied = removePolicy(applied, oldID)
+	var d *dsState
+	if s.was && !s.now {
+		d = cur.without(oldID) // a delete: nothing to load
+	} else {
+		applied := cur.applied()
+		if s.was {
+			applied = removePolicy(applied, oldID)
+		}
+		if s.now {
+			applied = insertPolicy(applied, np)
+		}
+		d = cur.withApplied(applied)
 	}
-	if s.now {
-		applied = insertPolicy(applied, np)
-	}
-	d := cur.withApplied(applied)
 	d.setIndet(in)
 	s.from, s.to = cur, d
 }
@@ -543,6 +548,28 @@ func (d *dsState) withLast(np *policyState) *dsState {
 		c.res = rule.NewResource(c.ds)
 	}
 	c.evRead, c.evWrite = c.mergeEveryone()
+	return c
+}
+
+// without returns a copy of d without policy id, which applies on d: what
+// removing it from d.applied() and deriving gives, without building that list.
+func (d *dsState) without(id int64) *dsState {
+	c := newDSBox(d, len(d.pol)-1)
+	k := 0
+	for i := range d.pol {
+		if d.pol[i].p.p.ID == id {
+			switch {
+			case i < int(d.nRead):
+				c.nRead--
+			case i < int(d.nRead+d.nWrite):
+				c.nWrite--
+			}
+			continue
+		}
+		c.pol[k] = d.pol[i]
+		k++
+	}
+	c.derived()
 	return c
 }
 

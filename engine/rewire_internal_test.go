@@ -147,7 +147,8 @@ func TestPropertyRewrittenEqualsCompared(t *testing.T) {
 
 // TestPropertyWithLastEqualsDerive: applying a policy with an id above every
 // applied one through withLast gives the state inserting it and deriving gives;
-// and a state built from a list of applied policies gives that list back, its
+// removing one through without gives what removing it from the list and deriving
+// gives; and a state built from a list of applied policies gives that list back, its
 // levels and its membership tests, whether or not the list fits in the state's
 // own allocation.
 func TestPropertyWithLastEqualsDerive(t *testing.T) {
@@ -155,7 +156,7 @@ func TestPropertyWithLastEqualsDerive(t *testing.T) {
 	params := gopter.DefaultTestParameters()
 	params.MinSuccessfulTests = 300
 	props := gopter.NewProperties(params)
-	props.Property("withLast = insertPolicy + derive", prop.ForAll(func(seed int64) string {
+	props.Property("withLast = insert + derive, without = remove + derive", prop.ForAll(func(seed int64) string {
 		r := rand.New(rand.NewSource(seed))
 		var applied []*policyState
 		n := r.Intn(2 * maxBoxed)
@@ -197,6 +198,13 @@ func TestPropertyWithLastEqualsDerive(t *testing.T) {
 		got := d.withLast(np)
 		if !reflect.DeepEqual(stripRes(got), stripRes(want)) || (got.res == nil) != (want.res == nil) {
 			return fmt.Sprintf("withLast = %+v, want %+v", got, want)
+		}
+		if n > 0 {
+			gone := applied[r.Intn(n)].p.ID
+			want, got := d.withApplied(removePolicy(d.applied(), gone)), d.without(gone)
+			if !reflect.DeepEqual(stripRes(got), stripRes(want)) || (got.res == nil) != (want.res == nil) {
+				return fmt.Sprintf("without(%d) = %+v, want %+v", gone, got, want)
+			}
 		}
 		if c := d.clone(); !reflect.DeepEqual(stripRes(c), stripRes(d)) || (n > 0 && &c.pol[0] == &d.pol[0]) {
 			return "a clone differs, or shares the policies' memory"
