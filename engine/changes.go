@@ -109,7 +109,7 @@ func (t *txn) touched() touchedKeys {
 // allKeys lists every key of a and b: what a load may have changed.
 func allKeys(a, b *Snapshot) touchedKeys {
 	return touchedKeys{policies: unionKeys(a.policies, b.policies), dataSources: unionKeys(a.dataSources, b.dataSources),
-		users: unionKeys(a.users, b.users), groups: unionKeys(a.groups, b.groups), records: unionKeys(a.records, b.records),
+		users: unionKeys(a.users.m, b.users.m), groups: unionKeys(a.groups, b.groups), records: unionKeys(a.records, b.records),
 		certs: true}
 }
 
@@ -280,7 +280,7 @@ func diff(base, next *Snapshot, k touchedKeys) (*delta, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.users, err = dropEqual(changedValues(base.users, next.users, k.users, func(s *userState) *model.User { return s.u }),
+	d.users, err = dropEqual(changedValues(base.users.m, next.users.m, k.users, func(s userSlot) *model.User { return s.st.u }),
 		func(both []pair[*model.User]) ([]bool, error) {
 			b := model.Bundle{Users: make([]model.User, 0, len(both))}
 			a := model.Bundle{Users: make([]model.User, 0, len(both))}

@@ -74,7 +74,7 @@ func eagerMutations(base, next *Snapshot, k touchedKeys) ([]Mutation, error) {
 	}
 	// Directory and catalog, encoded in the bundle's shapes.
 	gs := refChangedPairs(base.groups, next.groups, k.groups, func(x, y *model.Group) bool { return x == y })
-	us := refChangedPairs(base.users, next.users, k.users, func(x, y *userState) bool { return x.u == y.u })
+	us := refChangedPairs(base.users.m, next.users.m, k.users, func(x, y userSlot) bool { return x.st.u == y.st.u })
 	ds := refChangedPairs(base.dataSources, next.dataSources, k.dataSources, func(x, y *dsState) bool { return x.ds == y.ds })
 	var bb, ab model.Bundle
 	for _, p := range gs {
@@ -87,10 +87,10 @@ func eagerMutations(base, next *Snapshot, k touchedKeys) ([]Mutation, error) {
 	}
 	for _, p := range us {
 		if p.hasB {
-			bb.Users = append(bb.Users, *p.before.u)
+			bb.Users = append(bb.Users, *p.before.st.u)
 		}
 		if p.hasA {
-			ab.Users = append(ab.Users, *p.after.u)
+			ab.Users = append(ab.Users, *p.after.st.u)
 		}
 	}
 	for _, p := range ds {

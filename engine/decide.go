@@ -82,19 +82,20 @@ func (s *Snapshot) decide(d *Decision, userID, dataSourceID int64) {
 		d.add(Reason{Kind: ReasonUnknown, Detail: "unknown data source"})
 		return
 	}
-	u, ok := s.users.Get(userID)
+	u, ok := s.users.m.Get(userID)
 	if !ok {
 		d.add(Reason{Kind: ReasonUnknown, Detail: "unknown user"})
 		return
 	}
-	s.decideOn(d, u, ds, userID, dataSourceID)
+	j := s.judge(d, nil, u.st, u.symbols(), ds, userID, dataSourceID)
+	d.Grant, d.Read, d.Write, d.Discoverable = j.Grant, j.Read, j.Write, j.Discoverable
 }
 
 // grantOf is Decide(userID, dataSourceID).Grant for the user u and data source ds
 // of those ids, without the reasons. memo (nil: none) keeps the verdicts of u's
 // rules that do not read the data source, across the calls for one user.
 func (s *Snapshot) grantOf(memo *verdicts, u *userState, ds *dsState, userID, dataSourceID int64) Level {
-	return s.judge(nil, memo, u, ds, userID, dataSourceID).Grant
+	return s.judge(nil, memo, u, u.symbols(), ds, userID, dataSourceID).Grant
 }
 
 // verdicts memoises, for one user, the verdicts of rules that judge the user
@@ -118,13 +119,6 @@ func (v *verdicts) of(r *rule.Rule, u *userState) rule.Verdict {
 	return x
 }
 
-// decideOn fills d with what user u (of id userID) gets on data source ds (of id
-// dataSourceID).
-func (s *Snapshot) decideOn(d *Decision, u *userState, ds *dsState, userID, dataSourceID int64) {
-	j := s.judge(d, nil, u, ds, userID, dataSourceID)
-	d.Grant, d.Read, d.Write, d.Discoverable = j.Grant, j.Read, j.Write, j.Discoverable
-}
-
 // judgement is a Decision without its reasons.
 type judgement struct {
 	Grant        Level
@@ -132,9 +126,11 @@ type judgement struct {
 	Discoverable bool
 }
 
-// judge decides what user u (of id userID) gets on data source ds (of id
-// dataSourceID), adding the reasons to d; a nil d keeps none. memo is as grantOf's.
-func (s *Snapshot) judge(d *Decision, memo *verdicts, u *userState, ds *dsState, userID, dataSourceID int64) (j judgement) {
+// judge decides what user u (of id userID, whose subject's symbols are syms) gets
+// on data source ds (of id dataSourceID), adding the reasons to d; a nil d keeps
+// none. memo is as grantOf's. u is loaded only when a rule or record needs more
+// than syms.
+func (s *Snapshot) judge(d *Decision, memo *verdicts, u *userState, syms []uint32, ds *dsState, userID, dataSourceID int64) (j judgement) {
 	var now time.Time
 	haveNow := false
 	clock := func() time.Time {
@@ -215,8 +211,8 @@ func (s *Snapshot) judge(d *Decision, memo *verdicts, u *userState, ds *dsState,
 			Detail: "a circumstance could not be evaluated: policy-derived access is NONE"})
 	} else {
 		read, write := ds.levels()
-		wO, wAuto = s.level(d, memo, u, ds, write, model.Write)
-		rO, rAuto = s.level(d, memo, u, ds, read, model.Read)
+		wO, wAuto = s.level(d, memo, u, syms, ds, write, model.Write)
+		rO, rAuto = s.level(d, memo, u, syms, ds, read, model.Read)
 		rO, rAuto = combineLevels(rO, rAuto, wO, wAuto)
 	}
 
@@ -269,7 +265,7 @@ func levelState(owner, hold, pending bool, o rule.Outcome) State {
 }
 
 // level merges the policies of one level for one user.
-func (s *Snapshot) level(d *Decision, memo *verdicts, u *userState, ds *dsState, ps []levelPolicy, lv model.AccessGrant) (rule.Outcome, bool) {
+func (s *Snapshot) level(d *Decision, memo *verdicts, u *userState, syms []uint32, ds *dsState, ps []levelPolicy, lv model.AccessGrant) (rule.Outcome, bool) {
 	if len(ps) == 0 {
 		detail := "no subscription policy applies at READ"
 		if lv == model.Write {
@@ -284,7 +280,7 @@ func (s *Snapshot) level(d *Decision, memo *verdicts, u *userState, ds *dsState,
 		if c, ok := p.compact(); ok {
 			// Judged from the user's symbols and the compact form: the rule itself is
 			// loaded only for the reason.
-			o, cond := c.Judge(u.symbols())
+			o, cond := c.Judge(syms)
 			m.Add(o, p.share(), p.auto())
 			d.addPolicy(lv, p.p, o, true, cond, "", nil)
 			continue

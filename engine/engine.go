@@ -157,7 +157,7 @@ type Snapshot struct {
 	policies    cowmap.Map[*policyState] // live policies (staged included)
 	keys        cowmap.Str[int64]        // policy key -> id
 	dataSources cowmap.Map[*dsState]
-	users       cowmap.Map[*userState]
+	users       userMap
 	groups      cowmap.Map[*model.Group]
 	groupByName cowmap.Str[int64]
 	records     cowmap.Map[*model.AccessRecord]
@@ -630,7 +630,7 @@ type txn struct {
 	now         time.Time
 	policies    *cowmap.Edit[*policyState]
 	dataSources *cowmap.Edit[*dsState]
-	users       *cowmap.Edit[*userState]
+	users       *userEdit
 	records     *cowmap.Edit[*model.AccessRecord]
 	userRecs    *cowmap.Edit[[]*model.AccessRecord]
 	keys        *cowmap.StrEdit[int64]

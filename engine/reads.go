@@ -89,7 +89,7 @@ func (s *Snapshot) DataSourceIDs() []int64 { return sortedKeys(s.dataSources) }
 
 // Users returns every user, ascending by id.
 func (s *Snapshot) Users() []*model.User {
-	return values(s.users, func(u *userState) *model.User { return u.u })
+	return values(s.users.m, func(u userSlot) *model.User { return u.st.u })
 }
 
 // User returns the user with id.
@@ -102,7 +102,7 @@ func (s *Snapshot) User(id int64) (*model.User, bool) {
 }
 
 // UserIDs returns every user id, ascending.
-func (s *Snapshot) UserIDs() []int64 { return sortedKeys(s.users) }
+func (s *Snapshot) UserIDs() []int64 { return sortedKeys(s.users.m) }
 
 // Owns reports whether user userID owns data source dataSourceID: listed among its
 // owners, or holding a live manual grant with state owner (directly or through a
