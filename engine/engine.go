@@ -493,28 +493,20 @@ func (d *dsState) clone() *dsState {
 	return c
 }
 
-// userState is a user with the forms rules evaluate. The subject's symbols come
-// first, inline when there are at most userInlineSyms of them, so that judging
-// compact rules loads one object.
+// userState is a user with the forms rules evaluate. Decide reads the subject's
+// symbols from the users map's slot (userSlot), and this state only when it needs
+// more.
 type userState struct {
-	nsyms    int32 // how many of syms are the subject's symbols; -1: more than fit (subj has them)
-	syms     [userInlineSyms]uint32
 	groupIDs []int64 // ids of declared groups the user is in, sorted
 	perms    uint8
 	subj     rule.Subject
 	u        *model.User
 }
 
-// userInlineSyms is how many subject symbols a userState holds inline.
-const userInlineSyms = 8
-
 // newUserState returns the state of u with the subject subj and the declared
 // groups gids.
 func newUserState(u *model.User, subj *rule.Subject, gids []int64) *userState {
-	us := &userState{u: u, subj: *subj, groupIDs: gids, nsyms: -1}
-	if syms := subj.Symbols(); len(syms) <= userInlineSyms {
-		us.nsyms = int32(copy(us.syms[:], syms))
-	}
+	us := &userState{u: u, subj: *subj, groupIDs: gids}
 	for _, p := range u.Permissions {
 		us.perms |= permBit(p)
 	}
@@ -522,12 +514,7 @@ func newUserState(u *model.User, subj *rule.Subject, gids []int64) *userState {
 }
 
 // symbols returns the subject's symbols, ascending.
-func (u *userState) symbols() []uint32 {
-	if u.nsyms >= 0 {
-		return u.syms[:u.nsyms:u.nsyms]
-	}
-	return u.subj.Symbols()
-}
+func (u *userState) symbols() []uint32 { return u.subj.Symbols() }
 
 const (
 	permGovernance uint8 = 1 << iota
