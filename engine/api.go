@@ -190,12 +190,18 @@ type reasonRef struct {
 	err     error
 	id      int64 // the RecordID, or the PolicyID when pid
 	kind    ReasonKind
-	level   uint8 // 0: none, 1: READ, 2: WRITE
+	level   uint8 // 0 (none), levelRead or levelWrite
 	pid     bool
 	compact bool
 	cond    int16 // the deciding condition of a compact rule's verdict (rule.Compact.Judge)
 	outcome rule.Outcome
 }
+
+// The levels of a reasonRef.
+const (
+	levelRead  uint8 = 1
+	levelWrite uint8 = 2
+)
 
 var levelNames = [...]model.AccessGrant{"", model.Read, model.Write}
 
@@ -208,9 +214,9 @@ func refOf(r Reason) reasonRef {
 	}
 	switch r.Level {
 	case model.Read:
-		ref.level = 1
+		ref.level = levelRead
 	case model.Write:
-		ref.level = 2
+		ref.level = levelWrite
 	}
 	return ref
 }

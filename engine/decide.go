@@ -20,16 +20,53 @@ func (d *Decision) add(r Reason) {
 	d.addRef(refOf(r))
 }
 
-// addPolicy adds the verdict of policy p at level lv: outcome o, decided by
-// condition cond of its compact rule when compact, else with the verdict's detail
-// and error.
-func (d *Decision) addPolicy(lv model.AccessGrant, p *policyState, o rule.Outcome, compact bool, cond int, detail string, err error) {
+// addPolicy adds the verdict of policy p at level lv (levelRead or levelWrite):
+// outcome o, decided by condition cond of its compact rule when compact, else with
+// the verdict's detail and error. It writes the reason in place: Decide adds one
+// per applied policy.
+func (d *Decision) addPolicy(lv uint8, p *policyState, o rule.Outcome, compact bool, cond int, detail string, err error) {
 	if d == nil {
 		return
 	}
-	ref := refOf(Reason{Kind: ReasonPolicy, Level: lv, Detail: detail, Err: err})
-	ref.p, ref.cond, ref.compact, ref.outcome = p, int16(cond), compact, o
-	d.addRef(ref)
+	if d.nReasons < MaxReasons {
+		r := &d.reasons[d.nReasons]
+		r.p, r.detail, r.err, r.id = p, detail, err, 0
+		r.kind, r.level, r.pid, r.compact, r.cond, r.outcome = ReasonPolicy, lv, false, compact, int16(cond), o
+		d.nReasons++
+		if d.all != nil {
+			*d.all = append(*d.all, r.reason())
+		}
+		return
+	}
+	if d.all != nil {
+		r := reasonRef{p: p, detail: detail, err: err, kind: ReasonPolicy, level: lv, compact: compact, cond: int16(cond), outcome: o}
+		*d.all = append(*d.all, r.reason())
+	}
+}
+
+// addNoPolicy adds that no subscription policy applies at level lv (levelRead
+// or levelWrite).
+func (d *Decision) addNoPolicy(lv uint8) {
+	if d == nil {
+		return
+	}
+	detail := "no subscription policy applies at READ"
+	if lv == levelWrite {
+		detail = "no subscription policy applies at WRITE"
+	}
+	if d.nReasons < MaxReasons {
+		r := &d.reasons[d.nReasons]
+		*r = reasonRef{detail: detail, kind: ReasonNoPolicy, level: lv}
+		d.nReasons++
+		if d.all != nil {
+			*d.all = append(*d.all, r.reason())
+		}
+		return
+	}
+	if d.all != nil {
+		r := reasonRef{detail: detail, kind: ReasonNoPolicy, level: lv}
+		*d.all = append(*d.all, r.reason())
+	}
 }
 
 func (d *Decision) addRef(r reasonRef) {
@@ -82,8 +119,8 @@ func (s *Snapshot) decide(d *Decision, userID, dataSourceID int64) {
 		d.add(Reason{Kind: ReasonUnknown, Detail: "unknown data source"})
 		return
 	}
-	u, ok := s.users.m.Get(userID)
-	if !ok {
+	u := s.users.m.Ref(userID) // read in place: a slot is a cache line
+	if u == nil {
 		d.add(Reason{Kind: ReasonUnknown, Detail: "unknown user"})
 		return
 	}
@@ -211,8 +248,8 @@ func (s *Snapshot) judge(d *Decision, memo *verdicts, u *userState, syms []uint3
 			Detail: "a circumstance could not be evaluated: policy-derived access is NONE"})
 	} else {
 		read, write := ds.levels()
-		wO, wAuto = s.level(d, memo, u, syms, ds, write, model.Write)
-		rO, rAuto = s.level(d, memo, u, syms, ds, read, model.Read)
+		wO, wAuto = s.level(d, memo, u, syms, ds, write, levelWrite)
+		rO, rAuto = s.level(d, memo, u, syms, ds, read, levelRead)
 		rO, rAuto = combineLevels(rO, rAuto, wO, wAuto)
 	}
 
@@ -265,13 +302,9 @@ func levelState(owner, hold, pending bool, o rule.Outcome) State {
 }
 
 // level merges the policies of one level for one user.
-func (s *Snapshot) level(d *Decision, memo *verdicts, u *userState, syms []uint32, ds *dsState, ps []levelPolicy, lv model.AccessGrant) (rule.Outcome, bool) {
+func (s *Snapshot) level(d *Decision, memo *verdicts, u *userState, syms []uint32, ds *dsState, ps []levelPolicy, lv uint8) (rule.Outcome, bool) {
 	if len(ps) == 0 {
-		detail := "no subscription policy applies at READ"
-		if lv == model.Write {
-			detail = "no subscription policy applies at WRITE"
-		}
-		d.add(Reason{Kind: ReasonNoPolicy, Level: lv, Detail: detail})
+		d.addNoPolicy(lv)
 		return rule.Unsatisfied, false
 	}
 	var m merge.Merger

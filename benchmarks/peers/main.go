@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,6 +38,8 @@ type options struct {
 	benchtime time.Duration
 	json      bool
 	engines   []string
+	// cpuprofile names the file the measurements' CPU profile goes to ("": none).
+	cpuprofile string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -48,10 +51,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	asJSON := fs.Bool("json", false, "print one JSON object per line")
 	quick := fs.Bool("quick", false, "CI mode: sizes 10,100, one round, 20ms measurements")
 	only := fs.String("engines", "", "comma-separated engines to run (default all)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the measurements (not of building the engines) to this file")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
-	o := options{rounds: *rounds, benchtime: *benchtime, json: *asJSON}
+	o := options{rounds: *rounds, benchtime: *benchtime, json: *asJSON, cpuprofile: *cpuprofile}
 	if *quick {
 		*sizes, o.rounds, o.benchtime = "10,100", 1, 20*time.Millisecond
 	}
@@ -138,6 +142,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// Interleaved rounds: in each round every size and every engine is measured once,
 	// the engine order rotating from round to round.
 	samples := map[[2]int][]measurement{}
+	if o.cpuprofile != "" {
+		f, err := os.Create(o.cpuprofile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "peers: -cpuprofile:", err)
+			return 1
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			if err := f.Close(); err != nil {
+				fmt.Fprintln(stderr, "peers: -cpuprofile:", err)
+			}
+		}()
+	}
 	for round := range o.rounds {
 		for _, n := range o.sizes {
 			for j := range kinds {

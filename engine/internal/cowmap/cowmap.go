@@ -65,7 +65,24 @@ func (sh *cowShard[V]) find(k int64, h uint64) int {
 	}
 }
 
-// get returns the value for k.
+// Ref returns a pointer to the value for k, or nil when k is absent, without
+// copying the value. The value must not be modified: the map shares it with every
+// map it was edited from or into.
+func (m Map[V]) Ref(k int64) *V {
+	if k == specialKey {
+		return m.special
+	}
+	if m.shards != nil {
+		h := hashOf(k)
+		sh := &m.shards[shardOf(h)]
+		if i := sh.find(k, h); i >= 0 {
+			return &sh.slots[i].v
+		}
+	}
+	return nil
+}
+
+// Get returns the value for k.
 func (m Map[V]) Get(k int64) (V, bool) {
 	if k == specialKey {
 		return deref(m.special)

@@ -58,6 +58,9 @@ func check(t *testing.T, m Map[int], ref map[int64]int) {
 		if got, ok := m.Get(k); !ok || got != v {
 			t.Fatalf("get(%d) = %d, %v; want %d", k, got, ok, v)
 		}
+		if p := m.Ref(k); p == nil || *p != v {
+			t.Fatalf("ref(%d) = %v; want a pointer to %d", k, p, v)
+		}
 	}
 	n := 0
 	m.Each(func(k int64, v int) bool {
@@ -75,6 +78,9 @@ func check(t *testing.T, m Map[int], ref map[int64]int) {
 		if _, ok := ref[k]; !ok {
 			if _, ok := m.Get(k); ok {
 				t.Fatalf("get(%d) found a deleted or absent key", k)
+			}
+			if m.Ref(k) != nil {
+				t.Fatalf("ref(%d) found a deleted or absent key", k)
 			}
 		}
 	}
