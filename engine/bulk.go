@@ -378,10 +378,10 @@ func (c *dsChanges) change(id int64, old, cur *dsState, d *bulkDelta) {
 
 // delta adds d, the delta of data source id.
 func (c *dsChanges) delta(id int64, d *bulkDelta) {
-	for _, p := range d.gone[:d.nGone] {
+	for _, p := range d.gone() {
 		c.removes = append(c.removes, removal{setPolicy, p, id})
 	}
-	for _, p := range d.came[:d.nCame] {
+	for _, p := range d.came() {
 		c.byPolicy.add(p, id)
 	}
 	c.flags(id, d)
@@ -407,9 +407,14 @@ func (c *dsChanges) flags(id int64, d *bulkDelta) {
 type bulkDelta struct {
 	ok             bool // the owners stay and the gate changes fit
 	nGone, nCame   uint8
-	gone, came     [4]int64
 	r0, w0, r1, w1 bool
+	// g holds the gates left, from the front (nGone), and the gates taken, from
+	// the back (nCame): at most len(g) changes in all.
+	g [4]int64
 }
+
+func (d *bulkDelta) gone() []int64 { return d.g[:d.nGone] }
+func (d *bulkDelta) came() []int64 { return d.g[len(d.g)-int(d.nCame):] }
 
 // of sets d to the delta of replacing old by cur and reports d.ok; when that is
 // false (the owners change, or more gates change than d holds), only the flags
@@ -425,16 +430,16 @@ func (d *bulkDelta) of(old, cur *dsState) bool {
 	og, cg := old.gates(ob[:0]), cur.gates(cb[:0])
 	fits := true
 	diffSorted(og, cg, func(p int64) {
-		if int(d.nGone) < len(d.gone) {
-			d.gone[d.nGone] = p
+		if int(d.nGone+d.nCame) < len(d.g) {
+			d.g[d.nGone] = p
 			d.nGone++
 		} else {
 			fits = false
 		}
 	}, func(p int64) {
-		if int(d.nCame) < len(d.came) {
-			d.came[d.nCame] = p
+		if int(d.nGone+d.nCame) < len(d.g) {
 			d.nCame++
+			d.g[len(d.g)-int(d.nCame)] = p
 		} else {
 			fits = false
 		}
