@@ -3,24 +3,31 @@ package rule
 // Compact is a rule's compact form, packed into the low CompactBits bits of a
 // uint64 so that a caller can keep it inline with a few flags of its own in the
 // high bits: bits 0-2 hold the rule's kind plus one (so the zero Compact is no
-// form), bit 3 the "any" operator, bits 4-5 the number of conditions, bits 8-31
-// and 32-55 the conditions' symbols.
+// form), bit 3 the "any" operator, bits 4-5 the number of conditions, bit 6 the
+// symbols' width, and bits 8-55 the conditions' symbols: two of 24 bits, or three
+// of 16.
 type Compact uint64
 
 // CompactBits is how many low bits of a uint64 a Compact uses; the others are 0.
 const CompactBits = 56
 
-// CompactSyms is the most conditions a rule may have to have a Compact form.
-const CompactSyms = 2
+// CompactSyms is the most conditions a rule may have to have a Compact form: two
+// with any symbols that fit 24 bits, three when each fits 16 bits.
+const CompactSyms = 3
 
-// maxCompactSym is the highest symbol a Compact holds (24 bits); a rule with a
-// higher one has no compact form.
-const maxCompactSym = 1<<24 - 1
+// maxCompactSym is the highest symbol a Compact of two conditions holds (24
+// bits); maxNarrowSym that of three (16 bits). A rule with a higher one has no
+// compact form.
+const (
+	maxCompactSym = 1<<24 - 1
+	maxNarrowSym  = 1<<16 - 1
+)
 
 const (
-	compactAny   = 1 << 3
-	compactNSh   = 4
-	compactSymSh = 8
+	compactAny    = 1 << 3
+	compactNSh    = 4
+	compactNarrow = 1 << 6
+	compactSymSh  = 8
 )
 
 // Compact returns the rule's compact form, and false when it has none (an advanced
@@ -37,12 +44,17 @@ func (r *Rule) Compact() (Compact, bool) {
 	if r.adv != nil || len(r.conds) == 0 || len(r.conds) > CompactSyms || r.in == nil {
 		return 0, false
 	}
+	width, limit := 24, uint32(maxCompactSym)
+	if len(r.conds) == 3 {
+		width, limit = 16, maxNarrowSym
+		c |= compactNarrow
+	}
 	for i := range r.conds {
 		sym := r.conds[i].sym
-		if sym == 0 || sym > maxCompactSym {
+		if sym == 0 || sym > limit {
 			return 0, false
 		}
-		c |= Compact(sym) << (compactSymSh + 24*i)
+		c |= Compact(sym) << (compactSymSh + width*i)
 	}
 	return c | Compact(len(r.conds))<<compactNSh, true
 }
@@ -50,6 +62,9 @@ func (r *Rule) Compact() (Compact, bool) {
 func (c Compact) kind() ruleKind { return ruleKind(c&7) - 1 }
 func (c Compact) n() int         { return int(c>>compactNSh) & 3 }
 func (c Compact) sym(i int) uint32 {
+	if c&compactNarrow != 0 {
+		return uint32(c>>(compactSymSh+16*i)) & maxNarrowSym
+	}
 	return uint32(c>>(compactSymSh+24*i)) & maxCompactSym
 }
 
