@@ -680,7 +680,8 @@ func (s *Snapshot) UsersFor(dataSourceID int64, level Level) []int64 {
 	}
 	out := cands[:0]
 	for _, id := range cands {
-		if u, ok := s.users.Get(id); ok && s.grantOf(nil, u, d, id, dataSourceID) >= level {
+		// Judged from the users map's slot, as Decide does: most users' states stay unloaded.
+		if u := s.users.m.Ref(id); u != nil && s.judge(nil, nil, u.st, u.symbols(), d, id, dataSourceID).Grant >= level {
 			out = append(out, id)
 		}
 	}
