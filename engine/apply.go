@@ -88,7 +88,7 @@ func newPolicyState(p *model.Policy, m *match.Matcher, r *rule.Rule) *policyStat
 		discovery: p.Action.AllowDiscovery,
 	}
 	if r != nil {
-		ps.c, ps.compact = r.Compact()
+		ps.c, _ = r.Compact() // zero when the rule has no compact form
 		reach := r.Reach()
 		ps.varies, ps.fixed, ps.readsDS = reach.Varies, reach.Outcome, reach.Varies && !reach.PerSubject
 	}

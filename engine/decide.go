@@ -24,26 +24,20 @@ func (d *Decision) add(r Reason) {
 
 // addPolicy adds the verdict of policy p at level lv (levelRead or levelWrite):
 // outcome o, decided by condition cond of its compact rule when compact, else with
-// the verdict's detail and error. It writes the reason in place: Decide adds one
-// per applied policy.
+// the verdict's detail and error. Decide adds one per applied policy, so the
+// reason is written in place.
 func (d *Decision) addPolicy(lv uint8, p *policyState, o rule.Outcome, compact bool, cond int, detail string, err error) {
 	if d == nil {
 		return
 	}
-	if d.nReasons < MaxReasons {
+	if d.all == nil && d.nReasons < MaxReasons {
 		r := &d.reasons[d.nReasons]
 		r.p, r.detail, r.err, r.id = p, detail, err, 0
 		r.kind, r.level, r.pid, r.compact, r.cond, r.outcome = ReasonPolicy, lv, false, compact, int16(cond), o
 		d.nReasons++
-		if d.all != nil {
-			*d.all = append(*d.all, r.reason())
-		}
 		return
 	}
-	if d.all != nil {
-		r := reasonRef{p: p, detail: detail, err: err, kind: ReasonPolicy, level: lv, compact: compact, cond: int16(cond), outcome: o}
-		*d.all = append(*d.all, r.reason())
-	}
+	d.addRef(reasonRef{p: p, detail: detail, err: err, kind: ReasonPolicy, level: lv, compact: compact, cond: int16(cond), outcome: o})
 }
 
 // addNoPolicy adds that no subscription policy applies at level lv (levelRead
@@ -56,19 +50,7 @@ func (d *Decision) addNoPolicy(lv uint8) {
 	if lv == levelWrite {
 		detail = "no subscription policy applies at WRITE"
 	}
-	if d.nReasons < MaxReasons {
-		r := &d.reasons[d.nReasons]
-		*r = reasonRef{detail: detail, kind: ReasonNoPolicy, level: lv}
-		d.nReasons++
-		if d.all != nil {
-			*d.all = append(*d.all, r.reason())
-		}
-		return
-	}
-	if d.all != nil {
-		r := reasonRef{detail: detail, kind: ReasonNoPolicy, level: lv}
-		*d.all = append(*d.all, r.reason())
-	}
+	d.addRef(reasonRef{detail: detail, kind: ReasonNoPolicy, level: lv})
 }
 
 func (d *Decision) addRef(r reasonRef) {

@@ -187,8 +187,7 @@ type policyState struct {
 	auto      bool
 	discovery bool
 	// What data source states copy or consult of the rule, computed once.
-	c       rule.Compact // the rule's compact form, when compact
-	compact bool
+	c       rule.Compact // the rule's compact form (zero: none)
 	varies  bool         // the rule's outcome varies by user (Reach().Varies)
 	fixed   rule.Outcome // every user's outcome when it does not vary
 	readsDS bool         // the rule reads the data source (varies, not Reach().PerSubject)
@@ -199,8 +198,7 @@ func (p *policyState) active() bool { return !p.p.Staged }
 // dsState is a data source with everything derived from it. It is immutable once
 // stored. The fields Decide reads come first, and the applied policies (pol) share
 // the state's allocation when they are few enough (newDSBox), so that a decision
-// loads one allocation (see docs/performance.md, Data source
-// states).
+// loads one allocation (see docs/performance.md, Data source states).
 type dsState struct {
 	owner0 int64 // the first listed owner (0: none)
 	// pol holds the active policies applied here in three runs, each in ascending

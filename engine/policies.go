@@ -646,15 +646,6 @@ func (t *txn) rewritten() ([]dsRewrite, bool) {
 	return nil, false
 }
 
-func containsPolicy(list []*policyState, id int64) bool {
-	for _, p := range list {
-		if p.p.ID == id {
-			return true
-		}
-	}
-	return false
-}
-
 // userImpact lists the users whose grant changes on the given data sources between
 // two snapshots, sorted by profile id then data source id: at most limit entries
 // (the first ones), and how many there are in all.
