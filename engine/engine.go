@@ -353,47 +353,33 @@ func newDSBox(h *dsState, n int) *dsState {
 	case n == 0:
 		d = new(dsState)
 	case n <= 2:
-		b := new(struct {
-			s dsState
-			a [2]levelPolicy
-		})
-		d, pol = &b.s, b.a[:n:n]
+		d, pol = box(func(a *[2]levelPolicy) []levelPolicy { return a[:n:n] })
 	case n <= 4:
-		b := new(struct {
-			s dsState
-			a [4]levelPolicy
-		})
-		d, pol = &b.s, b.a[:n:n]
+		d, pol = box(func(a *[4]levelPolicy) []levelPolicy { return a[:n:n] })
 	case n <= 6:
-		b := new(struct {
-			s dsState
-			a [6]levelPolicy
-		})
-		d, pol = &b.s, b.a[:n:n]
+		d, pol = box(func(a *[6]levelPolicy) []levelPolicy { return a[:n:n] })
 	case n <= 8:
-		b := new(struct {
-			s dsState
-			a [8]levelPolicy
-		})
-		d, pol = &b.s, b.a[:n:n]
+		d, pol = box(func(a *[8]levelPolicy) []levelPolicy { return a[:n:n] })
 	case n <= 11:
-		b := new(struct {
-			s dsState
-			a [11]levelPolicy
-		})
-		d, pol = &b.s, b.a[:n:n]
+		d, pol = box(func(a *[11]levelPolicy) []levelPolicy { return a[:n:n] })
 	case n <= maxBoxed:
-		b := new(struct {
-			s dsState
-			a [maxBoxed]levelPolicy
-		})
-		d, pol = &b.s, b.a[:n:n]
+		d, pol = box(func(a *[maxBoxed]levelPolicy) []levelPolicy { return a[:n:n] })
 	default:
 		d, pol = new(dsState), make([]levelPolicy, n)
 	}
 	*d = *h
 	d.pol = pol
 	return d
+}
+
+// box allocates a state and an array A of policies together, and returns the
+// state and the part of the array that list gives.
+func box[A any](list func(*A) []levelPolicy) (*dsState, []levelPolicy) {
+	b := new(struct {
+		s dsState
+		a A
+	})
+	return &b.s, list(&b.a)
 }
 
 // maxBoxed is the most policies a state holds in its own allocation (the sizes
