@@ -306,7 +306,9 @@ func (s *Snapshot) level(d *Decision, memo *verdicts, u *userState, syms []uint3
 		if r := p.p.r; memo != nil && !p.p.readsDS {
 			v = memo.of(r, u)
 		} else {
-			v = r.Evaluate(&u.subj, ds.res)
+			// syms are u's symbols in the engine's Interner, which compiled every
+			// rule: conditions and exact DSL calls are answered without loading u.
+			v = r.EvaluateSymbols(&u.subj, syms, ds.res)
 		}
 		m.Add(v.Outcome, p.share(), p.auto())
 		d.addPolicy(lv, p.p, v.Outcome, false, -1, v.Reason, v.Err)

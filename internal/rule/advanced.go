@@ -3,7 +3,9 @@ package rule
 import (
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -30,6 +32,23 @@ type advanced struct {
 	limit uint64
 	// usesResource: the expression reads the data source (its tags or a variable).
 	usesResource bool
+	// in is the Interner of the symbols in ents (nil: the program was compiled
+	// without one and makes no entitlement calls; see toCEL).
+	in *Interner
+	// ents are the groups and exact attribute pairs of the program's
+	// entitlement calls, by the index the call carries.
+	ents []entitlementRef
+	// bounded: the program's static worst-case cost is within limit, so it is
+	// built without a runtime cost check (see staticCosts).
+	bounded bool
+}
+
+// entitlementRef is the group or attribute pair an entitlement call tests, and
+// its symbol in the program's Interner.
+type entitlementRef struct {
+	sym         uint32
+	group       bool
+	name, value string // the group's name; or the attribute's name and value
 }
 
 // The CEL side of the DSL: two opaque variables and one function per special
@@ -43,12 +62,18 @@ const (
 	celInGroup              = "isInGroup"            // (subject, group)
 	celHasTagAsAttribute    = "hasTagAsAttribute"    // (subject, resource, name, scope)
 	celHasTagAsGroup        = "hasTagAsGroup"        // (subject, resource, scope)
+	// With an Interner, each exact @hasAttribute and each group of @isInGroups is
+	// an entitlement call: (subject, i) tests the program's i-th entitlementRef, by
+	// its symbol for a subject of that Interner (see subjectCtx), else by name. Two
+	// arguments, so that CEL calls it without building an argument list.
+	celHasEntitlement = "hasEntitlement" // (subject, index)
 
 	ovHasAttribute         = "tollgate_hasAttribute"
 	ovHasAttributeExpanded = "tollgate_hasAttributeExpanded"
 	ovInGroup              = "tollgate_isInGroup"
 	ovHasTagAsAttribute    = "tollgate_hasTagAsAttribute"
 	ovHasTagAsGroup        = "tollgate_hasTagAsGroup"
+	ovHasEntitlement       = "tollgate_hasEntitlement"
 )
 
 var (
@@ -58,7 +83,7 @@ var (
 
 // celEnv is the one CEL environment every advanced expression is checked in.
 var celEnv = sync.OnceValues(func() (*cel.Env, error) {
-	str, b := cel.StringType, cel.BoolType
+	str, b, i := cel.StringType, cel.BoolType, cel.IntType
 	// The bindings check their arguments themselves, so CEL's runtime type guards
 	// (a second check of every argument on every call) are disabled.
 	noGuards := decls.DisableTypeGuards(true)
@@ -75,6 +100,8 @@ var celEnv = sync.OnceValues(func() (*cel.Env, error) {
 			[]*cel.Type{subjectType, resourceType, str, str}, b, cel.FunctionBinding(bindSubjectResource2(celHasTagAsAttribute, hasTagAsAttribute)))),
 		cel.Function(celHasTagAsGroup, noGuards, cel.Overload(ovHasTagAsGroup,
 			[]*cel.Type{subjectType, resourceType, str}, b, cel.FunctionBinding(bindHasTagAsGroup))),
+		cel.Function(celHasEntitlement, noGuards, cel.Overload(ovHasEntitlement,
+			[]*cel.Type{subjectType, i}, b, cel.BinaryBinding(bindHasEntitlement))),
 	)
 })
 
@@ -84,9 +111,9 @@ var costTrackers = []cost.TrackerOption{
 	cost.OverloadTracker(ovHasAttributeExpanded, func(args []ref.Val, _ ref.Val) *uint64 {
 		n := 0
 		if len(args) == 4 {
-			if s, ok := args[0].(subjectVal); ok && s.p != nil {
+			if s, ok := argSubject(args[0]); ok && s != nil {
 				if name, ok := args[2].(types.String); ok {
-					n = len(s.p.attributeValues(string(name)))
+					n = len(s.attributeValues(string(name)))
 				}
 			}
 		}
@@ -110,6 +137,22 @@ func tagCost(scopeArg int) cost.FunctionTracker {
 		return callCost(n)
 	}
 }
+
+// staticCosts is the estimator of an expression's worst-case cost before it runs
+// (cel.Env.EstimateCost): the calls that the runtime charges per value or tag
+// examined (costTrackers) may cost anything; the others cost what cel-go charges
+// any call, one unit (a nil estimate asks for that default).
+type staticCosts struct{}
+
+func (staticCosts) EstimateCallCost(_, overloadID string, _ *cost.AstNode, _ []cost.AstNode) *cost.CallEstimate {
+	switch overloadID {
+	case ovHasAttributeExpanded, ovHasTagAsAttribute, ovHasTagAsGroup:
+		return &cost.CallEstimate{CostEstimate: cost.CostEstimate{Min: 1, Max: math.MaxUint64}}
+	}
+	return nil
+}
+
+func (staticCosts) EstimateSize(cost.AstNode) *cost.SizeEstimate { return nil }
 
 // costTable holds the small call costs, so that trackers need not allocate.
 var costTable = func() (t [1024]uint64) {
@@ -138,7 +181,11 @@ func compileAdvanced(src string, path model.Path, o *options) (*advanced, *model
 		return nil, model.CompileError(path, serr.Error())
 	}
 	var b strings.Builder
-	toCEL(&b, root)
+	var ents *[]entitlementRef
+	if o.in != nil {
+		ents = new([]entitlementRef)
+	}
+	toCEL(&b, root, o.in, ents)
 	env, err := celEnv()
 	if err != nil {
 		return nil, model.CompileError(path, "internal error: "+err.Error())
@@ -150,15 +197,23 @@ func compileAdvanced(src string, path model.Path, o *options) (*advanced, *model
 	if !ast.OutputType().IsExactType(cel.BoolType) {
 		return nil, model.CompileError(path, "internal error: expression is not boolean")
 	}
-	prg, err := env.Program(ast,
-		cel.EvalOptions(cel.OptOptimize),
-		cel.CostLimit(o.costLimit),
-		cel.CostTrackerOptions(costTrackers...),
-	)
+	opts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
+	bound, err := env.EstimateCost(ast, staticCosts{})
+	bounded := err == nil && bound.Max <= o.costLimit
+	if !bounded {
+		// The limit is enforced while evaluating (which costs cel-go an allocation
+		// per evaluation); a program whose worst case is within it needs no check.
+		opts = append(opts, cel.CostLimit(o.costLimit), cel.CostTrackerOptions(costTrackers...))
+	}
+	prg, err := env.Program(ast, opts...)
 	if err != nil {
 		return nil, model.CompileError(path, "internal error: "+err.Error())
 	}
-	return &advanced{src: b.String(), prg: prg, limit: o.costLimit, usesResource: readsResource(root)}, nil
+	a := &advanced{src: b.String(), prg: prg, limit: o.costLimit, usesResource: readsResource(root), in: o.in, bounded: bounded}
+	if ents != nil {
+		a.ents = *ents
+	}
+	return a, nil
 }
 
 // readsResource reports whether evaluating n reads the data source: a tag
@@ -181,8 +236,10 @@ func readsResource(n *node) bool {
 	return false
 }
 
-// toCEL writes the CEL form of n.
-func toCEL(b *strings.Builder, n *node) {
+// toCEL writes the CEL form of n. With an Interner in, the exact @hasAttribute and
+// each group of @isInGroups are entitlement calls, whose groups and pairs (with
+// their symbols in in) it appends to ents.
+func toCEL(b *strings.Builder, n *node, in *Interner, ents *[]entitlementRef) {
 	switch n.kind {
 	case nAnd, nOr:
 		op := " && "
@@ -194,18 +251,22 @@ func toCEL(b *strings.Builder, n *node) {
 			if i > 0 {
 				b.WriteString(op)
 			}
-			toCEL(b, k)
+			toCEL(b, k, in, ents)
 		}
 		b.WriteByte(')')
 	case nNot:
 		b.WriteString("!")
-		toCEL(b, n.kids[0])
+		toCEL(b, n.kids[0], in, ents)
 	case nCall:
 		switch n.fn {
 		case fnHasAttribute:
-			if usesVariable(n.args[1]) {
+			switch {
+			case usesVariable(n.args[1]):
 				celCall(b, celHasAttributeExpanded, true, n.args...)
-			} else {
+			case in != nil:
+				entitlementCall(b, ents, entitlementRef{sym: in.pairSymbol(pairKey(n.args[0], n.args[1])),
+					name: n.args[0], value: n.args[1]})
+			default:
 				celCall(b, celHasAttribute, false, n.args...)
 			}
 		case fnIsInGroups:
@@ -216,7 +277,11 @@ func toCEL(b *strings.Builder, n *node) {
 				if i > 0 {
 					b.WriteString(" && ")
 				}
-				celCall(b, celInGroup, false, g)
+				if in != nil {
+					entitlementCall(b, ents, entitlementRef{sym: in.groupSymbol(g), group: true, name: g})
+				} else {
+					celCall(b, celInGroup, false, g)
+				}
 			}
 			if len(n.args) > 1 {
 				b.WriteByte(')')
@@ -243,6 +308,12 @@ func celCall(b *strings.Builder, fn string, withResource bool, args ...string) {
 	b.WriteByte(')')
 }
 
+// entitlementCall writes the entitlement call testing e, adding e to ents.
+func entitlementCall(b *strings.Builder, ents *[]entitlementRef, e entitlementRef) {
+	b.WriteString(celHasEntitlement + "(" + varSubject + ", " + strconv.Itoa(len(*ents)) + ")")
+	*ents = append(*ents, e)
+}
+
 // celQuote writes s as a CEL double-quoted string literal.
 func celQuote(b *strings.Builder, s string) {
 	b.WriteByte('"')
@@ -260,10 +331,15 @@ func celQuote(b *strings.Builder, s string) {
 	b.WriteByte('"')
 }
 
-// eval runs the program for s on res.
-func (a *advanced) eval(s *Subject, res *Resource) (bool, error) {
+// eval runs the program for s on res. syms, when ok, are s's symbols in a.in (as
+// Rule.EvaluateSymbols takes them); else s's own are used when s belongs to a.in.
+func (a *advanced) eval(s *Subject, syms []uint32, ok bool, res *Resource) (bool, error) {
 	act := activations.Get().(*activation)
-	act.s, act.r = subjectVal{s}, resourceVal{res}
+	if !ok && a.in != nil && s != nil && s.in == a.in {
+		syms, ok = s.syms, true
+	}
+	act.ctx = subjectCtx{s: s, syms: syms, symbols: ok && a.in != nil, ents: a.ents}
+	act.s, act.r = subjectVal{&act.ctx}, resourceVal{res}
 	out, _, err := a.prg.Eval(act)
 	*act = activation{}
 	activations.Put(act)
@@ -285,8 +361,19 @@ var activations = sync.Pool{New: func() any { return new(activation) }}
 
 // activation resolves the two variables without building a map.
 type activation struct {
-	s subjectVal
-	r resourceVal
+	ctx subjectCtx
+	s   subjectVal // points at ctx
+	r   resourceVal
+}
+
+// subjectCtx is the subject an expression is evaluated for: the Subject, and when
+// symbols is set its symbols in the program's Interner (which then answer the
+// symbol calls without reading the Subject).
+type subjectCtx struct {
+	s       *Subject
+	syms    []uint32
+	symbols bool
+	ents    []entitlementRef // the program's (see advanced.ents)
 }
 
 func (a *activation) ResolveName(name string) (any, bool) {
@@ -301,26 +388,36 @@ func (a *activation) ResolveName(name string) (any, bool) {
 
 func (a *activation) Parent() interpreter.Activation { return nil }
 
-// opaque is a *Subject or a *Resource as a CEL value of the opaque type
-// tollgate.Subject or tollgate.Resource. It is one pointer wide, so making one
-// does not allocate.
-type opaque[T Subject | Resource] struct{ p *T }
+// opaque is a subject (a *subjectCtx) or a *Resource as a CEL value of the opaque
+// type tollgate.Subject or tollgate.Resource. It is one pointer wide, so making
+// one does not allocate.
+type opaque[T subjectCtx | Resource] struct{ p *T }
 
 type (
-	subjectVal  = opaque[Subject]
+	subjectVal  = opaque[subjectCtx]
 	resourceVal = opaque[Resource]
 )
 
 func (v opaque[T]) celType() *cel.Type {
-	if _, ok := any(v.p).(*Subject); ok {
+	if _, ok := any(v.p).(*subjectCtx); ok {
 		return subjectType
 	}
 	return resourceType
 }
 
 func (v opaque[T]) ConvertToNative(t reflect.Type) (any, error) {
-	if t == reflect.TypeFor[*T]() {
-		return v.p, nil
+	switch p := any(v.p).(type) {
+	case *subjectCtx:
+		if t == reflect.TypeFor[*Subject]() {
+			if p == nil {
+				return (*Subject)(nil), nil
+			}
+			return p.s, nil
+		}
+	case *Resource:
+		if t == reflect.TypeFor[*Resource]() {
+			return p, nil
+		}
 	}
 	return nil, fmt.Errorf("%s cannot be converted to %v", v.celType().TypeName(), t)
 }
@@ -343,8 +440,16 @@ func (v opaque[T]) Value() any     { return v.p }
 // ---- bindings: argument unpacking; the semantics are in dsl_funcs.go ----
 
 func argSubject(v ref.Val) (*Subject, bool) {
+	c, ok := argSubjectCtx(v)
+	if !ok {
+		return nil, false
+	}
+	return c.s, true
+}
+
+func argSubjectCtx(v ref.Val) (*subjectCtx, bool) {
 	s, ok := v.(subjectVal)
-	return s.p, ok
+	return s.p, ok && s.p != nil
 }
 
 func argResource(v ref.Val) (*Resource, bool) {
@@ -388,6 +493,22 @@ func bindSubjectResource2(fn string, f func(*Subject, *Resource, string, string)
 		}
 		return types.Bool(f(s, r, a, b))
 	}
+}
+
+func bindHasEntitlement(lhs, rhs ref.Val) ref.Val {
+	c, ok1 := argSubjectCtx(lhs)
+	i, ok2 := rhs.(types.Int)
+	if !ok1 || !ok2 || i < 0 || int64(i) >= int64(len(c.ents)) {
+		return badArgs(celHasEntitlement)
+	}
+	e := &c.ents[i]
+	switch {
+	case c.symbols:
+		return types.Bool(hasSymIn(c.syms, e.sym))
+	case e.group:
+		return types.Bool(c.s.InGroup(e.name))
+	}
+	return types.Bool(c.s.HasAttribute(e.name, e.value))
 }
 
 func bindInGroup(lhs, rhs ref.Val) ref.Val {

@@ -253,7 +253,20 @@ func (r *Rule) setReasons() {
 // does not allocate. A nil s is a user with no groups and no attributes.
 func (r *Rule) Evaluate(s *Subject, res *Resource) Verdict {
 	if r.kind == kindEntitlements {
-		return r.evalEntitlements(s, res)
+		return r.evalEntitlements(s, nil, false, res)
+	}
+	return r.fixedVerdict()
+}
+
+// EvaluateSymbols is Evaluate for a subject s whose symbols the caller holds: syms
+// must be s.Symbols(), and s must have been built by the Interner the rule was
+// compiled with (as Compact.Judge takes them). The group and attribute conditions
+// and the exact @hasAttribute and @isInGroups of an advanced expression are then
+// answered from syms, without reading s, which matters when s is far in memory.
+// A rule compiled without an Interner ignores syms.
+func (r *Rule) EvaluateSymbols(s *Subject, syms []uint32, res *Resource) Verdict {
+	if r.kind == kindEntitlements {
+		return r.evalEntitlements(s, syms, r.in != nil, res)
 	}
 	return r.fixedVerdict()
 }
@@ -272,13 +285,21 @@ func (r *Rule) fixedVerdict() Verdict {
 	return Verdict{Outcome: Unsatisfied, Reason: r.denyReason}
 }
 
-func (r *Rule) evalEntitlements(s *Subject, res *Resource) Verdict {
+// evalEntitlements judges an entitlements rule; syms, when symsOK, are s's
+// symbols in r.in (see EvaluateSymbols).
+func (r *Rule) evalEntitlements(s *Subject, syms []uint32, symsOK bool, res *Resource) Verdict {
 	reason, reasonAdv := r.allReason, r.allReasonAdv
+	holds := func(c *condition) bool {
+		if symsOK {
+			return hasSymIn(syms, c.sym)
+		}
+		return c.holds(s, r.in)
+	}
 	if len(r.conds) > 0 {
 		if r.any {
 			i := 0
 			for ; i < len(r.conds); i++ {
-				if r.conds[i].holds(s, r.in) {
+				if holds(&r.conds[i]) {
 					break
 				}
 			}
@@ -288,7 +309,7 @@ func (r *Rule) evalEntitlements(s *Subject, res *Resource) Verdict {
 			reason, reasonAdv = r.conds[i].reason, r.conds[i].reasonAdv
 		} else {
 			for i := range r.conds {
-				if !r.conds[i].holds(s, r.in) {
+				if !holds(&r.conds[i]) {
 					return Verdict{Outcome: Unsatisfied, Reason: ReasonNotMet}
 				}
 			}
@@ -297,7 +318,7 @@ func (r *Rule) evalEntitlements(s *Subject, res *Resource) Verdict {
 	if r.adv == nil {
 		return Verdict{Outcome: Satisfied, Reason: reason}
 	}
-	ok, err := r.adv.eval(s, res)
+	ok, err := r.adv.eval(s, syms, symsOK, res)
 	switch {
 	case err != nil:
 		return Verdict{Outcome: Unsatisfied, Reason: ReasonAdvancedFailed, Err: err}
