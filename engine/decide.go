@@ -31,9 +31,17 @@ func (d *Decision) addPolicy(lv uint8, p *policyState, o rule.Outcome, compact b
 		return
 	}
 	if d.all == nil && d.nReasons < MaxReasons {
+		// The slot is zero (a decision starts from the zero Decision and fills
+		// each slot once), so only what is not zero is written.
 		r := &d.reasons[d.nReasons]
-		r.p, r.detail, r.err, r.id = p, detail, err, 0
-		r.kind, r.level, r.pid, r.compact, r.cond, r.outcome = ReasonPolicy, lv, false, compact, int16(cond), o
+		r.p = p
+		if detail != "" {
+			r.detail = detail
+		}
+		if err != nil {
+			r.err = err
+		}
+		r.kind, r.level, r.compact, r.cond, r.outcome = ReasonPolicy, lv, compact, int16(cond), o
 		d.nReasons++
 		return
 	}
@@ -97,6 +105,7 @@ func (s *Snapshot) Decide(userID, dataSourceID int64) (d Decision) {
 	return d
 }
 
+// decide decides into d, which must be the zero Decision.
 func (s *Snapshot) decide(d *Decision, userID, dataSourceID int64) {
 	ds, ok := s.dataSources.Get(dataSourceID)
 	if !ok {
