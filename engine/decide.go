@@ -219,7 +219,7 @@ func (s *Snapshot) judge(d *Decision, memo *verdicts, u *userState, syms []uint3
 			}
 		}
 	}
-	if ds.userRecords() > 0 {
+	if ds.has&rareRecords != 0 && ds.userRecords() > 0 {
 		recs, _ := s.userRecs.Get(pairKey(dataSourceID, userID))
 		for _, r := range recs {
 			if r.Profile == userID && r.DataSourceID == dataSourceID {
@@ -227,16 +227,18 @@ func (s *Snapshot) judge(d *Decision, memo *verdicts, u *userState, syms []uint3
 			}
 		}
 	}
-	for _, r := range ds.groupGrants() {
-		if u.inGroup(r.Group) {
-			consider(r)
+	if ds.has&rareRecords != 0 {
+		for _, r := range ds.groupGrants() {
+			if u.inGroup(r.Group) {
+				consider(r)
+			}
 		}
 	}
 
 	// Policy outcomes per level; READ takes the higher of READ and WRITE.
 	rO, rAuto := rule.Unsatisfied, false
 	wO, wAuto := rule.Unsatisfied, false
-	if len(ds.indet()) > 0 {
+	if ds.hasIndet() {
 		d.add(Reason{Kind: ReasonIndeterminate, PolicyID: ds.indet()[0].policyID, Err: ds.indet()[0].err,
 			Detail: "a circumstance could not be evaluated: policy-derived access is NONE"})
 	} else {
@@ -261,7 +263,7 @@ func (s *Snapshot) judge(d *Decision, memo *verdicts, u *userState, syms []uint3
 	case holdR:
 		j.Grant = LevelRead
 	}
-	j.Discoverable = j.Read != StateNone || j.Write != StateNone || (ds.discovery && len(ds.indet()) == 0)
+	j.Discoverable = j.Read != StateNone || j.Write != StateNone || (ds.discovery && !ds.hasIndet())
 	return j
 }
 

@@ -200,7 +200,9 @@ func (p *policyState) active() bool { return !p.p.Staged }
 // the state's allocation when they are few enough (newDSBox), so that a decision
 // loads one allocation (see docs/performance.md, Data source states).
 type dsState struct {
-	owner0 int64 // the first listed owner (0: none)
+	// owner0 is the one listed owner (0: none); with several (see dsRare.owners),
+	// a filter of them: the ownerBit of each.
+	owner0 int64
 	// pol holds the active policies applied here in three runs, each in ascending
 	// id order: the subscription policies of level READ (nRead of them), those of
 	// level WRITE (nWrite), then the others (data policies).
@@ -210,8 +212,11 @@ type dsState struct {
 	// evRead, evWrite: every user holds READ, WRITE here through the policies
 	// alone (see everyone; computed with the levels).
 	evRead, evWrite bool
-	rare            *dsRare // what few data sources have (nil: none of it)
-	res             *rule.Resource
+	// has says which parts of rare are not empty, so that a decision loads rare
+	// only for what it holds.
+	has  rareParts
+	rare *dsRare // what few data sources have (nil: none of it)
+	res  *rule.Resource
 
 	ds     *model.DataSource
 	target *match.Target
@@ -238,16 +243,39 @@ func (d *dsState) r() *dsRare {
 	return d.rare
 }
 
+// rareParts says which parts of a dsRare are not empty.
+type rareParts uint8
+
+const (
+	rareOwners  rareParts = 1 << iota // several owners
+	rareRecords                       // records of users, or manual grants to groups
+	rareIndet                         // policies that could not be evaluated
+)
+
 // setRare gives d a new rare part: edit changes a copy of the current one.
 func (d *dsState) setRare(edit func(r *dsRare)) {
 	r := *d.r()
 	edit(&r)
+	d.has = 0
+	if r.owners != nil {
+		d.has |= rareOwners
+	}
+	if r.userRecords > 0 || len(r.groupGrants) > 0 {
+		d.has |= rareRecords
+	}
+	if len(r.indet) > 0 {
+		d.has |= rareIndet
+	}
 	if r.owners == nil && r.groupGrants == nil && r.userRecords == 0 && r.indet == nil {
 		d.rare = nil
 		return
 	}
 	d.rare = &r
 }
+
+// hasIndet reports whether some policy's circumstances could not be evaluated
+// here (len(d.indet()) > 0, without loading the rare part).
+func (d *dsState) hasIndet() bool { return d.has&rareIndet != 0 }
 
 func (d *dsState) owners() []int64                    { return d.r().owners }
 func (d *dsState) groupGrants() []*model.AccessRecord { return d.r().groupGrants }
@@ -434,13 +462,19 @@ type indet struct {
 }
 
 func (d *dsState) isOwner(id int64) bool {
-	owners := d.owners()
-	if owners == nil {
+	if d.has&rareOwners == 0 {
 		return d.owner0 != 0 && d.owner0 == id
 	}
+	if uint64(d.owner0)&ownerBit(id) == 0 {
+		return false // not in the filter: no need to load the list
+	}
+	owners := d.owners()
 	i := sort.Search(len(owners), func(i int) bool { return owners[i] >= id })
 	return i < len(owners) && owners[i] == id
 }
+
+// ownerBit is id's bit in the filter of several owners (dsState.owner0).
+func ownerBit(id int64) uint64 { return 1 << (uint64(id) * 0x9E3779B97F4A7C15 >> 58) }
 
 func (d *dsState) setOwners(owners []int64) {
 	d.owner0 = 0
@@ -452,7 +486,11 @@ func (d *dsState) setOwners(owners []int64) {
 	default:
 		sorted = append([]int64(nil), owners...)
 		slices.Sort(sorted)
-		d.owner0 = sorted[0]
+		var filter uint64
+		for _, id := range sorted {
+			filter |= ownerBit(id)
+		}
+		d.owner0 = int64(filter)
 	}
 	if sorted != nil || d.owners() != nil {
 		d.setRare(func(r *dsRare) { r.owners = sorted })
