@@ -297,6 +297,7 @@ type dsRewrite struct {
 	from, to *dsState  // to: nil when rewire left the data source as it was
 	hit      bool      // the new policy applies or is indeterminate there
 	was, now bool      // the old policy applied there before, the new one applies now
+	indet    bool      // to has policies that could not be evaluated (read while to is in cache)
 	bulk     bulkDelta // what from -> to does to the bulk index (see syncBulk)
 }
 
@@ -388,8 +389,11 @@ func (t *txn) rewire(oldID int64, old *policyState, np *policyState) impactWork 
 		for k := lo; k < hi; k++ {
 			s := &steps[k]
 			rw.one(s)
-			if s.to != nil && first {
-				s.bulk.of(s.from, s.to) // while both states are in this core's caches
+			if s.to != nil {
+				s.indet = s.to.hasIndet()
+				if first {
+					s.bulk.of(s.from, s.to) // while both states are in this core's caches
+				}
 			}
 		}
 	})
@@ -415,7 +419,7 @@ func (t *txn) rewire(oldID int64, old *policyState, np *policyState) impactWork 
 		}
 		keys, vals = append(keys, s.id), append(vals, s.to)
 		w.touched = append(w.touched, s.id)
-		w.indet = append(w.indet, len(s.to.indet()) > 0)
+		w.indet = append(w.indet, s.indet)
 		changed = append(changed, s)
 	}
 	t.dataSources.SetMany(keys, vals, func(part func(p int)) {
