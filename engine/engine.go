@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/tollgate-dev/tollgate/engine/internal/cowmap"
 	"github.com/tollgate-dev/tollgate/internal/match"
@@ -203,12 +204,13 @@ type dsState struct {
 	// owner0 is the one listed owner (0: none); with several (see dsRare.owners),
 	// a filter of them: the ownerBit of each.
 	owner0 int64
-	// pol holds the active policies applied here in three runs, each in ascending
-	// id order: the subscription policies of level READ (nRead of them), those of
-	// level WRITE (nWrite), then the others (data policies).
-	pol           []levelPolicy
-	nRead, nWrite uint32
-	discovery     bool
+	// polp points at the nPol active policies applied here (pols), in three
+	// runs, each in ascending id order: the subscription policies of level READ
+	// (nRead of them), those of level WRITE (nWrite), then the others (data
+	// policies). A pointer and a count, not a slice: 16 bytes less per state.
+	polp                *levelPolicy
+	nRead, nWrite, nPol uint32
+	discovery           bool
 	// evRead, evWrite: every user holds READ, WRITE here through the policies
 	// alone (see everyone; computed with the levels).
 	evRead, evWrite bool
@@ -319,15 +321,20 @@ func (lp *levelPolicy) auto() bool  { return lp.bits&lpAuto != 0 }
 // ascending id order. The slices must not be modified or kept beyond d.
 func (d *dsState) levels() (read, write []levelPolicy) {
 	r, w := int(d.nRead), int(d.nRead+d.nWrite)
-	return d.pol[:r:r], d.pol[r:w:w]
+	pol := d.pols()
+	return pol[:r:r], pol[r:w:w]
 }
 
+// pols returns the active policies applied here (see polp). The slice must not be
+// modified once d is stored, nor kept beyond d.
+func (d *dsState) pols() []levelPolicy { return unsafe.Slice(d.polp, d.nPol) }
+
 // appliedCount is how many active policies apply here.
-func (d *dsState) appliedCount() int { return len(d.pol) }
+func (d *dsState) appliedCount() int { return int(d.nPol) }
 
 // applied returns the active policies applied here, ascending id (allocates).
 func (d *dsState) applied() []*policyState {
-	out := make([]*policyState, 0, len(d.pol))
+	out := make([]*policyState, 0, d.nPol)
 	d.eachApplied(func(p *policyState) { out = append(out, p) })
 	return out
 }
@@ -336,7 +343,8 @@ func (d *dsState) applied() []*policyState {
 // of pol's three runs.
 func (d *dsState) eachApplied(f func(p *policyState)) {
 	r, w := int(d.nRead), int(d.nRead+d.nWrite)
-	a, b, c := d.pol[:r], d.pol[r:w], d.pol[w:]
+	pol := d.pols()
+	a, b, c := pol[:r], pol[r:w], pol[w:]
 	for len(a)+len(b)+len(c) > 0 {
 		x := &a
 		if len(b) > 0 && (len(*x) == 0 || b[0].p.p.ID < (*x)[0].p.p.ID) {
@@ -352,8 +360,9 @@ func (d *dsState) eachApplied(f func(p *policyState)) {
 
 // hasApplied reports whether policy id applies here.
 func (d *dsState) hasApplied(id int64) bool {
-	for i := range d.pol {
-		if d.pol[i].p.p.ID == id {
+	pol := d.pols()
+	for i := range pol {
+		if pol[i].p.p.ID == id {
 			return true
 		}
 	}
@@ -371,33 +380,61 @@ func run(p *policyState) int {
 	return 0
 }
 
-// newDSBox returns a copy of the header h (its policies are ignored) whose pol is a
-// zeroed list of n policies, in the same allocation as the state when n is at
-// most maxBoxed; the caller fills pol and the counts before storing the state.
+// newDSBox returns a copy of the header h (its policies are ignored) whose pols
+// are a zeroed list of n policies, in the same allocation as the state when n is
+// at most maxBoxed; the caller fills them and the counts before storing the
+// state.
 func newDSBox(h *dsState, n int) *dsState {
 	var d *dsState
 	var pol []levelPolicy
 	switch {
 	case n == 0:
 		d = new(dsState)
-	case n <= 2:
-		d, pol = box(func(a *[2]levelPolicy) []levelPolicy { return a[:n:n] })
-	case n <= 4:
-		d, pol = box(func(a *[4]levelPolicy) []levelPolicy { return a[:n:n] })
-	case n <= 6:
-		d, pol = box(func(a *[6]levelPolicy) []levelPolicy { return a[:n:n] })
-	case n <= 8:
-		d, pol = box(func(a *[8]levelPolicy) []levelPolicy { return a[:n:n] })
-	case n <= 11:
-		d, pol = box(func(a *[11]levelPolicy) []levelPolicy { return a[:n:n] })
+	case n <= 12:
+		d, pol = boxOf(n)
+	case n <= 14:
+		d, pol = box(func(a *[14]levelPolicy) []levelPolicy { return a[:n:n] })
 	case n <= maxBoxed:
 		d, pol = box(func(a *[maxBoxed]levelPolicy) []levelPolicy { return a[:n:n] })
 	default:
 		d, pol = new(dsState), make([]levelPolicy, n)
 	}
 	*d = *h
-	d.pol = pol
+	d.polp, d.nPol = nil, uint32(n)
+	if n > 0 {
+		d.polp = &pol[0]
+	}
 	return d
+}
+
+// boxOf is box for exactly n policies, 1 to 12: with a 64-byte state and 16-byte
+// policies, each such box fills one of Go's size classes (80 to 256 bytes).
+func boxOf(n int) (*dsState, []levelPolicy) {
+	switch n {
+	case 1:
+		return box(func(a *[1]levelPolicy) []levelPolicy { return a[:] })
+	case 2:
+		return box(func(a *[2]levelPolicy) []levelPolicy { return a[:] })
+	case 3:
+		return box(func(a *[3]levelPolicy) []levelPolicy { return a[:] })
+	case 4:
+		return box(func(a *[4]levelPolicy) []levelPolicy { return a[:] })
+	case 5:
+		return box(func(a *[5]levelPolicy) []levelPolicy { return a[:] })
+	case 6:
+		return box(func(a *[6]levelPolicy) []levelPolicy { return a[:] })
+	case 7:
+		return box(func(a *[7]levelPolicy) []levelPolicy { return a[:] })
+	case 8:
+		return box(func(a *[8]levelPolicy) []levelPolicy { return a[:] })
+	case 9:
+		return box(func(a *[9]levelPolicy) []levelPolicy { return a[:] })
+	case 10:
+		return box(func(a *[10]levelPolicy) []levelPolicy { return a[:] })
+	case 11:
+		return box(func(a *[11]levelPolicy) []levelPolicy { return a[:] })
+	}
+	return box(func(a *[12]levelPolicy) []levelPolicy { return a[:] })
 }
 
 // box allocates a state and an array A of policies together, and returns the
@@ -410,9 +447,9 @@ func box[A any](list func(*A) []levelPolicy) (*dsState, []levelPolicy) {
 	return &b.s, list(&b.a)
 }
 
-// maxBoxed is the most policies a state holds in its own allocation (the sizes
-// above are those that fill one of Go's size classes: 112 to 320 bytes).
-const maxBoxed = 15
+// maxBoxed is the most policies a state holds in its own allocation (the boxes
+// of 14 and 16 fill the size classes of 288 and 320 bytes).
+const maxBoxed = 16
 
 // withApplied returns a copy of d with the policies applied (ascending id) and
 // everything derived from them.
@@ -423,10 +460,11 @@ func (d *dsState) withApplied(applied []*policyState) *dsState {
 	}
 	c := newDSBox(d, len(applied))
 	c.nRead, c.nWrite = uint32(n[0]), uint32(n[1])
+	pol := c.pols()
 	at := [3]int{0, n[0], n[0] + n[1]}
 	for _, p := range applied {
 		k := run(p)
-		c.pol[at[k]] = newLevelPolicy(p)
+		pol[at[k]] = newLevelPolicy(p)
 		at[k]++
 	}
 	c.derived()
@@ -510,8 +548,8 @@ func (d *dsState) setIndet(in []indet) {
 // clone returns a copy of d to modify before storing it (its policies are copied
 // into the copy's own allocation).
 func (d *dsState) clone() *dsState {
-	c := newDSBox(d, len(d.pol))
-	copy(c.pol, d.pol)
+	c := newDSBox(d, int(d.nPol))
+	copy(c.pols(), d.pols())
 	return c
 }
 

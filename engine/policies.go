@@ -532,11 +532,12 @@ func (t *txn) above(id int64) bool {
 // gives, without loading the policies already applied.
 func (d *dsState) withLast(np *policyState) *dsState {
 	k := run(np)
-	end := [3]int{int(d.nRead), int(d.nRead + d.nWrite), len(d.pol)}[k]
-	c := newDSBox(d, len(d.pol)+1)
-	copy(c.pol, d.pol[:end])
-	c.pol[end] = newLevelPolicy(np)
-	copy(c.pol[end+1:], d.pol[end:])
+	end := [3]int{int(d.nRead), int(d.nRead + d.nWrite), int(d.nPol)}[k]
+	c := newDSBox(d, int(d.nPol)+1)
+	pol, cpol := d.pols(), c.pols()
+	copy(cpol, pol[:end])
+	cpol[end] = newLevelPolicy(np)
+	copy(cpol[end+1:], pol[end:])
 	switch k {
 	case 0:
 		c.nRead++
@@ -558,10 +559,11 @@ func (d *dsState) withLast(np *policyState) *dsState {
 // without returns a copy of d without policy id, which applies on d: what
 // removing it from d.applied() and deriving gives, without building that list.
 func (d *dsState) without(id int64) *dsState {
-	c := newDSBox(d, len(d.pol)-1)
+	c := newDSBox(d, int(d.nPol)-1)
+	pol, cpol := d.pols(), c.pols()
 	k := 0
-	for i := range d.pol {
-		if d.pol[i].p.p.ID == id {
+	for i := range pol {
+		if pol[i].p.p.ID == id {
 			switch {
 			case i < int(d.nRead):
 				c.nRead--
@@ -570,7 +572,7 @@ func (d *dsState) without(id int64) *dsState {
 			}
 			continue
 		}
-		c.pol[k] = d.pol[i]
+		cpol[k] = pol[i]
 		k++
 	}
 	c.derived()

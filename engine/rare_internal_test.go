@@ -3,6 +3,7 @@ package engine
 import (
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/leanovate/gopter"
 	"github.com/leanovate/gopter/gen"
@@ -78,4 +79,14 @@ func TestPropertyRarePartsAndOwnerFilter(t *testing.T) {
 		return true
 	}, gen.SliceOf(genStep)))
 	props.TestingRun(t)
+}
+
+// TestStateLayout: a data source state is 64 bytes and a policy entry 16, the sizes
+// newDSBox's boxes are chosen for (each fills a Go size class; see
+// docs/performance.md, Data source states).
+func TestStateLayout(t *testing.T) {
+	t.Parallel()
+	if s, p := unsafe.Sizeof(dsState{}), unsafe.Sizeof(levelPolicy{}); s != 64 || p != 16 {
+		t.Fatalf("dsState is %d bytes and levelPolicy %d; newDSBox's boxes assume 64 and 16", s, p)
+	}
 }
