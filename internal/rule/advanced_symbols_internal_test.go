@@ -175,3 +175,25 @@ func TestAdvancedBoundedOnlyWithinLimit(t *testing.T) {
 	require.False(t, compile("@hasTagAsGroup('dataSource')", DefaultCostLimit).bounded)
 	require.False(t, compile("@isInGroups('g') OR @hasAttribute('db', '@database')", DefaultCostLimit).bounded)
 }
+
+// TestAdvancedEntitlementCalls: with an Interner, the exact calls become
+// entitlement calls numbered in order, each naming its group or pair and that
+// name's symbol; calls with a variable or on tags keep their form.
+func TestAdvancedEntitlementCalls(t *testing.T) {
+	t.Parallel()
+	in := NewInterner()
+	p := &model.Policy{ID: 1, Key: "k", Name: "n", Type: model.PolicySubscription, Action: model.Action{
+		Type: model.ActionEntitlements,
+		Advanced: `@isInGroups('a', 'b"') AND NOT (@hasAttribute('x', 'y') OR @hasAttribute('h', '@hostname')) ` +
+			`OR @hasTagAsGroup('column')`}}
+	r, err := Compile(p, WithInterner(in))
+	require.NoError(t, err)
+	require.Equal(t, `(((hasEntitlement(subject, 0) && hasEntitlement(subject, 1)) && `+
+		`!(hasEntitlement(subject, 2) || hasAttributeExpanded(subject, resource, "h", "@hostname"))) || `+
+		`hasTagAsGroup(subject, resource, "column"))`, r.CEL())
+	require.Equal(t, []entitlementRef{
+		{sym: in.groupSymbol("a"), group: true, name: "a"},
+		{sym: in.groupSymbol(`b"`), group: true, name: `b"`},
+		{sym: in.pairSymbol(pairKey("x", "y")), name: "x", value: "y"},
+	}, r.adv.ents)
+}
