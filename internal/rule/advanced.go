@@ -435,9 +435,19 @@ func (v opaque[T]) Equal(other ref.Val) ref.Val {
 }
 
 func (v opaque[T]) Type() ref.Type { return v.celType() }
-func (v opaque[T]) Value() any     { return v.p }
 
-// ---- bindings: argument unpacking; the semantics are in dsl_funcs.go ----
+// Value is the *Subject or the *Resource.
+func (v opaque[T]) Value() any {
+	if c, ok := any(v.p).(*subjectCtx); ok {
+		if c == nil {
+			return (*Subject)(nil)
+		}
+		return c.s
+	}
+	return v.p
+}
+
+// ---- bindings: argument unpacking; the semantics are in dslfuncs.go ----
 
 func argSubject(v ref.Val) (*Subject, bool) {
 	c, ok := argSubjectCtx(v)

@@ -55,21 +55,11 @@ type dslCase struct {
 }
 
 func genDSLCase() gopter.Gen {
-	names := func(alphabet ...string) gopter.Gen {
-		return gen.SliceOfN(2, gen.OneConstOf(stringsAsAny(alphabet)...))
-	}
+	names := func(alphabet ...any) gopter.Gen { return gen.SliceOfN(2, gen.OneConstOf(alphabet...)) }
 	return gopter.CombineGens(genDSL(3), names("g", "h", "z", "PII", "w"), names("x", "y", "PII", "Public"),
 		names("x", "y"), names("sales", "db*", "hr"), gen.Bool()).Map(func(v []any) dslCase {
 		return dslCase{v[0].(string), v[1].([]string), v[2].([]string), v[3].([]string), v[4].([]string), v[5].(bool)}
 	})
-}
-
-func stringsAsAny(s []string) []any {
-	out := make([]any, len(s))
-	for i := range s {
-		out[i] = s[i]
-	}
-	return out
 }
 
 // TestPropertyAdvancedSymbolsAnswerAsNames: an advanced expression compiled with
