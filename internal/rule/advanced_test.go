@@ -266,7 +266,10 @@ func TestAdvancedConcurrentEvaluate(t *testing.T) {
 }
 
 // FuzzParseAdvanced checks that compiling any expression either fails with a
-// compile error at actions.advanced or yields a rule that evaluates without panicking.
+// compile error at actions.advanced or yields a rule that evaluates without
+// panicking; and that compiling it with an Interner (exact calls answered by
+// symbols) accepts and rejects the same expressions and gives the same verdicts,
+// cost-limit failures included, through Evaluate and EvaluateSymbols.
 func FuzzParseAdvanced(f *testing.F) {
 	for _, seed := range []string{
 		"@hasAttribute('dept', 'eng')",
@@ -277,13 +280,32 @@ func FuzzParseAdvanced(f *testing.F) {
 		"'unterminated",
 		"@hasAttribute('a\\'b', \"c\\\"d\\n\")",
 		"not NOT Not @isInGroups('x')",
+		"@isInGroups(" + strings.Repeat("'a',", 400) + "'a')",
+		"@isInGroups('b\"') AND @hasAttribute('a\\'b', 'c\"d\\n') OR @hasAttribute('dept', 'finance')",
 		"",
 	} {
 		f.Add(seed)
 	}
-	s := subject([]string{"a", "Discovered"}, "dept", "eng", "access", "db9.*.public", "t", "PII")
+	u := &model.User{ID: 7, Name: "u", Groups: []string{"a", "Discovered", `b"`, "finance"},
+		Attributes: map[string][]string{"dept": {"eng"}, "access": {"db9.*.public"}, "t": {"PII"}, `a'b`: {"c\"d\n"}}}
+	s := rule.NewSubject(u, directory)
+	in := rule.NewInterner()
+	own := in.Subject(u, directory)
 	f.Fuzz(func(t *testing.T, expr string) {
 		r, err := rule.Compile(advancedPolicy(expr), rule.WithCostLimit(1000))
+		sym, symErr := rule.Compile(advancedPolicy(expr), rule.WithCostLimit(1000), rule.WithInterner(in))
+		if (err == nil) != (symErr == nil) {
+			t.Fatalf("%q: error %v without an Interner, %v with one", expr, err, symErr)
+		}
+		if err == nil {
+			want := r.Evaluate(s, dsResource)
+			for _, got := range []rule.Verdict{sym.Evaluate(own, dsResource), sym.EvaluateSymbols(own, own.Symbols(), dsResource),
+				sym.Evaluate(s, dsResource)} {
+				if got.Outcome != want.Outcome || got.Reason != want.Reason || (got.Err == nil) != (want.Err == nil) {
+					t.Fatalf("%q: %+v with an Interner, %+v without", expr, got, want)
+				}
+			}
+		}
 		if err != nil {
 			list := model.Errors(err)
 			if len(list) != 1 || list[0].Path != "actions.advanced" ||
