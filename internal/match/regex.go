@@ -373,7 +373,14 @@ func classRE2(s string, ic bool) (string, int, bool) {
 		i += n
 		return r, "", true, true
 	}
+	// subtraction reports whether s[i] starts "-[", which regexp2 (the reference)
+	// reads as .NET's class subtraction ([a-z-[aeiou]]) and RE2 as a hyphen and
+	// a bracket: such a class stays on regexp2.
+	subtraction := func() bool { return s[i] == '-' && i+1 < len(s) && s[i+1] == '[' }
 	for i < len(s) && s[i] != ']' {
+		if subtraction() {
+			return "", 0, false
+		}
 		lo, text, isChar, ok := single()
 		if !ok {
 			return "", 0, false
@@ -384,6 +391,9 @@ func classRE2(s string, ic bool) (string, int, bool) {
 			continue
 		}
 		if i+1 < len(s) && s[i] == '-' && s[i+1] != ']' {
+			if subtraction() {
+				return "", 0, false // [0-[] and the like
+			}
 			i++
 			hi, _, hiChar, ok := single()
 			if !ok || !hiChar || hi < lo {
