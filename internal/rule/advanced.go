@@ -514,7 +514,7 @@ func bindHasEntitlement(lhs, rhs ref.Val) ref.Val {
 	e := &c.ents[i]
 	switch {
 	case c.symbols:
-		return types.Bool(hasSymIn(c.syms, e.sym))
+		return types.Bool(holds(c.syms, e.sym))
 	case e.group:
 		return types.Bool(c.s.InGroup(e.name))
 	}

@@ -291,7 +291,7 @@ func (r *Rule) evalEntitlements(s *Subject, syms []uint32, symsOK bool, res *Res
 	reason, reasonAdv := r.allReason, r.allReasonAdv
 	holds := func(c *condition) bool {
 		if symsOK {
-			return hasSymIn(syms, c.sym)
+			return holds(syms, c.sym)
 		}
 		return c.holds(s, r.in)
 	}

@@ -90,21 +90,7 @@ func (in *Interner) groupSymbol(name string) uint32 { return in.symbol("g" + nam
 func (in *Interner) pairSymbol(key string) uint32 { return in.symbol("a" + key) }
 
 // hasSym reports whether the subject holds the interned symbol id.
-func (s *Subject) hasSym(id uint32) bool { return hasSymIn(s.syms, id) }
-
-// hasSymIn reports whether the ascending symbols syms hold id.
-func hasSymIn(syms []uint32, id uint32) bool {
-	if len(syms) <= 16 {
-		for _, x := range syms {
-			if x == id {
-				return true
-			}
-		}
-		return false
-	}
-	_, ok := slices.BinarySearch(syms, id)
-	return ok
-}
+func (s *Subject) hasSym(id uint32) bool { return holds(s.syms, id) }
 
 // pairKey is the key of the attribute pair name=value in Subject.pairs; the length
 // prefix keeps it unambiguous whatever the strings hold.
